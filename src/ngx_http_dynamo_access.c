@@ -1,0 +1,236 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The access phase: find the identity token, verify it, and let the
+ * request go on or refuse it in DynamoDB's error shape.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+
+static ngx_int_t ngx_http_dynamo_access_token(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+static ngx_int_t ngx_http_dynamo_find_token(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
+
+
+static ngx_str_t  ngx_http_dynamo_session_token_header =
+    ngx_string("X-Amz-Security-Token");
+
+
+ngx_http_dynamo_ctx_t *
+ngx_http_dynamo_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dynamo_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ctx->state = NGX_HTTP_DYNAMO_STATE_START;
+     *     ctx->err = NGX_HTTP_DYNAMO_OK;
+     *     ctx->token = { 0 };
+     *     ctx->claims = NULL;
+     */
+
+    ngx_http_set_ctx(r, ctx, ngx_http_dynamo_module);
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_http_dynamo_ctx_t       *ctx;
+    ngx_http_dynamo_zone_t      *zone;
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
+
+    if (!dlcf->access || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_dynamo_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_DONE) {
+        return ctx->err ? NGX_HTTP_FORBIDDEN : NGX_OK;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_START) {
+        ngx_http_dynamo_count(zone, requests, 1);
+
+        rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_dynamo_access_refused(r, ctx);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ctx->state = NGX_HTTP_DYNAMO_STATE_DONE;
+
+    ngx_http_dynamo_count(zone, allowed, 1);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_access_token(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  token;
+
+    rc = ngx_http_dynamo_find_token(r, dlcf, ctx, &token);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_dynamo_jwt_verify(r, dlcf, ctx, &token);
+}
+
+
+/*
+ * The token travels in dynamo_token_header ("cyral.token"), or, when
+ * allowed, where unmodified SDKs put a session token.  nginx's own
+ * header hash cannot name a header with a dot, so the list is walked.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_find_token(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *token)
+{
+    ngx_str_t         *session;
+    ngx_uint_t         i, n, sessions;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h;
+
+    n = 0;
+    sessions = 0;
+    session = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == dlcf->token_header.len
+            && ngx_strncasecmp(h[i].key.data, dlcf->token_header.data,
+                               h[i].key.len) == 0)
+        {
+            *token = h[i].value;
+            n++;
+            continue;
+        }
+
+        if (dlcf->token_in_session_token
+            && h[i].key.len == ngx_http_dynamo_session_token_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_dynamo_session_token_header.data,
+                               h[i].key.len) == 0)
+        {
+            session = &h[i].value;
+            sessions++;
+        }
+    }
+
+    if (n > 1) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "the \"%V\" header is sent %ui times, "
+                                    "once is allowed",
+                                    &dlcf->token_header, n);
+    }
+
+    if (n == 1 && token->len) {
+        return NGX_OK;
+    }
+
+    if (sessions == 1 && ngx_http_dynamo_jwt_is_token(session)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "dynamo: identity token in X-Amz-Security-Token");
+
+        *token = *session;
+        return NGX_OK;
+    }
+
+    if (sessions > 1) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "the \"X-Amz-Security-Token\" header is "
+                                    "sent %ui times, once is allowed",
+                                    sessions);
+    }
+
+    if (dlcf->token_in_session_token) {
+        return ngx_http_dynamo_fail(r, ctx,
+                                    NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN,
+                                    "no identity token: send it in the "
+                                    "\"%V\" header or as the session token",
+                                    &dlcf->token_header);
+    }
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN,
+                                "no identity token: send it in the \"%V\" "
+                                "header", &dlcf->token_header);
+}
+
+
+/*
+ * Answers a refused request from the access phase: the response is sent
+ * here, the request finalized, and the phase engine told to stop.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_access_refused(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx)
+{
+    ctx->state = NGX_HTTP_DYNAMO_STATE_DONE;
+
+    ngx_http_finalize_request(r, ngx_http_dynamo_send_error(r, ctx));
+
+    return NGX_DONE;
+}

@@ -1,0 +1,262 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * Refusals, answered in DynamoDB's own JSON error shape so that SDKs raise
+ * a named exception carrying our message.  Nothing is sent upstream.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+
+typedef struct {
+    ngx_uint_t                   status;
+    ngx_str_t                    type;
+    ngx_str_t                    reason;     /* for the log */
+} ngx_http_dynamo_error_kind_t;
+
+
+static ngx_http_dynamo_error_kind_t  ngx_http_dynamo_errors[] = {
+
+    { NGX_HTTP_OK, ngx_null_string, ngx_null_string },
+
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazon.coral.service#"
+                 "MissingAuthenticationTokenException"),
+      ngx_string("missing token") },
+
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazon.coral.service#UnrecognizedClientException"),
+      ngx_string("invalid token") },
+
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazon.coral.service#ExpiredTokenException"),
+      ngx_string("expired token") },
+
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazon.coral.service#AccessDeniedException"),
+      ngx_string("access denied") },
+
+    { NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_string("com.amazonaws.dynamodb.v20120810#InternalServerError"),
+      ngx_string("credentials unavailable") },
+
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazon.coral.validate#ValidationException"),
+      ngx_string("invalid request") }
+};
+
+
+static ngx_str_t  ngx_http_dynamo_unprintable = ngx_string("?");
+
+static ngx_str_t  ngx_http_dynamo_json_type =
+    ngx_string("application/x-amz-json-1.0");
+
+
+ngx_str_t *
+ngx_http_dynamo_error_type(ngx_uint_t err)
+{
+    return &ngx_http_dynamo_errors[err].type;
+}
+
+
+/*
+ * Records why a request is refused (for $dynamo_error and the activity
+ * record) and logs it once at the "info" level; the caller answers with
+ * ngx_http_dynamo_send_error().  The message is ours: it never carries
+ * the token or any secret.  Returns NGX_DECLINED, or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t err, const char *fmt, ...)
+{
+    u_char                  *p;
+    va_list                  args;
+    ngx_http_dynamo_zone_t  *zone;
+    u_char                   buf[NGX_HTTP_DYNAMO_MESSAGE_MAX];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    ctx->err = err;
+
+    ctx->message.data = ngx_pnalloc(r->pool, p - buf);
+    if (ctx->message.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->message.len = p - buf;
+    ngx_memcpy(ctx->message.data, buf, ctx->message.len);
+
+    if (ctx->token.identity.len) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "dynamo: %V for identity \"%V\": %V",
+                      &ngx_http_dynamo_errors[err].reason,
+                      &ctx->token.identity, &ctx->message);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "dynamo: %V: %V",
+                      &ngx_http_dynamo_errors[err].reason, &ctx->message);
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    switch (err) {
+
+    case NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN:
+    case NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED:
+        ngx_http_dynamo_count(zone, refused_token, 1);
+        break;
+
+    case NGX_HTTP_DYNAMO_ERR_EXPIRED:
+        ngx_http_dynamo_count(zone, refused_expired, 1);
+        break;
+
+    case NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED:
+        if (ctx->policy_violated) {
+            ngx_http_dynamo_count(zone, refused_policy, 1);
+
+        } else {
+            ngx_http_dynamo_count(zone, refused_denied, 1);
+        }
+        break;
+
+    case NGX_HTTP_DYNAMO_ERR_UNAVAILABLE:
+        ngx_http_dynamo_count(zone, unavailable, 1);
+        break;
+
+    default: /* NGX_HTTP_DYNAMO_ERR_VALIDATION */
+        ngx_http_dynamo_count(zone, refused_validation, 1);
+        break;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
+{
+    size_t                         len;
+    uintptr_t                      escape;
+    ngx_int_t                      rc;
+    ngx_buf_t                     *b;
+    ngx_chain_t                    out;
+    ngx_http_dynamo_error_kind_t  *kind;
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    kind = &ngx_http_dynamo_errors[ctx->err];
+
+    escape = ngx_escape_json(NULL, ctx->message.data, ctx->message.len);
+
+    len = sizeof("{\"__type\":\"\",\"message\":\"\"}") - 1
+          + kind->type.len + ctx->message.len + escape;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, "{\"__type\":\"", 11);
+    b->last = ngx_cpymem(b->last, kind->type.data, kind->type.len);
+    b->last = ngx_cpymem(b->last, "\",\"message\":\"", 13);
+    b->last = (u_char *) ngx_escape_json(b->last, ctx->message.data,
+                                         ctx->message.len);
+    b->last = ngx_cpymem(b->last, "\"}", 2);
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = kind->status;
+    r->headers_out.content_type = ngx_http_dynamo_json_type;
+    r->headers_out.content_type_len = ngx_http_dynamo_json_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* "2026-11-23T09:30:00Z", terminated */
+
+u_char *
+ngx_http_dynamo_iso8601(u_char *buf, time_t t)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime(t, &tm);
+
+    return ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+}
+
+
+/*
+ * A copy of a client-supplied string fit for a message or a log line:
+ * at most "max" bytes, anything but printable ASCII replaced by "?".
+ */
+
+ngx_str_t *
+ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s, size_t max)
+{
+    u_char      *p;
+    size_t       i, len;
+    ngx_str_t   *out;
+
+    len = ngx_min(s->len, max);
+
+    out = ngx_palloc(r->pool, sizeof(ngx_str_t) + len + 3);
+    if (out == NULL) {
+        return &ngx_http_dynamo_unprintable;
+    }
+
+    p = (u_char *) (out + 1);
+
+    out->data = p;
+
+    for (i = 0; i < len; i++) {
+        *p++ = (s->data[i] >= 0x20 && s->data[i] < 0x7f
+                && s->data[i] != '"' && s->data[i] != '\\')
+               ? s->data[i] : '?';
+    }
+
+    if (len < s->len) {
+        *p++ = '.';
+        *p++ = '.';
+        *p++ = '.';
+    }
+
+    out->len = p - out->data;
+
+    return out;
+}

@@ -1,0 +1,1785 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * Identity tokens: the keys that verify them (JWKS, PEM public keys, HMAC
+ * secrets), and verification.  The algorithm always comes from the key,
+ * never from the token: a token whose "alg" differs from its key's is
+ * refused, "none" is never accepted.  RSA and EC signatures are checked by
+ * libjwt with a key it is handed in PEM form; HMAC is checked here with a
+ * constant-time comparison, since libjwt 1.10 compares HMACs with strcmp().
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+#include <jwt.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+
+
+#define NGX_HTTP_DYNAMO_KEY_FILE_MAX   (1024 * 1024)
+#define NGX_HTTP_DYNAMO_RSA_MIN_BITS   2048
+#define NGX_HTTP_DYNAMO_CLAIM_MAX      256
+
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_uint_t                   alg;
+    jwt_alg_t                    jwt_alg;
+    int                          pkey_type;   /* EVP_PKEY_RSA, _EC, 0 */
+    const char                  *curve;       /* EC group, or NULL */
+    size_t                       hmac_min;    /* shortest secret */
+} ngx_http_dynamo_alg_t;
+
+
+static ngx_http_dynamo_alg_t  ngx_http_dynamo_algs[] = {
+    { ngx_null_string, NGX_HTTP_DYNAMO_ALG_UNSET, JWT_ALG_NONE, 0, NULL, 0 },
+    { ngx_string("RS256"), NGX_HTTP_DYNAMO_ALG_RS256, JWT_ALG_RS256,
+      EVP_PKEY_RSA, NULL, 0 },
+    { ngx_string("RS384"), NGX_HTTP_DYNAMO_ALG_RS384, JWT_ALG_RS384,
+      EVP_PKEY_RSA, NULL, 0 },
+    { ngx_string("RS512"), NGX_HTTP_DYNAMO_ALG_RS512, JWT_ALG_RS512,
+      EVP_PKEY_RSA, NULL, 0 },
+    { ngx_string("ES256"), NGX_HTTP_DYNAMO_ALG_ES256, JWT_ALG_ES256,
+      EVP_PKEY_EC, "prime256v1", 0 },
+    { ngx_string("ES384"), NGX_HTTP_DYNAMO_ALG_ES384, JWT_ALG_ES384,
+      EVP_PKEY_EC, "secp384r1", 0 },
+    { ngx_string("ES512"), NGX_HTTP_DYNAMO_ALG_ES512, JWT_ALG_ES512,
+      EVP_PKEY_EC, "secp521r1", 0 },
+    { ngx_string("HS256"), NGX_HTTP_DYNAMO_ALG_HS256, JWT_ALG_HS256,
+      0, NULL, 32 },
+    { ngx_string("HS384"), NGX_HTTP_DYNAMO_ALG_HS384, JWT_ALG_HS384,
+      0, NULL, 48 },
+    { ngx_string("HS512"), NGX_HTTP_DYNAMO_ALG_HS512, JWT_ALG_HS512,
+      0, NULL, 64 },
+    { ngx_null_string, 0, JWT_ALG_NONE, 0, NULL, 0 }
+};
+
+
+/* JWK "crv" names and the EC groups and algorithms they imply */
+
+typedef struct {
+    const char                  *crv;
+    const char                  *group;
+    ngx_uint_t                   alg;
+    size_t                       size;        /* coordinate bytes */
+} ngx_http_dynamo_curve_t;
+
+
+static ngx_http_dynamo_curve_t  ngx_http_dynamo_curves[] = {
+    { "P-256", "prime256v1", NGX_HTTP_DYNAMO_ALG_ES256, 32 },
+    { "P-384", "secp384r1", NGX_HTTP_DYNAMO_ALG_ES384, 48 },
+    { "P-521", "secp521r1", NGX_HTTP_DYNAMO_ALG_ES512, 66 },
+    { NULL, NULL, 0, 0 }
+};
+
+
+static ngx_int_t ngx_http_dynamo_alg_by_name(ngx_str_t *name);
+static char *ngx_http_dynamo_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *content);
+static char *ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg);
+static char *ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg);
+static char *ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, json_t *jwk, ngx_uint_t alg);
+static EVP_PKEY *ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file,
+    json_t *jwk);
+static EVP_PKEY *ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file,
+    json_t *jwk, ngx_http_dynamo_curve_t *curve);
+static char *ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, EVP_PKEY *pkey, ngx_str_t *secret, ngx_str_t *kid,
+    ngx_uint_t alg);
+static ngx_int_t ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk,
+    const char *member, ngx_str_t *out);
+static void ngx_http_dynamo_openssl_error(ngx_conf_t *cf, const char *what,
+    ngx_str_t *file);
+
+static ngx_int_t ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *token, ngx_str_t *parts);
+static ngx_int_t ngx_http_dynamo_jwt_signature(ngx_http_request_t *r,
+    ngx_http_dynamo_key_t *key, ngx_str_t *token, ngx_str_t *parts);
+static ngx_int_t ngx_http_dynamo_jwt_claims(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    json_t *claims);
+static ngx_int_t ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_http_dynamo_token_t *token);
+static json_t *ngx_http_dynamo_jwt_decode_json(ngx_http_request_t *r,
+    ngx_str_t *part, ngx_str_t *decoded);
+static ngx_int_t ngx_http_dynamo_claim_time(json_t *claims, const char *name,
+    time_t *value);
+static ngx_int_t ngx_http_dynamo_claim_string(ngx_http_request_t *r,
+    json_t *claims, const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_dynamo_str_in(ngx_array_t *a, const char *s,
+    size_t len);
+static void ngx_http_dynamo_json_cleanup(void *data);
+
+
+/* configuration: dynamo_jwt_key file [kid=name] [alg=name] */
+
+char *
+ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    u_char      *p, *last;
+    ngx_int_t    alg;
+    ngx_str_t   *value, file, content, kid, name;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    if (dlcf->keys == NGX_CONF_UNSET_PTR) {
+        dlcf->keys = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_http_dynamo_key_t));
+        if (dlcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    file = value[1];
+    ngx_str_null(&kid);
+    alg = NGX_HTTP_DYNAMO_ALG_UNSET;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
+            kid.data = value[i].data + 4;
+            kid.len = value[i].len - 4;
+
+            if (kid.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
+            name.data = value[i].data + 4;
+            name.len = value[i].len - 4;
+
+            alg = ngx_http_dynamo_alg_by_name(&name);
+
+            if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unsupported algorithm \"%V\", expected "
+                                   "RS256, RS384, RS512, ES256, ES384, "
+                                   "ES512, HS256, HS384 or HS512", &name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_dynamo_read_key_file(cf, &file, &content) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* an HMAC secret is the file as it is, without a final line break */
+
+    if (ngx_http_dynamo_algs[alg].hmac_min) {
+        last = content.data + content.len;
+
+        if (last > content.data && last[-1] == '\n') {
+            last--;
+
+            if (last > content.data && last[-1] == '\r') {
+                last--;
+            }
+        }
+
+        content.len = last - content.data;
+
+        if (content.len >= 10
+            && ngx_strncmp(content.data, "-----BEGIN", 10) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" holds a PEM key, which is not an "
+                               "HMAC secret for alg=%V", &file,
+                               &ngx_http_dynamo_algs[alg].name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (content.len > 0 && content.data[0] == '{') {
+            return ngx_http_dynamo_load_jwks(cf, dlcf->keys, &file, &content,
+                                             &kid, alg);
+        }
+
+        if (content.len < ngx_http_dynamo_algs[alg].hmac_min) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the %V secret in \"%V\" is %uz bytes long, "
+                               "at least %uz are needed",
+                               &ngx_http_dynamo_algs[alg].name, &file,
+                               content.len,
+                               ngx_http_dynamo_algs[alg].hmac_min);
+            return NGX_CONF_ERROR;
+        }
+
+        return ngx_http_dynamo_add_key(cf, dlcf->keys, &file, NULL,
+                                       &content, &kid, alg);
+    }
+
+    for (p = content.data, last = p + content.len; p < last; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            break;
+        }
+    }
+
+    if (p < last && *p == '{') {
+        return ngx_http_dynamo_load_jwks(cf, dlcf->keys, &file, &content,
+                                         &kid, alg);
+    }
+
+    return ngx_http_dynamo_load_pem(cf, dlcf->keys, &file, &content, &kid,
+                                    alg);
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_alg_by_name(ngx_str_t *name)
+{
+    ngx_http_dynamo_alg_t  *a;
+
+    for (a = &ngx_http_dynamo_algs[1]; a->name.len; a++) {
+        if (a->name.len == name->len
+            && ngx_strncmp(a->name.data, name->data, name->len) == 0)
+        {
+            return a->alg;
+        }
+    }
+
+    return NGX_HTTP_DYNAMO_ALG_UNSET;
+}
+
+
+static char *
+ngx_http_dynamo_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *content)
+{
+    char             *rv;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    rv = NGX_CONF_ERROR;
+
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", name);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+
+    file.fd = fd;
+    file.name = *name;
+    file.log = cf->log;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", name);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) == 0
+        || ngx_file_size(&fi) > NGX_HTTP_DYNAMO_KEY_FILE_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key file \"%V\" is empty or larger than %d bytes",
+                           name, NGX_HTTP_DYNAMO_KEY_FILE_MAX);
+        goto failed;
+    }
+
+    content->len = (size_t) ngx_file_size(&fi);
+
+    /* one more byte: PEM and JSON parsers get a terminated string */
+
+    content->data = ngx_pnalloc(cf->pool, content->len + 1);
+    if (content->data == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_file(&file, content->data, content->len, 0);
+
+    if (n == NGX_ERROR) {
+        goto failed;
+    }
+
+    if ((size_t) n != content->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           ngx_read_file_n " \"%V\" returned only %z bytes",
+                           name, n);
+        goto failed;
+    }
+
+    content->data[content->len] = '\0';
+
+    rv = NGX_CONF_OK;
+
+failed:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", name);
+    }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
+    ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg)
+{
+    BIO       *bio;
+    X509      *x509;
+    char      *rv;
+    EVP_PKEY  *pkey;
+
+    if (ngx_strstr(content->data, "PRIVATE KEY-----") != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" holds a private key: give the gateway "
+                           "only the public key", file);
+        return NGX_CONF_ERROR;
+    }
+
+    bio = BIO_new_mem_buf(content->data, (int) content->len);
+    if (bio == NULL) {
+        ngx_http_dynamo_openssl_error(cf, "BIO_new_mem_buf()", file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strstr(content->data, "-----BEGIN CERTIFICATE-----") != NULL) {
+        x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        pkey = (x509 != NULL) ? X509_get_pubkey(x509) : NULL;
+        X509_free(x509);
+
+    } else {
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    }
+
+    BIO_free(bio);
+
+    if (pkey == NULL) {
+        ngx_http_dynamo_openssl_error(cf,
+                                      "no public key, JWKS or certificate in",
+                                      file);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_dynamo_add_key(cf, keys, file, pkey, NULL, kid, alg);
+
+    EVP_PKEY_free(pkey);
+
+    return rv;
+}
+
+
+static char *
+ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
+    ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg)
+{
+    char          *rv;
+    size_t         i, n;
+    json_t        *root, *set, *jwk, *v;
+    ngx_uint_t     loaded, before;
+    json_error_t   err;
+
+    root = json_loadb((char *) content->data, content->len,
+                      JSON_REJECT_DUPLICATES, &err);
+
+    if (root == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid JSON in \"%V\" at line %d: %s",
+                           file, err.line, err.text);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+    before = keys->nelts;
+    loaded = 0;
+
+    set = json_object_get(root, "keys");
+
+    if (set == NULL) {
+        /* a single JWK */
+        set = json_array();
+        if (set == NULL || json_array_append(set, root) != 0) {
+            json_decref(set);
+            goto done;
+        }
+
+    } else if (json_is_array(set)) {
+        json_incref(set);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"keys\" in \"%V\" is not an array", file);
+        goto done;
+    }
+
+    n = json_array_size(set);
+
+    for (i = 0; i < n; i++) {
+        jwk = json_array_get(set, i);
+
+        if (!json_is_object(jwk)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "key %uz in \"%V\" is not a JSON object",
+                               i, file);
+            goto failed;
+        }
+
+        if (kid->len) {
+            v = json_object_get(jwk, "kid");
+
+            if (!json_is_string(v)
+                || json_string_length(v) != kid->len
+                || ngx_strncmp(json_string_value(v), kid->data, kid->len)
+                   != 0)
+            {
+                continue;
+            }
+        }
+
+        v = json_object_get(jwk, "use");
+
+        if (v != NULL && (!json_is_string(v)
+                          || ngx_strcmp(json_string_value(v), "sig") != 0))
+        {
+            /* an encryption key has no business here */
+            continue;
+        }
+
+        if (ngx_http_dynamo_load_jwk(cf, keys, file, jwk, alg)
+            != NGX_CONF_OK)
+        {
+            goto failed;
+        }
+
+        loaded++;
+    }
+
+    if (loaded == 0) {
+        if (kid->len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no signing key with kid \"%V\" in \"%V\"",
+                               kid, file);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no signing key in \"%V\"", file);
+        }
+
+        goto failed;
+    }
+
+    rv = NGX_CONF_OK;
+
+failed:
+
+    if (rv != NGX_CONF_OK) {
+        keys->nelts = before;
+    }
+
+    json_decref(set);
+
+done:
+
+    json_decref(root);
+
+    return rv;
+}
+
+
+static char *
+ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
+    json_t *jwk, ngx_uint_t alg)
+{
+    char                     *rv;
+    json_t                   *v;
+    EVP_PKEY                 *pkey;
+    ngx_str_t                 kty, kid, name, secret;
+    ngx_uint_t                jwk_alg;
+    ngx_http_dynamo_curve_t  *curve;
+
+    v = json_object_get(jwk, "kty");
+
+    if (!json_is_string(v)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a key in \"%V\" has no \"kty\"", file);
+        return NGX_CONF_ERROR;
+    }
+
+    kty.data = (u_char *) json_string_value(v);
+    kty.len = json_string_length(v);
+
+    ngx_str_null(&kid);
+
+    v = json_object_get(jwk, "kid");
+
+    if (v != NULL) {
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "a key in \"%V\" has an invalid \"kid\"",
+                               file);
+            return NGX_CONF_ERROR;
+        }
+
+        kid.len = json_string_length(v);
+        kid.data = ngx_pnalloc(cf->pool, kid.len);
+        if (kid.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(kid.data, json_string_value(v), kid.len);
+    }
+
+    jwk_alg = NGX_HTTP_DYNAMO_ALG_UNSET;
+
+    v = json_object_get(jwk, "alg");
+
+    if (v != NULL) {
+        name.data = (u_char *) json_string_value(v);
+        name.len = json_is_string(v) ? json_string_length(v) : 0;
+
+        jwk_alg = ngx_http_dynamo_alg_by_name(&name);
+
+        if (jwk_alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "key \"%V\" in \"%V\" has an unsupported "
+                               "\"alg\"", &kid, file);
+            return NGX_CONF_ERROR;
+        }
+
+        if (alg != NGX_HTTP_DYNAMO_ALG_UNSET && alg != jwk_alg) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "key \"%V\" in \"%V\" is for %V, "
+                               "not alg=%V", &kid, file,
+                               &ngx_http_dynamo_algs[jwk_alg].name,
+                               &ngx_http_dynamo_algs[alg].name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (kty.len == 3 && ngx_strncmp(kty.data, "oct", 3) == 0) {
+
+        /*
+         * a symmetric key verifies tokens only when the operator chose
+         * its algorithm on the directive, never from the file alone
+         */
+
+        if (ngx_http_dynamo_algs[alg].hmac_min == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "symmetric key \"%V\" in \"%V\" is used only "
+                               "with an explicit alg=HS256, HS384 or HS512",
+                               &kid, file);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_dynamo_jwk_b64(cf, jwk, "k", &secret) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "symmetric key \"%V\" in \"%V\" has no valid "
+                               "\"k\"", &kid, file);
+            return NGX_CONF_ERROR;
+        }
+
+        if (secret.len < ngx_http_dynamo_algs[alg].hmac_min) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "symmetric key \"%V\" in \"%V\" is %uz bytes "
+                               "long, %V needs at least %uz",
+                               &kid, file, secret.len,
+                               &ngx_http_dynamo_algs[alg].name,
+                               ngx_http_dynamo_algs[alg].hmac_min);
+            return NGX_CONF_ERROR;
+        }
+
+        return ngx_http_dynamo_add_key(cf, keys, file, NULL, &secret, &kid,
+                                       alg);
+    }
+
+    if (jwk_alg != NGX_HTTP_DYNAMO_ALG_UNSET) {
+        alg = jwk_alg;
+    }
+
+    if (kty.len == 3 && ngx_strncmp(kty.data, "RSA", 3) == 0) {
+        pkey = ngx_http_dynamo_jwk_rsa(cf, file, jwk);
+
+    } else if (kty.len == 2 && ngx_strncmp(kty.data, "EC", 2) == 0) {
+
+        v = json_object_get(jwk, "crv");
+
+        for (curve = ngx_http_dynamo_curves; curve->crv; curve++) {
+            if (json_is_string(v)
+                && ngx_strcmp(json_string_value(v), curve->crv) == 0)
+            {
+                break;
+            }
+        }
+
+        if (curve->crv == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "EC key \"%V\" in \"%V\" has an unsupported "
+                               "curve, expected P-256, P-384 or P-521",
+                               &kid, file);
+            return NGX_CONF_ERROR;
+        }
+
+        pkey = ngx_http_dynamo_jwk_ec(cf, file, jwk, curve);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key \"%V\" in \"%V\" has an unsupported "
+                           "\"kty\" \"%V\"", &kid, file, &kty);
+        return NGX_CONF_ERROR;
+    }
+
+    if (pkey == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_dynamo_add_key(cf, keys, file, pkey, NULL, &kid, alg);
+
+    EVP_PKEY_free(pkey);
+
+    return rv;
+}
+
+
+static EVP_PKEY *
+ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk)
+{
+    BIGNUM          *n, *e;
+    EVP_PKEY        *pkey;
+    ngx_str_t        nb, eb;
+    OSSL_PARAM      *params;
+    EVP_PKEY_CTX    *pctx;
+    OSSL_PARAM_BLD  *bld;
+
+    if (ngx_http_dynamo_jwk_b64(cf, jwk, "n", &nb) != NGX_OK
+        || ngx_http_dynamo_jwk_b64(cf, jwk, "e", &eb) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "an RSA key in \"%V\" has no valid \"n\" and "
+                           "\"e\"", file);
+        return NULL;
+    }
+
+    pkey = NULL;
+    params = NULL;
+    pctx = NULL;
+
+    n = BN_bin2bn(nb.data, (int) nb.len, NULL);
+    e = BN_bin2bn(eb.data, (int) eb.len, NULL);
+    bld = OSSL_PARAM_BLD_new();
+
+    if (n == NULL || e == NULL || bld == NULL
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+    {
+        ngx_http_dynamo_openssl_error(cf, "OSSL_PARAM_BLD_push_BN() failed "
+                                      "for", file);
+        goto failed;
+    }
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+    pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+
+    if (params == NULL || pctx == NULL
+        || EVP_PKEY_fromdata_init(pctx) <= 0
+        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+        ngx_http_dynamo_openssl_error(cf, "EVP_PKEY_fromdata() failed for",
+                                      file);
+        pkey = NULL;
+    }
+
+failed:
+
+    EVP_PKEY_CTX_free(pctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+
+    return pkey;
+}
+
+
+static EVP_PKEY *
+ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
+    ngx_http_dynamo_curve_t *curve)
+{
+    u_char          *point;
+    EVP_PKEY        *pkey;
+    ngx_str_t        x, y;
+    OSSL_PARAM       params[3];
+    EVP_PKEY_CTX    *pctx, *cctx;
+
+    if (ngx_http_dynamo_jwk_b64(cf, jwk, "x", &x) != NGX_OK
+        || ngx_http_dynamo_jwk_b64(cf, jwk, "y", &y) != NGX_OK
+        || x.len != curve->size || y.len != curve->size)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "an EC key in \"%V\" has no valid \"x\" and "
+                           "\"y\" for %s", file, curve->crv);
+        return NULL;
+    }
+
+    /* an uncompressed point: 0x04 || x || y */
+
+    point = ngx_pnalloc(cf->pool, 1 + 2 * curve->size);
+    if (point == NULL) {
+        return NULL;
+    }
+
+    point[0] = 0x04;
+    ngx_memcpy(point + 1, x.data, x.len);
+    ngx_memcpy(point + 1 + x.len, y.data, y.len);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                 (char *) curve->group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                  point,
+                                                  1 + 2 * curve->size);
+    params[2] = OSSL_PARAM_construct_end();
+
+    pkey = NULL;
+    cctx = NULL;
+
+    pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+    if (pctx == NULL
+        || EVP_PKEY_fromdata_init(pctx) <= 0
+        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+        ngx_http_dynamo_openssl_error(cf, "EVP_PKEY_fromdata() failed for",
+                                      file);
+        pkey = NULL;
+        goto done;
+    }
+
+    /* the point must lie on the curve */
+
+    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+    if (cctx == NULL || EVP_PKEY_public_check(cctx) != 1) {
+        ngx_http_dynamo_openssl_error(cf, "invalid EC public key in", file);
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+
+done:
+
+    EVP_PKEY_CTX_free(cctx);
+    EVP_PKEY_CTX_free(pctx);
+
+    return pkey;
+}
+
+
+/*
+ * Adds a key: an asymmetric one is checked against the algorithm (which,
+ * when not given, follows from the key: RS256 for RSA, the curve's for
+ * EC) and kept as PEM for libjwt; a secret is kept as it is.
+ */
+
+static char *
+ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
+    EVP_PKEY *pkey, ngx_str_t *secret, ngx_str_t *kid, ngx_uint_t alg)
+{
+    BIO                      *bio;
+    int                       type, bits;
+    char                     *data, group[64];
+    long                      len;
+    size_t                    glen;
+    ngx_http_dynamo_key_t    *key;
+    ngx_http_dynamo_curve_t  *curve;
+
+    key = ngx_array_push(keys);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key->kid = *kid;
+    key->source = *file;
+
+    if (pkey == NULL) {
+        key->alg = alg;
+        key->material = *secret;
+        return NGX_CONF_OK;
+    }
+
+    type = EVP_PKEY_get_base_id(pkey);
+
+    if (type == EVP_PKEY_RSA) {
+
+        if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+            alg = NGX_HTTP_DYNAMO_ALG_RS256;
+        }
+
+        bits = EVP_PKEY_get_bits(pkey);
+
+        if (bits < NGX_HTTP_DYNAMO_RSA_MIN_BITS) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "RSA key \"%V\" in \"%V\" has %d bits, "
+                               "at least %d are needed", kid, file, bits,
+                               NGX_HTTP_DYNAMO_RSA_MIN_BITS);
+            goto failed;
+        }
+
+    } else if (type == EVP_PKEY_EC) {
+
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                           group, sizeof(group), &glen)
+            != 1)
+        {
+            ngx_http_dynamo_openssl_error(cf, "no EC group in", file);
+            goto failed;
+        }
+
+        for (curve = ngx_http_dynamo_curves; curve->crv; curve++) {
+            if (ngx_strcmp(group, curve->group) == 0) {
+                break;
+            }
+        }
+
+        if (curve->crv == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "EC key \"%V\" in \"%V\" is on curve %s; "
+                               "P-256, P-384 and P-521 are supported",
+                               kid, file, group);
+            goto failed;
+        }
+
+        if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+            alg = curve->alg;
+        }
+
+        if (alg != curve->alg) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "EC key \"%V\" in \"%V\" is on %s, which "
+                               "signs %V, not %V", kid, file, curve->crv,
+                               &ngx_http_dynamo_algs[curve->alg].name,
+                               &ngx_http_dynamo_algs[alg].name);
+            goto failed;
+        }
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key \"%V\" in \"%V\" is neither RSA nor EC",
+                           kid, file);
+        goto failed;
+    }
+
+    if (ngx_http_dynamo_algs[alg].pkey_type != type) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s key \"%V\" in \"%V\" cannot verify %V",
+                           type == EVP_PKEY_RSA ? "RSA" : "EC", kid, file,
+                           &ngx_http_dynamo_algs[alg].name);
+        goto failed;
+    }
+
+    key->alg = alg;
+
+    bio = BIO_new(BIO_s_mem());
+    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pkey)) {
+        BIO_free(bio);
+        ngx_http_dynamo_openssl_error(cf, "PEM_write_bio_PUBKEY() failed for",
+                                      file);
+        goto failed;
+    }
+
+    len = BIO_get_mem_data(bio, &data);
+
+    key->material.len = (size_t) len;
+    key->material.data = ngx_pnalloc(cf->pool, (size_t) len + 1);
+
+    if (key->material.data == NULL) {
+        BIO_free(bio);
+        goto failed;
+    }
+
+    ngx_memcpy(key->material.data, data, (size_t) len);
+    key->material.data[len] = '\0';
+
+    BIO_free(bio);
+
+    return NGX_CONF_OK;
+
+failed:
+
+    keys->nelts--;
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
+    ngx_str_t *out)
+{
+    json_t     *v;
+    ngx_str_t   src;
+
+    v = json_object_get(jwk, member);
+
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        return NGX_ERROR;
+    }
+
+    src.data = (u_char *) json_string_value(v);
+    src.len = json_string_length(v);
+
+    out->data = ngx_pnalloc(cf->pool, ngx_base64_decoded_length(src.len));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(out, &src) != NGX_OK || out->len == 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dynamo_openssl_error(ngx_conf_t *cf, const char *what,
+    ngx_str_t *file)
+{
+    u_long  n;
+    char    buf[256];
+
+    n = ERR_get_error();
+
+    if (n) {
+        ERR_error_string_n(n, buf, sizeof(buf));
+        ERR_clear_error();
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\" (%s)",
+                           what, file, buf);
+        return;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\"", what, file);
+}
+
+
+/*
+ * A digest of everything a verification result depends on, so that a
+ * token verified under one location's keys and rules is never taken as
+ * verified under another's, nor after a reload changed them.
+ */
+
+ngx_int_t
+ngx_http_dynamo_jwt_fingerprint(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *dlcf)
+{
+    ngx_str_t              *s;
+    ngx_uint_t              i, j;
+    EVP_MD_CTX             *md;
+    ngx_array_t            *lists[3];
+    ngx_http_dynamo_key_t  *key;
+    u_char                  sep[2];
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        goto failed;
+    }
+
+    key = dlcf->keys->elts;
+
+    for (i = 0; i < dlcf->keys->nelts; i++) {
+        sep[0] = 'k';
+        sep[1] = (u_char) key[i].alg;
+
+        if (EVP_DigestUpdate(md, sep, 2) != 1
+            || EVP_DigestUpdate(md, key[i].kid.data, key[i].kid.len) != 1
+            || EVP_DigestUpdate(md, "\0", 1) != 1
+            || EVP_DigestUpdate(md, key[i].material.data,
+                                key[i].material.len) != 1
+            || EVP_DigestUpdate(md, "\0", 1) != 1)
+        {
+            goto failed;
+        }
+    }
+
+    lists[0] = dlcf->issuers;
+    lists[1] = dlcf->audiences;
+    lists[2] = dlcf->identity_claims;
+
+    for (j = 0; j < 3; j++) {
+        sep[0] = 'l';
+        sep[1] = (u_char) j;
+
+        if (EVP_DigestUpdate(md, sep, 2) != 1) {
+            goto failed;
+        }
+
+        if (lists[j] == NULL) {
+            continue;
+        }
+
+        s = lists[j]->elts;
+
+        for (i = 0; i < lists[j]->nelts; i++) {
+            if (EVP_DigestUpdate(md, s[i].data, s[i].len) != 1
+                || EVP_DigestUpdate(md, "\0", 1) != 1)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    if (EVP_DigestFinal_ex(md, dlcf->fingerprint, NULL) != 1) {
+        goto failed;
+    }
+
+    EVP_MD_CTX_free(md);
+
+    dlcf->fingerprinted = 1;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "EVP_Digest*() failed");
+    EVP_MD_CTX_free(md);
+
+    return NGX_ERROR;
+}
+
+
+/* does a header value look like a JWS in compact form */
+
+ngx_int_t
+ngx_http_dynamo_jwt_is_token(ngx_str_t *value)
+{
+    u_char      ch;
+    ngx_uint_t  i, dots;
+
+    if (value->len < 3 || ngx_strncmp(value->data, "eyJ", 3) != 0) {
+        return 0;
+    }
+
+    dots = 0;
+
+    for (i = 0; i < value->len; i++) {
+        ch = value->data[i];
+
+        if (ch == '.') {
+            dots++;
+            continue;
+        }
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return dots == 2;
+}
+
+
+/*
+ * Verifies the token and fills ctx->token.  NGX_DECLINED: refused, with
+ * the reason recorded in ctx; NGX_ERROR: an internal failure.
+ */
+
+ngx_int_t
+ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *token)
+{
+    u_char                  *p, *last, ch;
+    ngx_int_t                rc;
+    ngx_str_t                parts[3];
+    ngx_uint_t               n;
+    unsigned int             len;
+    ngx_http_dynamo_zone_t  *zone;
+    u_char                   digest[EVP_MAX_MD_SIZE];
+
+    if (token->len > NGX_HTTP_DYNAMO_TOKEN_MAX) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token is too large: %uz bytes, "
+                                    "the limit is %d", token->len,
+                                    NGX_HTTP_DYNAMO_TOKEN_MAX);
+    }
+
+    /* header.payload.signature, each in the base64url alphabet */
+
+    n = 0;
+    parts[0].data = token->data;
+    last = token->data + token->len;
+
+    for (p = token->data; p < last; p++) {
+        ch = *p;
+
+        if (ch == '.') {
+            if (n == 2) {
+                goto malformed;
+            }
+
+            parts[n].len = p - parts[n].data;
+            parts[++n].data = p + 1;
+            continue;
+        }
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+        {
+            goto malformed;
+        }
+    }
+
+    if (n != 2) {
+        goto malformed;
+    }
+
+    parts[2].len = last - parts[2].data;
+
+    if (parts[0].len == 0 || parts[1].len == 0) {
+        goto malformed;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    len = 0;
+
+    if (HMAC(EVP_sha256(), dlcf->fingerprint, NGX_HTTP_DYNAMO_DIGEST_LEN,
+             token->data, token->len, digest, &len)
+        == NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "HMAC() failed");
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_dynamo_token_cache_get(r, digest, &ctx->token);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "dynamo: token cache hit, identity \"%V\"",
+                       &ctx->token.identity);
+
+        ngx_http_dynamo_count(zone, token_hits, 1);
+        ctx->token_cached = 1;
+
+        return ngx_http_dynamo_jwt_times(r, dlcf, ctx, &ctx->token);
+    }
+
+    ngx_http_dynamo_count(zone, token_misses, 1);
+
+    rc = ngx_http_dynamo_jwt_check(r, dlcf, ctx, token, parts);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo: token verified, identity \"%V\"",
+                   &ctx->token.identity);
+
+    ngx_http_dynamo_token_cache_put(r, digest, &ctx->token);
+
+    return NGX_OK;
+
+malformed:
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                "malformed identity token: expected three "
+                                "base64url parts separated by dots");
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *token, ngx_str_t *parts)
+{
+    json_t                 *header, *claims, *v;
+    ngx_int_t               rc, alg;
+    ngx_str_t               name, kid, decoded;
+    ngx_uint_t              i, tried, mismatch;
+    ngx_http_dynamo_key_t  *key;
+
+    header = ngx_http_dynamo_jwt_decode_json(r, &parts[0], &decoded);
+
+    if (header == NULL) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "malformed identity token: the header "
+                                    "is not a JSON object");
+    }
+
+    if (header == NGX_CONF_ERROR) {
+        return NGX_ERROR;
+    }
+
+    v = json_object_get(header, "alg");
+
+    if (!json_is_string(v)) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "malformed identity token: no \"alg\" "
+                                    "in the header");
+    }
+
+    name.data = (u_char *) json_string_value(v);
+    name.len = json_string_length(v);
+
+    if (name.len == 4 && ngx_strncasecmp(name.data, (u_char *) "none", 4)
+                         == 0)
+    {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "unsigned identity tokens (alg \"none\") "
+                                    "are not accepted");
+    }
+
+    alg = ngx_http_dynamo_alg_by_name(&name);
+
+    if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token algorithm is not "
+                                    "supported");
+    }
+
+    if (json_object_get(header, "crit") != NULL) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token header has \"crit\" "
+                                    "extensions, which are not supported");
+    }
+
+    if (parts[2].len == 0) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token has no signature");
+    }
+
+    ngx_str_null(&kid);
+
+    v = json_object_get(header, "kid");
+
+    if (v != NULL) {
+        if (!json_is_string(v)) {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                        "malformed identity token: \"kid\" "
+                                        "is not a string");
+        }
+
+        kid.data = (u_char *) json_string_value(v);
+        kid.len = json_string_length(v);
+    }
+
+    claims = ngx_http_dynamo_jwt_decode_json(r, &parts[1],
+                                             &ctx->token.payload);
+
+    if (claims == NULL) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "malformed identity token: the payload "
+                                    "is not a JSON object");
+    }
+
+    if (claims == NGX_CONF_ERROR) {
+        return NGX_ERROR;
+    }
+
+    /* the key: by kid when the token names one, else any of its alg */
+
+    key = dlcf->keys->elts;
+    tried = 0;
+    mismatch = 0;
+
+    for (i = 0; i < dlcf->keys->nelts; i++) {
+
+        if (kid.len) {
+            if (key[i].kid.len != kid.len
+                || ngx_strncmp(key[i].kid.data, kid.data, kid.len) != 0)
+            {
+                continue;
+            }
+        }
+
+        if ((ngx_int_t) key[i].alg != alg) {
+            mismatch = i + 1;
+            continue;
+        }
+
+        tried++;
+
+        rc = ngx_http_dynamo_jwt_signature(r, &key[i], token, parts);
+
+        if (rc == NGX_OK) {
+            return ngx_http_dynamo_jwt_claims(r, dlcf, ctx, claims);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (tried) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token signature is invalid");
+    }
+
+    if (mismatch && kid.len) {
+        key = &key[mismatch - 1];
+
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token algorithm %V does not "
+                                    "match its key \"%V\", which is for %V",
+                                    &ngx_http_dynamo_algs[alg].name,
+                                    &key->kid,
+                                    &ngx_http_dynamo_algs[key->alg].name);
+    }
+
+    if (kid.len) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token names an unknown key "
+                                    "(kid \"%V\")",
+                                    ngx_http_dynamo_printable(r, &kid, 64));
+    }
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                "no key verifies %V identity tokens",
+                                &ngx_http_dynamo_algs[alg].name);
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_jwt_signature(ngx_http_request_t *r,
+    ngx_http_dynamo_key_t *key, ngx_str_t *token, ngx_str_t *parts)
+{
+    int                  err;
+    jwt_t               *jwt;
+    u_char              *s;
+    ngx_str_t            sig;
+    const EVP_MD        *evp;
+    unsigned int         len;
+    u_char               mac[EVP_MAX_MD_SIZE];
+
+    if (ngx_http_dynamo_algs[key->alg].hmac_min) {
+
+        switch (key->alg) {
+        case NGX_HTTP_DYNAMO_ALG_HS384:
+            evp = EVP_sha384();
+            break;
+        case NGX_HTTP_DYNAMO_ALG_HS512:
+            evp = EVP_sha512();
+            break;
+        default: /* NGX_HTTP_DYNAMO_ALG_HS256 */
+            evp = EVP_sha256();
+            break;
+        }
+
+        sig.data = ngx_pnalloc(r->pool,
+                               ngx_base64_decoded_length(parts[2].len));
+        if (sig.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_decode_base64url(&sig, &parts[2]) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        len = 0;
+
+        if (HMAC(evp, key->material.data, (int) key->material.len,
+                 token->data, parts[0].len + 1 + parts[1].len, mac, &len)
+            == NULL)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "HMAC() failed");
+            return NGX_ERROR;
+        }
+
+        if (sig.len != len || CRYPTO_memcmp(sig.data, mac, len) != 0) {
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+    }
+
+    /* libjwt wants a terminated string */
+
+    s = ngx_pnalloc(r->pool, token->len + 1);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s, token->data, token->len);
+    s[token->len] = '\0';
+
+    jwt = NULL;
+
+    err = jwt_decode(&jwt, (char *) s, key->material.data,
+                     (int) key->material.len);
+
+    if (jwt != NULL) {
+        if (err == 0 && jwt_get_alg(jwt) != ngx_http_dynamo_algs[key->alg]
+                                               .jwt_alg)
+        {
+            err = EINVAL;
+        }
+
+        jwt_free(jwt);
+    }
+
+    if (err == ENOMEM) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "jwt_decode() failed: out of memory");
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo: jwt_decode() with key \"%V\": %d",
+                   &key->kid, err);
+
+    return (err == 0) ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_jwt_claims(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    json_t *claims)
+{
+    size_t                    i, n;
+    json_t                   *v, *a;
+    ngx_str_t                *name;
+    ngx_uint_t                k, found;
+    ngx_http_dynamo_token_t  *token;
+
+    token = &ctx->token;
+
+    if (ngx_http_dynamo_claim_time(claims, "exp", &token->exp) != NGX_OK) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token has no valid \"exp\" "
+                                    "claim");
+    }
+
+    if (ngx_http_dynamo_claim_time(claims, "nbf", &token->nbf) == NGX_ERROR
+        || ngx_http_dynamo_claim_time(claims, "iat", &token->iat)
+           == NGX_ERROR)
+    {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token has an invalid \"nbf\" "
+                                    "or \"iat\" claim");
+    }
+
+    if (ngx_http_dynamo_jwt_times(r, dlcf, ctx, token) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (dlcf->issuers) {
+        v = json_object_get(claims, "iss");
+
+        if (!json_is_string(v)
+            || !ngx_http_dynamo_str_in(dlcf->issuers, json_string_value(v),
+                                       json_string_length(v)))
+        {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                        "identity token issuer is not "
+                                        "accepted");
+        }
+    }
+
+    if (dlcf->audiences) {
+        a = json_object_get(claims, "aud");
+        found = 0;
+
+        if (json_is_string(a)) {
+            found = ngx_http_dynamo_str_in(dlcf->audiences,
+                                           json_string_value(a),
+                                           json_string_length(a));
+
+        } else if (json_is_array(a)) {
+            n = json_array_size(a);
+
+            for (i = 0; i < n && !found; i++) {
+                v = json_array_get(a, i);
+
+                found = json_is_string(v)
+                        && ngx_http_dynamo_str_in(dlcf->audiences,
+                                                  json_string_value(v),
+                                                  json_string_length(v));
+            }
+        }
+
+        if (!found) {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                        "identity token audience is not "
+                                        "accepted");
+        }
+    }
+
+    name = dlcf->identity_claims->elts;
+    v = NULL;
+
+    for (k = 0; k < dlcf->identity_claims->nelts; k++) {
+        v = json_object_getn(claims, (char *) name[k].data, name[k].len);
+
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            break;
+        }
+    }
+
+    if (k == dlcf->identity_claims->nelts) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity token has no identity claim "
+                                    "(looked for %V%s)", &name[0],
+                                    dlcf->identity_claims->nelts > 1
+                                    ? " and others" : "");
+    }
+
+    if (json_string_length(v) > NGX_HTTP_DYNAMO_IDENTITY_MAX) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                    "identity claim \"%V\" is longer than %d "
+                                    "bytes", &name[k],
+                                    NGX_HTTP_DYNAMO_IDENTITY_MAX);
+    }
+
+    token->identity.len = json_string_length(v);
+    token->identity.data = ngx_pnalloc(r->pool, token->identity.len);
+    if (token->identity.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(token->identity.data, json_string_value(v),
+               token->identity.len);
+
+    if (ngx_http_dynamo_claim_string(r, claims, "sub", &token->subject)
+        != NGX_OK
+        || ngx_http_dynamo_claim_string(r, claims, "jti", &token->token_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->claims = claims;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_http_dynamo_token_t *token)
+{
+    time_t  now;
+    u_char  when[sizeof("1970-01-01T00:00:00Z")];
+
+    now = ngx_time();
+
+    if (now >= token->exp + dlcf->leeway) {
+        ngx_http_dynamo_iso8601(when, token->exp);
+
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
+                                    "identity token expired at %s", when);
+    }
+
+    if (token->nbf && now + dlcf->leeway < token->nbf) {
+        ngx_http_dynamo_iso8601(when, token->nbf);
+
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
+                                    "identity token is not valid before %s",
+                                    when);
+    }
+
+    if (token->iat && now + dlcf->leeway < token->iat) {
+        ngx_http_dynamo_iso8601(when, token->iat);
+
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
+                                    "identity token is issued in the future, "
+                                    "at %s", when);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Decodes one base64url part and parses it as a JSON object, freed with
+ * the request's pool.  NULL: not a JSON object; NGX_CONF_ERROR: no memory.
+ */
+
+static json_t *
+ngx_http_dynamo_jwt_decode_json(ngx_http_request_t *r, ngx_str_t *part,
+    ngx_str_t *decoded)
+{
+    json_t              *json;
+    ngx_pool_cleanup_t  *cln;
+
+    decoded->data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(part->len));
+    if (decoded->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_decode_base64url(decoded, part) != NGX_OK) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_dynamo_json_cleanup;
+    cln->data = NULL;
+
+    json = json_loadb((char *) decoded->data, decoded->len,
+                      JSON_REJECT_DUPLICATES, NULL);
+
+    if (json == NULL) {
+        return NULL;
+    }
+
+    cln->data = json;
+
+    if (!json_is_object(json)) {
+        return NULL;
+    }
+
+    return json;
+}
+
+
+/* NGX_OK: a number; NGX_DECLINED: absent; NGX_ERROR: not a number */
+
+static ngx_int_t
+ngx_http_dynamo_claim_time(json_t *claims, const char *name, time_t *value)
+{
+    double   d;
+    json_t  *v;
+
+    v = json_object_get(claims, name);
+
+    if (v == NULL) {
+        *value = 0;
+        return NGX_DECLINED;
+    }
+
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) <= 0
+            || json_integer_value(v) > NGX_MAX_INT32_VALUE * 4LL)
+        {
+            return NGX_ERROR;
+        }
+
+        *value = (time_t) json_integer_value(v);
+        return NGX_OK;
+    }
+
+    if (json_is_real(v)) {
+        d = json_real_value(v);
+
+        if (!(d > 0 && d < NGX_MAX_INT32_VALUE * 4.0)) {
+            return NGX_ERROR;
+        }
+
+        *value = (time_t) d;
+        return NGX_OK;
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_claim_string(ngx_http_request_t *r, json_t *claims,
+    const char *name, ngx_str_t *value)
+{
+    json_t  *v;
+
+    v = json_object_get(claims, name);
+
+    if (!json_is_string(v)
+        || json_string_length(v) > NGX_HTTP_DYNAMO_CLAIM_MAX)
+    {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    value->len = json_string_length(v);
+    value->data = ngx_pnalloc(r->pool, value->len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, json_string_value(v), value->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_str_in(ngx_array_t *a, const char *s, size_t len)
+{
+    ngx_str_t   *v;
+    ngx_uint_t   i;
+
+    v = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (v[i].len == len && ngx_strncmp(v[i].data, s, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_dynamo_json_cleanup(void *data)
+{
+    json_t  *json = data;
+
+    if (json) {
+        json_decref(json);
+    }
+}

@@ -1,0 +1,229 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * Variables: $dynamo_identity, $dynamo_claim_<name>, $dynamo_error.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+#include <jansson.h>
+
+
+static ngx_int_t ngx_http_dynamo_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static json_t *ngx_http_dynamo_claims(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
+static void ngx_http_dynamo_claims_cleanup(void *data);
+
+
+static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
+
+    { ngx_string("dynamo_identity"), NULL,
+      ngx_http_dynamo_variable_str,
+      offsetof(ngx_http_dynamo_ctx_t, token.identity),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_error"), NULL,
+      ngx_http_dynamo_variable_str,
+      offsetof(ngx_http_dynamo_ctx_t, message),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_claim_"), NULL,
+      ngx_http_dynamo_variable_claim,
+      0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_dynamo_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_dynamo_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t              *s;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * $dynamo_claim_<name>: a claim of the verified token.  nginx lower-cases
+ * variable names, so claims are matched without regard to case.  Strings
+ * as they are, numbers and booleans as JSON writes them, objects and
+ * arrays as compact JSON.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t *var = (ngx_str_t *) data;
+
+    char                   *text;
+    size_t                  len;
+    json_t                 *claims, *value;
+    ngx_str_t               name;
+    const char             *key;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    v->not_found = 1;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->token.identity.len == 0) {
+        return NGX_OK;
+    }
+
+    claims = ngx_http_dynamo_claims(r, ctx);
+    if (claims == NULL) {
+        return NGX_OK;
+    }
+
+    name.data = var->data + sizeof("dynamo_claim_") - 1;
+    name.len = var->len - (sizeof("dynamo_claim_") - 1);
+
+    json_object_foreach(claims, key, value) {
+
+        if (ngx_strlen(key) != name.len
+            || ngx_strncasecmp((u_char *) key, name.data, name.len) != 0)
+        {
+            continue;
+        }
+
+        if (json_is_string(value)) {
+            v->data = (u_char *) json_string_value(value);
+            v->len = json_string_length(value);
+
+        } else {
+            text = json_dumps(value, JSON_COMPACT|JSON_ENCODE_ANY);
+            if (text == NULL) {
+                return NGX_ERROR;
+            }
+
+            len = ngx_strlen(text);
+
+            v->data = ngx_pnalloc(r->pool, len);
+            if (v->data == NULL) {
+                free(text);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(v->data, text, len);
+            v->len = len;
+
+            free(text);
+        }
+
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = 0;
+
+        return NGX_OK;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the verified claims: parsed on a cache miss, or now from the payload */
+
+static json_t *
+ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
+{
+    json_t              *claims;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->claims) {
+        return ctx->claims;
+    }
+
+    if (ctx->token.payload.len == 0) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_dynamo_claims_cleanup;
+    cln->data = NULL;
+
+    claims = json_loadb((char *) ctx->token.payload.data,
+                        ctx->token.payload.len, 0, NULL);
+
+    if (claims == NULL) {
+        return NULL;
+    }
+
+    cln->data = claims;
+
+    if (!json_is_object(claims)) {
+        return NULL;
+    }
+
+    ctx->claims = claims;
+
+    return claims;
+}
+
+
+static void
+ngx_http_dynamo_claims_cleanup(void *data)
+{
+    json_t  *claims = data;
+
+    if (claims) {
+        json_decref(claims);
+    }
+}

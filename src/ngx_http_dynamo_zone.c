@@ -1,0 +1,489 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The shared zone: one red-black tree of entries (verified tokens,
+ * credentials), keyed by a SHA-256 digest, with an LRU queue for eviction
+ * under memory pressure, and the module's counters.  It survives
+ * "nginx -s reload" like any nginx zone.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  1
+
+
+typedef struct {
+    ngx_uint_t                   version;
+    ngx_http_dynamo_shctx_t      sh;
+} ngx_http_dynamo_shm_t;
+
+
+static ngx_int_t ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_dynamo_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+
+
+char *
+ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_main_conf_t *dmcf = conf;
+
+    u_char                  *p;
+    ssize_t                  size;
+    ngx_str_t               *value, name, s;
+    ngx_http_dynamo_zone_t  *zone;
+
+    if (dmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\", expected name:size",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - name.data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_dynamo_zone_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_dynamo_module);
+    if (dmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->shm_zone->init = ngx_http_dynamo_init_zone;
+    dmcf->shm_zone->data = zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_dynamo_zone_t *ozone = data;
+
+    size_t                   len;
+    ngx_http_dynamo_shm_t   *shm;
+    ngx_http_dynamo_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+
+        /* the module may have been reloaded at another address */
+        zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
+
+        return NGX_OK;
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm = zone->shpool->data;
+
+        if (shm->version != NGX_HTTP_DYNAMO_ZONE_VERSION) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "dynamo_zone \"%V\" was created by another "
+                          "version of the module", &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        zone->sh = &shm->sh;
+        zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
+
+        return NGX_OK;
+    }
+
+    shm = ngx_slab_calloc(zone->shpool, sizeof(ngx_http_dynamo_shm_t));
+    if (shm == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm->version = NGX_HTTP_DYNAMO_ZONE_VERSION;
+    zone->shpool->data = shm;
+    zone->sh = &shm->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_dynamo_rbtree_insert_value);
+
+    ngx_queue_init(&zone->sh->lru);
+
+    len = sizeof(" in dynamo_zone \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in dynamo_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_http_dynamo_zone_t *
+ngx_http_dynamo_get_zone(ngx_http_request_t *r)
+{
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    if (dmcf->shm_zone == NULL) {
+        return NULL;
+    }
+
+    return dmcf->shm_zone->data;
+}
+
+
+static void
+ngx_http_dynamo_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t       **p;
+    ngx_http_dynamo_node_t   *n, *t;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            n = (ngx_http_dynamo_node_t *) node;
+            t = (ngx_http_dynamo_node_t *) temp;
+
+            p = (ngx_memcmp(n->digest, t->digest, NGX_HTTP_DYNAMO_DIGEST_LEN)
+                 < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_rbtree_key_t
+ngx_http_dynamo_digest_key(u_char *digest)
+{
+    ngx_rbtree_key_t  key;
+
+    ngx_memcpy(&key, digest, sizeof(ngx_rbtree_key_t));
+
+    return key;
+}
+
+
+/* the caller holds the zone's mutex */
+
+ngx_http_dynamo_node_t *
+ngx_http_dynamo_node_lookup_locked(ngx_http_dynamo_zone_t *zone,
+    ngx_uint_t kind, u_char *digest)
+{
+    ngx_int_t                rc;
+    ngx_rbtree_key_t         key;
+    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_http_dynamo_node_t  *dn;
+
+    key = ngx_http_dynamo_digest_key(digest);
+
+    node = zone->sh->rbtree.root;
+    sentinel = zone->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        dn = (ngx_http_dynamo_node_t *) node;
+
+        rc = ngx_memcmp(digest, dn->digest, NGX_HTTP_DYNAMO_DIGEST_LEN);
+
+        if (rc == 0) {
+            if (dn->kind != kind) {
+                return NULL;
+            }
+
+            ngx_queue_remove(&dn->lru);
+            ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+
+            return dn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_node_t *dn)
+{
+    ngx_queue_remove(&dn->lru);
+    ngx_rbtree_delete(&zone->sh->rbtree, &dn->node);
+
+    switch (dn->kind) {
+
+    case NGX_HTTP_DYNAMO_NODE_TOKEN:
+        (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, -1);
+        break;
+
+    case NGX_HTTP_DYNAMO_NODE_CREDS:
+        (void) ngx_atomic_fetch_add(&zone->sh->counters.cred_entries, -1);
+        break;
+    }
+
+    ngx_slab_free_locked(zone->shpool, dn);
+}
+
+
+/*
+ * Allocates from the zone; when it is full, the least recently used
+ * entries go first.  "n" entries at most are evicted before giving up,
+ * which is logged once until an allocation succeeds again.
+ */
+
+void *
+ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
+    ngx_log_t *log)
+{
+    void                    *p;
+    ngx_uint_t               n;
+    ngx_queue_t             *q;
+    ngx_http_dynamo_node_t  *dn;
+
+    for (n = 0; n < 64; n++) {
+
+        p = ngx_slab_alloc_locked(zone->shpool, size);
+
+        if (p) {
+            zone->sh->nomem_logged = 0;
+            return p;
+        }
+
+        if (ngx_queue_empty(&zone->sh->lru)) {
+            break;
+        }
+
+        q = ngx_queue_last(&zone->sh->lru);
+        dn = ngx_queue_data(q, ngx_http_dynamo_node_t, lru);
+
+        ngx_http_dynamo_node_free_locked(zone, dn);
+
+        (void) ngx_atomic_fetch_add(&zone->sh->counters.evictions, 1);
+    }
+
+    if (!zone->sh->nomem_logged) {
+        zone->sh->nomem_logged = 1;
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "dynamo_zone is full: could not allocate %uz bytes "
+                      "even after evicting old entries", size);
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_http_dynamo_node_insert_locked(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_node_t *dn, ngx_uint_t kind, u_char *digest)
+{
+    dn->kind = (u_char) kind;
+    ngx_memcpy(dn->digest, digest, NGX_HTTP_DYNAMO_DIGEST_LEN);
+    dn->node.key = ngx_http_dynamo_digest_key(digest);
+
+    ngx_rbtree_insert(&zone->sh->rbtree, &dn->node);
+    ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+}
+
+
+/* verified tokens */
+
+ngx_int_t
+ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
+    ngx_http_dynamo_token_t *token)
+{
+    u_char                        *p, *data;
+    size_t                         len;
+    ngx_http_dynamo_zone_t        *zone;
+    ngx_http_dynamo_token_node_t  *tn;
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    tn = (ngx_http_dynamo_token_node_t *)
+             ngx_http_dynamo_node_lookup_locked(zone,
+                                                NGX_HTTP_DYNAMO_NODE_TOKEN,
+                                                digest);
+    if (tn == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    len = tn->identity_len + tn->subject_len + tn->token_id_len
+          + tn->payload_len;
+
+    data = ngx_pnalloc(r->pool, len);
+    if (data == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(data, tn->data, len);
+
+    token->exp = tn->exp;
+    token->nbf = tn->nbf;
+    token->iat = tn->iat;
+
+    p = data;
+
+    token->identity.data = p;
+    token->identity.len = tn->identity_len;
+    p += tn->identity_len;
+
+    token->subject.data = p;
+    token->subject.len = tn->subject_len;
+    p += tn->subject_len;
+
+    token->token_id.data = p;
+    token->token_id.len = tn->token_id_len;
+    p += tn->token_id_len;
+
+    token->payload.data = p;
+    token->payload.len = tn->payload_len;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
+    ngx_http_dynamo_token_t *token)
+{
+    u_char                        *p;
+    size_t                         size;
+    ngx_http_dynamo_zone_t        *zone;
+    ngx_http_dynamo_token_node_t  *tn;
+
+    if (token->identity.len > 0xffff || token->subject.len > 0xffff
+        || token->token_id.len > 0xffff)
+    {
+        return;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    size = offsetof(ngx_http_dynamo_token_node_t, data)
+           + token->identity.len + token->subject.len
+           + token->token_id.len + token->payload.len;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (ngx_http_dynamo_node_lookup_locked(zone, NGX_HTTP_DYNAMO_NODE_TOKEN,
+                                           digest)
+        != NULL)
+    {
+        /* another worker verified the same token meanwhile */
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return;
+    }
+
+    tn = ngx_http_dynamo_alloc_locked(zone, size, r->connection->log);
+    if (tn == NULL) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return;
+    }
+
+    tn->exp = token->exp;
+    tn->nbf = token->nbf;
+    tn->iat = token->iat;
+    tn->identity_len = (u_short) token->identity.len;
+    tn->subject_len = (u_short) token->subject.len;
+    tn->token_id_len = (u_short) token->token_id.len;
+    tn->payload_len = (uint32_t) token->payload.len;
+
+    p = ngx_cpymem(tn->data, token->identity.data, token->identity.len);
+    p = ngx_cpymem(p, token->subject.data, token->subject.len);
+    p = ngx_cpymem(p, token->token_id.data, token->token_id.len);
+    ngx_memcpy(p, token->payload.data, token->payload.len);
+
+    ngx_http_dynamo_node_insert_locked(zone, &tn->sh,
+                                       NGX_HTTP_DYNAMO_NODE_TOKEN, digest);
+
+    (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, 1);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
