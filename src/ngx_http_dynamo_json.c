@@ -1,0 +1,1077 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The incremental JSON tokenizer: one state machine that takes the text a
+ * byte at a time, in pieces split anywhere, with tight loops for string
+ * contents and whitespace.  Nesting is tracked in arrays, never by
+ * recursion.  See ngx_http_dynamo_json.h for the interface.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_dynamo_json.h"
+
+
+enum {
+    sw_value = 0,
+    sw_value_or_end,
+    sw_key_or_end,
+    sw_key,
+    sw_colon,
+    sw_after_value,
+    sw_done,
+    sw_string,
+    sw_utf8,
+    sw_escape,
+    sw_uhex,
+    sw_low_backslash,
+    sw_low_u,
+    sw_literal,
+    sw_minus,
+    sw_zero,
+    sw_int,
+    sw_dot,
+    sw_frac,
+    sw_exp,
+    sw_exp_sign,
+    sw_exp_digits,
+    sw_error
+};
+
+
+/* byte classes inside a string */
+
+#define NGX_JSON_PLAIN      0
+#define NGX_JSON_QUOTE      1
+#define NGX_JSON_BACKSLASH  2
+#define NGX_JSON_CONTROL    3
+#define NGX_JSON_LEAD_MIN   4       /* 4 .. 10: UTF-8 lead bytes */
+#define NGX_JSON_LEAD_MAX   10
+#define NGX_JSON_INVALID    11
+
+
+static const u_char  ngx_http_dynamo_json_class[256] = {
+     3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  /* 00 */
+     3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  /* 10 */
+     0,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 20 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 30 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 40 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  0,  0,  0,  /* 50 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 60 */
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 70 */
+    11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  /* 80 */
+    11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  /* 90 */
+    11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  /* A0 */
+    11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  /* B0 */
+    11, 11,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  /* C0 */
+     4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  /* D0 */
+     5,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  7,  6,  6,  /* E0 */
+     8,  9,  9,  9, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11   /* F0 */
+};
+
+
+/*
+ * For each lead class: how many continuation bytes follow, and the range
+ * of the first one (which rules out overlongs, surrogates and code points
+ * above U+10FFFF); the others are always 80 .. BF.
+ */
+
+typedef struct {
+    u_char                       need;
+    u_char                       lo;
+    u_char                       hi;
+} ngx_http_dynamo_json_lead_t;
+
+
+static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
+    { 1, 0x80, 0xbf },          /* C2 .. DF */
+    { 2, 0xa0, 0xbf },          /* E0 */
+    { 2, 0x80, 0xbf },          /* E1 .. EC, EE, EF */
+    { 2, 0x80, 0x9f },          /* ED */
+    { 3, 0x90, 0xbf },          /* F0 */
+    { 3, 0x80, 0xbf },          /* F1 .. F3 */
+    { 3, 0x80, 0x8f }           /* F4 */
+};
+
+
+#define ngx_json_ws(c)  ((c) == ' ' || (c) == '\n' || (c) == '\r'            \
+                         || (c) == '\t')
+#define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
+
+
+static ngx_int_t ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js,
+    ngx_uint_t event);
+static void ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s,
+    size_t n);
+static void ngx_http_dynamo_json_put_code(ngx_http_dynamo_json_t *js,
+    uint32_t cp);
+static void ngx_http_dynamo_json_raw_add(ngx_http_dynamo_json_t *js,
+    u_char *from, u_char *to);
+
+
+void
+ngx_http_dynamo_json_init(ngx_http_dynamo_json_t *js,
+    ngx_http_dynamo_json_handler_pt handler, void *data)
+{
+    /* the value buffer needs no clearing: len says what is valid */
+
+    ngx_memzero(js, offsetof(ngx_http_dynamo_json_t, value));
+
+    js->handler = handler;
+    js->data = data;
+    js->state = sw_value;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
+    u_char *last)
+{
+    u_char                              c, *start, *raw, *s;
+    uint32_t                            cp;
+    ngx_uint_t                          cls, event;
+    const char                         *err;
+    const ngx_http_dynamo_json_lead_t  *lead;
+
+    if (js->state == sw_error) {
+        return NGX_ERROR;
+    }
+
+    start = p;
+    raw = p;
+
+    while (p < last) {
+
+        c = *p;
+
+        switch (js->state) {
+
+        case sw_value:
+        case sw_value_or_end:
+
+            if (ngx_json_ws(c)) {
+                goto whitespace;
+            }
+
+            if (c == ']' && js->state == sw_value_or_end) {
+                goto close;
+            }
+
+            goto value;
+
+        case sw_key_or_end:
+
+            if (c == '}') {
+                goto close;
+            }
+
+            /* fall through */
+
+        case sw_key:
+
+            if (ngx_json_ws(c)) {
+                goto whitespace;
+            }
+
+            if (c != '"') {
+                err = "unexpected character";
+                goto failed;
+            }
+
+            goto key_start;
+
+        case sw_colon:
+
+            if (ngx_json_ws(c)) {
+                goto whitespace;
+            }
+
+            if (c != ':') {
+                err = "unexpected character";
+                goto failed;
+            }
+
+            p++;
+            goto after_colon;
+
+        case sw_after_value:
+
+            if (ngx_json_ws(c)) {
+                goto whitespace;
+            }
+
+            if (c == ',') {
+                p++;
+                js->state = (js->kind[js->depth] == '{') ? sw_key : sw_value;
+                break;
+            }
+
+            if ((c == '}' && js->kind[js->depth] == '{')
+                || (c == ']' && js->kind[js->depth] == '['))
+            {
+                goto close;
+            }
+
+            err = "unexpected character";
+            goto failed;
+
+        case sw_done:
+
+            if (ngx_json_ws(c)) {
+                goto whitespace;
+            }
+
+            err = "trailing characters";
+            goto failed;
+
+        case sw_string:
+        string:
+
+            s = p;
+
+            for ( ;; ) {
+
+                while (p < last && ngx_http_dynamo_json_class[*p] == 0) {
+                    p++;
+                }
+
+                if (p == last) {
+                    break;
+                }
+
+                cls = ngx_http_dynamo_json_class[*p];
+
+                if (cls < NGX_JSON_LEAD_MIN || cls > NGX_JSON_LEAD_MAX) {
+                    break;
+                }
+
+                lead = &ngx_http_dynamo_json_leads[cls - NGX_JSON_LEAD_MIN];
+                js->need = lead->need;
+                js->lo = lead->lo;
+                js->hi = lead->hi;
+                p++;
+
+                while (js->need && p < last) {
+                    if (*p < js->lo || *p > js->hi) {
+                        err = "invalid UTF-8";
+                        goto failed;
+                    }
+
+                    js->lo = 0x80;
+                    js->hi = 0xbf;
+                    js->need--;
+                    p++;
+                }
+
+                if (js->need) {
+                    break;
+                }
+            }
+
+            js->length += p - s;
+
+            if (js->copy) {
+                ngx_http_dynamo_json_put(js, s, p - s);
+            }
+
+            if (js->need) {
+                js->state = sw_utf8;
+                break;
+            }
+
+            if (p == last) {
+                break;
+            }
+
+            c = *p;
+
+            if (c == '"') {
+                p++;
+                goto string_end;
+            }
+
+            if (c == '\\') {
+                p++;
+                js->state = sw_escape;
+                break;
+            }
+
+            err = (c < 0x20) ? "control character in string"
+                             : "invalid UTF-8";
+            goto failed;
+
+        case sw_utf8:
+
+            if (c < js->lo || c > js->hi) {
+                err = "invalid UTF-8";
+                goto failed;
+            }
+
+            js->lo = 0x80;
+            js->hi = 0xbf;
+            js->length++;
+
+            if (js->copy) {
+                ngx_http_dynamo_json_put(js, p, 1);
+            }
+
+            p++;
+
+            if (--js->need == 0) {
+                js->state = sw_string;
+            }
+
+            break;
+
+        case sw_escape:
+
+            switch (c) {
+            case '"':
+            case '\\':
+            case '/':
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+
+            case 'u':
+                p++;
+                js->cp = 0;
+                js->hex = 0;
+                js->state = sw_uhex;
+                continue;
+
+            default:
+                err = "invalid escape";
+                goto failed;
+            }
+
+            js->length++;
+
+            if (js->copy) {
+                ngx_http_dynamo_json_put(js, &c, 1);
+            }
+
+            p++;
+            js->state = sw_string;
+            break;
+
+        case sw_uhex:
+
+            if (c >= '0' && c <= '9') {
+                cp = c - '0';
+
+            } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+                cp = (c | 0x20) - 'a' + 10;
+
+            } else {
+                err = "invalid \\u escape";
+                goto failed;
+            }
+
+            js->cp = (js->cp << 4) | cp;
+            p++;
+
+            if (++js->hex < 4) {
+                break;
+            }
+
+            cp = js->cp;
+
+            if (js->high) {
+                if (cp < 0xdc00 || cp > 0xdfff) {
+                    p--;
+                    err = "invalid surrogate pair";
+                    goto failed;
+                }
+
+                cp = 0x10000 + ((js->high - 0xd800) << 10) + (cp - 0xdc00);
+                js->high = 0;
+
+            } else if (cp >= 0xd800 && cp <= 0xdbff) {
+                js->high = cp;
+                js->state = sw_low_backslash;
+                break;
+
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                p--;
+                err = "invalid surrogate pair";
+                goto failed;
+            }
+
+            ngx_http_dynamo_json_put_code(js, cp);
+            js->state = sw_string;
+            break;
+
+        case sw_low_backslash:
+
+            if (c != '\\') {
+                err = "invalid surrogate pair";
+                goto failed;
+            }
+
+            p++;
+            js->state = sw_low_u;
+            break;
+
+        case sw_low_u:
+
+            if (c != 'u') {
+                err = "invalid surrogate pair";
+                goto failed;
+            }
+
+            p++;
+            js->cp = 0;
+            js->hex = 0;
+            js->state = sw_uhex;
+            break;
+
+        case sw_literal:
+
+            if (c != *js->lit) {
+                err = "invalid literal";
+                goto failed;
+            }
+
+            p++;
+
+            if (*++js->lit == '\0') {
+                event = js->lit_event;
+                goto scalar;
+            }
+
+            break;
+
+        case sw_minus:
+
+            if (c == '0') {
+                js->state = sw_zero;
+
+            } else if (c >= '1' && c <= '9') {
+                js->state = sw_int;
+
+            } else {
+                err = "invalid number";
+                goto failed;
+            }
+
+            goto number_char;
+
+        case sw_zero:
+
+            if (c == '.') {
+                js->state = sw_dot;
+
+            } else if (c == 'e' || c == 'E') {
+                js->state = sw_exp;
+
+            } else {
+                goto number_end;
+            }
+
+            goto number_char;
+
+        case sw_int:
+
+            if (ngx_json_digit(c)) {
+                goto number_char;
+            }
+
+            if (c == '.') {
+                js->state = sw_dot;
+
+            } else if (c == 'e' || c == 'E') {
+                js->state = sw_exp;
+
+            } else {
+                goto number_end;
+            }
+
+            goto number_char;
+
+        case sw_dot:
+
+            if (!ngx_json_digit(c)) {
+                err = "invalid number";
+                goto failed;
+            }
+
+            js->state = sw_frac;
+            goto number_char;
+
+        case sw_frac:
+
+            if (ngx_json_digit(c)) {
+                goto number_char;
+            }
+
+            if (c == 'e' || c == 'E') {
+                js->state = sw_exp;
+                goto number_char;
+            }
+
+            goto number_end;
+
+        case sw_exp:
+
+            if (c == '+' || c == '-') {
+                js->state = sw_exp_sign;
+                goto number_char;
+            }
+
+            /* fall through */
+
+        case sw_exp_sign:
+
+            if (!ngx_json_digit(c)) {
+                err = "invalid number";
+                goto failed;
+            }
+
+            js->state = sw_exp_digits;
+            goto number_char;
+
+        case sw_exp_digits:
+
+            if (ngx_json_digit(c)) {
+                goto number_char;
+            }
+
+            goto number_end;
+
+        default: /* sw_error */
+            return NGX_ERROR;
+        }
+
+        continue;
+
+    whitespace:
+
+        if (js->raw_active) {
+            ngx_http_dynamo_json_raw_add(js, raw, p);
+        }
+
+        do {
+            p++;
+        } while (p < last && ngx_json_ws(*p));
+
+        raw = p;
+        continue;
+
+    key_start:
+
+        /* p is at the opening quote */
+
+        js->in_key = 1;
+        js->copy = (js->skip == 0);
+        js->len = 0;
+        js->length = 0;
+        js->truncated = 0;
+        js->state = sw_string;
+        p++;
+        goto string;
+
+    after_colon:
+
+        /* fast path: the value usually follows at once, or after a space */
+
+        js->state = sw_value;
+
+        if (p < last && *p == ' ' && !js->raw_active) {
+            p++;
+        }
+
+        if (p < last && !ngx_json_ws(*p)) {
+            c = *p;
+            goto value;
+        }
+
+        continue;
+
+    number_char:
+
+        js->length++;
+
+        if (js->copy) {
+            ngx_http_dynamo_json_put(js, p, 1);
+        }
+
+        p++;
+        continue;
+
+    number_end:
+
+        /* the delimiter is not part of the number, it is seen again */
+
+        event = NGX_HTTP_DYNAMO_JSON_NUMBER;
+        goto scalar;
+
+    string_end:
+
+        if (js->truncated) {
+            js->len = ngx_http_dynamo_utf8_cut(js->value, js->len);
+        }
+
+        if (js->in_key) {
+            js->state = sw_colon;
+
+            if (ngx_http_dynamo_json_emit(js, NGX_HTTP_DYNAMO_JSON_KEY)
+                != NGX_OK)
+            {
+                goto aborted;
+            }
+
+            if (p < last && *p == ':') {
+                p++;
+                goto after_colon;
+            }
+
+            continue;
+        }
+
+        event = NGX_HTTP_DYNAMO_JSON_STRING;
+
+    scalar:
+
+        if (js->raw_active && js->depth == js->raw_depth) {
+            ngx_http_dynamo_json_raw_add(js, raw, p);
+            js->raw_active = 0;
+            js->raw_done = 1;
+        }
+
+        if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
+            goto aborted;
+        }
+
+        goto value_done;
+
+    value:
+
+        js->started = 1;
+
+        if (js->raw_armed) {
+            js->raw_armed = 0;
+            js->raw_active = 1;
+            js->raw_depth = js->depth;
+            raw = p;
+        }
+
+        switch (c) {
+
+        case '{':
+        case '[':
+
+            if (js->depth == NGX_HTTP_DYNAMO_JSON_MAX_DEPTH) {
+                err = "nesting too deep";
+                goto failed;
+            }
+
+            js->depth++;
+            js->kind[js->depth] = c;
+            js->index[js->depth] = 0;
+            p++;
+
+            if (c == '{') {
+                js->state = sw_key_or_end;
+                event = NGX_HTTP_DYNAMO_JSON_OBJECT_START;
+
+            } else {
+                js->state = sw_value_or_end;
+                event = NGX_HTTP_DYNAMO_JSON_ARRAY_START;
+            }
+
+            if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
+                goto aborted;
+            }
+
+            /* fast path: a key or an element usually follows at once */
+
+            if (p < last) {
+                if (js->state == sw_key_or_end) {
+                    if (*p == '"') {
+                        goto key_start;
+                    }
+
+                } else if (*p != ']' && !ngx_json_ws(*p)) {
+                    c = *p;
+                    js->state = sw_value;
+                    goto value;
+                }
+            }
+
+            continue;
+
+        case '"':
+            js->in_key = 0;
+            js->state = sw_string;
+            p++;
+            break;
+
+        case '-':
+            js->state = sw_minus;
+            break;
+
+        case '0':
+            js->state = sw_zero;
+            break;
+
+        case '1': case '2': case '3': case '4': case '5':
+        case '6': case '7': case '8': case '9':
+            js->state = sw_int;
+            break;
+
+        case 't':
+            js->lit = (const u_char *) "rue";
+            js->lit_event = NGX_HTTP_DYNAMO_JSON_TRUE;
+            js->state = sw_literal;
+            p++;
+            continue;
+
+        case 'f':
+            js->lit = (const u_char *) "alse";
+            js->lit_event = NGX_HTTP_DYNAMO_JSON_FALSE;
+            js->state = sw_literal;
+            p++;
+            continue;
+
+        case 'n':
+            js->lit = (const u_char *) "ull";
+            js->lit_event = NGX_HTTP_DYNAMO_JSON_NULL;
+            js->state = sw_literal;
+            p++;
+            continue;
+
+        default:
+            err = "unexpected character";
+            goto failed;
+        }
+
+        /* a string or a number starts */
+
+        js->copy = (js->skip == 0 && js->capture);
+        js->len = 0;
+        js->length = 0;
+        js->truncated = 0;
+
+        if (js->state == sw_string) {
+            goto string;
+        }
+
+        goto number_char;
+
+    close:
+
+        p++;
+
+        if (js->raw_active && js->depth == js->raw_depth + 1) {
+            ngx_http_dynamo_json_raw_add(js, raw, p);
+            js->raw_active = 0;
+            js->raw_done = 1;
+        }
+
+        event = (js->kind[js->depth] == '{')
+                ? NGX_HTTP_DYNAMO_JSON_OBJECT_END
+                : NGX_HTTP_DYNAMO_JSON_ARRAY_END;
+
+        if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
+            goto aborted;
+        }
+
+        js->depth--;
+
+    value_done:
+
+        if (js->depth == 0) {
+            js->state = sw_done;
+            continue;
+        }
+
+        js->index[js->depth]++;
+        js->state = sw_after_value;
+
+        /* fast path: ',' and the next key or element */
+
+        if (p < last && *p == ',') {
+            p++;
+
+            if (p < last && *p == ' ' && !js->raw_active) {
+                p++;
+            }
+
+            if (js->kind[js->depth] == '{') {
+                js->state = sw_key;
+
+                if (p < last && *p == '"') {
+                    goto key_start;
+                }
+
+            } else {
+                js->state = sw_value;
+
+                if (p < last && !ngx_json_ws(*p)) {
+                    c = *p;
+                    goto value;
+                }
+            }
+        }
+    }
+
+    if (js->raw_active) {
+        ngx_http_dynamo_json_raw_add(js, raw, p);
+    }
+
+    js->consumed += p - start;
+
+    return NGX_OK;
+
+aborted:
+
+    err = js->error;
+
+failed:
+
+    js->error = err;
+    js->offset = js->consumed + (p - start);
+    js->state = sw_error;
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_json_finish(ngx_http_dynamo_json_t *js)
+{
+    switch (js->state) {
+
+    case sw_error:
+        return NGX_ERROR;
+
+    case sw_zero:
+    case sw_int:
+    case sw_frac:
+    case sw_exp_digits:
+
+        if (js->depth != 0) {
+            break;
+        }
+
+        /* a top-level number ends with the text */
+
+        if (js->raw_active) {
+            js->raw_active = 0;
+            js->raw_done = 1;
+        }
+
+        js->state = sw_done;
+
+        if (ngx_http_dynamo_json_emit(js, NGX_HTTP_DYNAMO_JSON_NUMBER)
+            != NGX_OK)
+        {
+            js->offset = js->consumed;
+            js->state = sw_error;
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+
+    case sw_done:
+        return NGX_OK;
+
+    default:
+        break;
+    }
+
+    js->error = js->started ? "truncated JSON" : "empty JSON text";
+    js->offset = js->consumed;
+    js->state = sw_error;
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_http_dynamo_json_skip(ngx_http_dynamo_json_t *js)
+{
+    if (js->skip == 0) {
+        js->skip = js->depth;
+    }
+}
+
+
+void
+ngx_http_dynamo_json_raw(ngx_http_dynamo_json_t *js, u_char *buf,
+    size_t size)
+{
+    js->raw = buf;
+    js->raw_size = size;
+    js->raw_len = 0;
+    js->raw_armed = 1;
+    js->raw_active = 0;
+    js->raw_done = 0;
+    js->raw_overflow = 0;
+}
+
+
+size_t
+ngx_http_dynamo_utf8_cut(u_char *p, size_t len)
+{
+    size_t  i, need;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    /* find the start of the last character: at most 3 bytes back */
+
+    i = len - 1;
+
+    while (i > 0 && len - i < 4 && (p[i] & 0xc0) == 0x80) {
+        i--;
+    }
+
+    if (p[i] < 0x80) {
+        return len;
+    }
+
+    if ((p[i] & 0xe0) == 0xc0) {
+        need = 2;
+
+    } else if ((p[i] & 0xf0) == 0xe0) {
+        need = 3;
+
+    } else if ((p[i] & 0xf8) == 0xf0) {
+        need = 4;
+
+    } else {
+        return len;
+    }
+
+    return (i + need > len) ? i : len;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js, ngx_uint_t event)
+{
+    if (js->skip) {
+
+        /* inside a muted container only its own END is delivered */
+
+        if (js->depth != js->skip
+            || (event != NGX_HTTP_DYNAMO_JSON_OBJECT_END
+                && event != NGX_HTTP_DYNAMO_JSON_ARRAY_END))
+        {
+            return NGX_OK;
+        }
+
+        js->skip = 0;
+    }
+
+    if (js->handler == NULL) {
+        return NGX_OK;
+    }
+
+    if (js->handler(js, event) != NGX_OK) {
+        if (js->error == NULL) {
+            js->error = "aborted by handler";
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s, size_t n)
+{
+    size_t  room;
+
+    room = NGX_HTTP_DYNAMO_JSON_VALUE_MAX - js->len;
+
+    if (n > room) {
+        n = room;
+        js->truncated = 1;
+    }
+
+    ngx_memcpy(js->value + js->len, s, n);
+    js->len += n;
+}
+
+
+static void
+ngx_http_dynamo_json_put_code(ngx_http_dynamo_json_t *js, uint32_t cp)
+{
+    size_t  n;
+    u_char  buf[4];
+
+    if (cp < 0x80) {
+        buf[0] = (u_char) cp;
+        n = 1;
+
+    } else if (cp < 0x800) {
+        buf[0] = (u_char) (0xc0 | (cp >> 6));
+        buf[1] = (u_char) (0x80 | (cp & 0x3f));
+        n = 2;
+
+    } else if (cp < 0x10000) {
+        buf[0] = (u_char) (0xe0 | (cp >> 12));
+        buf[1] = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[2] = (u_char) (0x80 | (cp & 0x3f));
+        n = 3;
+
+    } else {
+        buf[0] = (u_char) (0xf0 | (cp >> 18));
+        buf[1] = (u_char) (0x80 | ((cp >> 12) & 0x3f));
+        buf[2] = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[3] = (u_char) (0x80 | (cp & 0x3f));
+        n = 4;
+    }
+
+    js->length += n;
+
+    if (js->copy) {
+        ngx_http_dynamo_json_put(js, buf, n);
+    }
+}
+
+
+static void
+ngx_http_dynamo_json_raw_add(ngx_http_dynamo_json_t *js, u_char *from,
+    u_char *to)
+{
+    size_t  n;
+
+    n = to - from;
+
+    if (js->raw_overflow || n == 0) {
+        return;
+    }
+
+    if (n > js->raw_size - js->raw_len) {
+        js->raw_overflow = 1;
+        return;
+    }
+
+    ngx_memcpy(js->raw + js->raw_len, from, n);
+    js->raw_len += n;
+}
