@@ -1,0 +1,1082 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * AWS Signature Version 4: the signing key, the canonical request, the
+ * string to sign and the Authorization header, as botocore computes them;
+ * AWS's URI encoding and the form bodies of STS Query requests.  A leaf:
+ * no nginx function is called but the pool allocators and the logging
+ * macros, so the file is unit-tested and fuzzed outside nginx.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_http_dynamo_sigv4.h"
+
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
+
+
+/* canonical requests up to this size are built on the stack */
+#define NGX_HTTP_DYNAMO_SIGV4_STACK      4096
+
+#define NGX_HTTP_DYNAMO_SIGV4_ALGORITHM  "AWS4-HMAC-SHA256"
+#define NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "aws4_request"
+#define NGX_HTTP_DYNAMO_SIGV4_TOKEN      "x-amz-security-token"
+#define NGX_HTTP_DYNAMO_SIGV4_MASK       "<redacted>"
+
+#define NGX_HTTP_DYNAMO_SHA256_BLOCK     64
+
+
+static ngx_int_t ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s);
+static void ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s,
+    u_char *order);
+static ngx_int_t ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b);
+static size_t ngx_http_dynamo_sigv4_space(u_char *p, u_char *last);
+static u_char *ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src,
+    size_t len);
+static void ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s,
+    ngx_pool_t *pool, u_char *cr, size_t len, u_char *token,
+    u_char *token_last, u_char *sts, size_t sts_len);
+static ngx_int_t ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg,
+    u_char *out, u_char *key, size_t key_len, u_char *data, size_t len);
+static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
+static u_char *ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n);
+static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
+    size_t len, ngx_uint_t plus);
+static void ngx_http_dynamo_sha256_cleanup(void *data);
+static void ngx_http_dynamo_sha256_md_cleanup(void *data);
+
+
+/* kSigning = HMAC chain "AWS4" + secret, date, region, service, request */
+
+ngx_int_t
+ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret, u_char *date,
+    ngx_str_t *region, ngx_str_t *service)
+{
+    u_char        *k;
+    u_char         buf[NGX_HTTP_DYNAMO_SHA256_BLOCK];
+    u_char         a[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char         b[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    size_t         k_len;
+    ngx_int_t      rc;
+    EVP_MD_CTX    *md;
+    const EVP_MD  *alg;
+
+    alg = EVP_sha256();
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (4 + secret->len <= sizeof(buf)) {
+        k = ngx_cpymem(buf, "AWS4", 4);
+
+        if (secret->len) {
+            k = ngx_cpymem(k, secret->data, secret->len);
+        }
+
+        k_len = k - buf;
+
+    } else {
+
+        /* HMAC replaces a key longer than a block with the key's hash */
+
+        if (EVP_DigestInit_ex(md, alg, NULL) != 1
+            || EVP_DigestUpdate(md, "AWS4", 4) != 1
+            || EVP_DigestUpdate(md, secret->data, secret->len) != 1
+            || EVP_DigestFinal_ex(md, buf, NULL) != 1)
+        {
+            goto failed;
+        }
+
+        k_len = NGX_HTTP_DYNAMO_SIGV4_KEY_LEN;
+    }
+
+    if (ngx_http_dynamo_hmac(md, alg, a, buf, k_len, date,
+                             NGX_HTTP_DYNAMO_SIGV4_DATE_LEN)
+        != NGX_OK
+        || ngx_http_dynamo_hmac(md, alg, b, a, sizeof(a), region->data,
+                                region->len)
+           != NGX_OK
+        || ngx_http_dynamo_hmac(md, alg, a, b, sizeof(b), service->data,
+                                service->len)
+           != NGX_OK
+        || ngx_http_dynamo_hmac(md, alg, key, a, sizeof(a),
+                                (u_char *) NGX_HTTP_DYNAMO_SIGV4_TERMINATOR,
+                                sizeof(NGX_HTTP_DYNAMO_SIGV4_TERMINATOR) - 1)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    rc = NGX_OK;
+
+failed:
+
+    EVP_MD_CTX_free(md);
+
+    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(a, sizeof(a));
+    OPENSSL_cleanse(b, sizeof(b));
+
+    return rc;
+}
+
+
+/* YYYYMMDD'T'HHMMSS'Z' in UTC; buf has 16 bytes; returns the end */
+
+u_char *
+ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now)
+{
+    u_char      *p;
+    int64_t      days, secs, z, era, doe, yoe, doy, mp, y, m, d;
+
+    days = now / 86400;
+    secs = now % 86400;
+
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+
+    /* the proleptic Gregorian calendar, from a day count since 1970 */
+
+    z = days + 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = (mp < 10) ? mp + 3 : mp - 9;
+
+    if (m <= 2) {
+        y++;
+    }
+
+    if (y < 0) {
+        y = 0;
+    }
+
+    p = ngx_http_dynamo_digits(buf, (ngx_uint_t) (y % 10000), 4);
+    p = ngx_http_dynamo_digits(p, (ngx_uint_t) m, 2);
+    p = ngx_http_dynamo_digits(p, (ngx_uint_t) d, 2);
+    *p++ = 'T';
+    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 3600), 2);
+    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 60 % 60), 2);
+    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs % 60), 2);
+    *p++ = 'Z';
+
+    return p;
+}
+
+
+/* the length of the Authorization value that sign_buf() writes */
+
+size_t
+ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s)
+{
+    size_t       len;
+    ngx_uint_t   i, j, distinct;
+
+    len = 0;
+    distinct = 0;
+
+    for (i = 0; i < s->nheaders; i++) {
+
+        for (j = 0; j < i; j++) {
+            if (ngx_http_dynamo_sigv4_name_cmp(&s->headers[i].name,
+                                               &s->headers[j].name)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            len += s->headers[i].name.len;
+            distinct++;
+        }
+    }
+
+    if (distinct > 1) {
+        len += distinct - 1;
+    }
+
+    return sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=") - 1
+           + s->access_key_id.len + 1 + NGX_HTTP_DYNAMO_SIGV4_DATE_LEN + 1
+           + s->region.len + 1 + s->service.len + 1
+           + sizeof(NGX_HTTP_DYNAMO_SIGV4_TERMINATOR ", SignedHeaders=") - 1
+           + len
+           + sizeof(", Signature=") - 1 + NGX_HTTP_DYNAMO_SIGV4_HASH_LEN;
+}
+
+
+/*
+ * Writes the Authorization value into buf, which has
+ * ngx_http_dynamo_sigv4_auth_len() bytes, and returns its end, or NULL.
+ * The pool is used only for a canonical request longer than
+ * NGX_HTTP_DYNAMO_SIGV4_STACK bytes, and for the debug hook.
+ */
+
+u_char *
+ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
+    u_char *buf)
+{
+    u_char                        *cr, *p, *last, *signed_headers;
+    u_char                        *token, *token_last;
+    u_char                         order[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    u_char                         md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char                         sts[256];
+    u_char                         stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
+    size_t                         len, sts_len, signed_len;
+    ngx_uint_t                     i, j;
+    EVP_MD_CTX                    *ctx;
+    const EVP_MD                  *alg;
+    ngx_http_dynamo_aws_header_t  *h;
+
+    static ngx_str_t  token_name = ngx_string(NGX_HTTP_DYNAMO_SIGV4_TOKEN);
+
+    if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_http_dynamo_sigv4_sort(s, order);
+
+    /* trimmed values are never longer than the values */
+
+    len = s->method.len + 1 + s->uri.len + 1 + s->query.len + 1
+          + 2 + NGX_HTTP_DYNAMO_SIGV4_HASH_LEN;
+
+    for (i = 0; i < s->nheaders; i++) {
+        len += s->headers[i].name.len * 2 + s->headers[i].value.len + 3;
+    }
+
+    if (len <= sizeof(stack)) {
+        cr = stack;
+
+    } else {
+        cr = ngx_pnalloc(pool, len);
+        if (cr == NULL) {
+            return NULL;
+        }
+    }
+
+    /* the canonical request */
+
+    p = ngx_cpymem(cr, s->method.data, s->method.len);
+    *p++ = '\n';
+    p = ngx_cpymem(p, s->uri.data, s->uri.len);
+    *p++ = '\n';
+
+    if (s->query.len) {
+        p = ngx_cpymem(p, s->query.data, s->query.len);
+    }
+
+    *p++ = '\n';
+
+    token = NULL;
+    token_last = NULL;
+
+    for (i = 0; i < s->nheaders; i = j) {
+        h = &s->headers[order[i]];
+
+        for (j = 0; j < h->name.len; j++) {
+            *p++ = ngx_tolower(h->name.data[j]);
+        }
+
+        *p++ = ':';
+
+        if (ngx_http_dynamo_sigv4_name_cmp(&h->name, &token_name) == 0) {
+            token = p;
+        }
+
+        p = ngx_http_dynamo_sigv4_trimall(p, h->value.data, h->value.len);
+
+        for (j = i + 1; j < s->nheaders; j++) {
+            if (ngx_http_dynamo_sigv4_name_cmp(&h->name,
+                                               &s->headers[order[j]].name)
+                != 0)
+            {
+                break;
+            }
+
+            *p++ = ',';
+            p = ngx_http_dynamo_sigv4_trimall(p,
+                                          s->headers[order[j]].value.data,
+                                          s->headers[order[j]].value.len);
+        }
+
+        if (token != NULL && token_last == NULL) {
+            token_last = p;
+        }
+
+        *p++ = '\n';
+    }
+
+    *p++ = '\n';
+
+    signed_headers = p;
+
+    for (i = 0; i < s->nheaders; i = j) {
+        h = &s->headers[order[i]];
+
+        if (i != 0) {
+            *p++ = ';';
+        }
+
+        for (j = 0; j < h->name.len; j++) {
+            *p++ = ngx_tolower(h->name.data[j]);
+        }
+
+        for (j = i + 1; j < s->nheaders; j++) {
+            if (ngx_http_dynamo_sigv4_name_cmp(&h->name,
+                                               &s->headers[order[j]].name)
+                != 0)
+            {
+                break;
+            }
+        }
+    }
+
+    signed_len = p - signed_headers;
+
+    *p++ = '\n';
+    p = ngx_cpymem(p, s->payload_hash, NGX_HTTP_DYNAMO_SIGV4_HASH_LEN);
+
+    len = p - cr;
+
+    p = NULL;
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        goto done;
+    }
+
+    alg = (s->sha256 != NULL) ? s->sha256 : EVP_sha256();
+
+    if (EVP_DigestInit_ex(ctx, alg, NULL) != 1
+        || EVP_DigestUpdate(ctx, cr, len) != 1
+        || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "SHA-256 of the canonical request failed");
+        }
+
+        goto done;
+    }
+
+    /* the string to sign */
+
+    last = ngx_cpymem(sts, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n",
+                      sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n") - 1);
+    last = ngx_cpymem(last, s->amz_date, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
+    *last++ = '\n';
+    last = ngx_cpymem(last, s->amz_date, NGX_HTTP_DYNAMO_SIGV4_DATE_LEN);
+    *last++ = '/';
+    last = ngx_cpymem(last, s->region.data, s->region.len);
+    *last++ = '/';
+    last = ngx_cpymem(last, s->service.data, s->service.len);
+    last = ngx_cpymem(last, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n",
+                      sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n") - 1);
+    last = ngx_http_dynamo_hex(last, md, sizeof(md));
+
+    sts_len = last - sts;
+
+    if (ngx_http_dynamo_hmac(ctx, alg, md, s->key,
+                             NGX_HTTP_DYNAMO_SIGV4_KEY_LEN, sts, sts_len)
+        != NGX_OK)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "HMAC-SHA256 of the string to sign failed");
+        }
+
+        goto done;
+    }
+
+    /* the Authorization value */
+
+    p = ngx_cpymem(buf, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=",
+                   sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=") - 1);
+    p = ngx_cpymem(p, s->access_key_id.data, s->access_key_id.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, s->amz_date, NGX_HTTP_DYNAMO_SIGV4_DATE_LEN);
+    *p++ = '/';
+    p = ngx_cpymem(p, s->region.data, s->region.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, s->service.data, s->service.len);
+    p = ngx_cpymem(p, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR ", SignedHeaders=",
+                   sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR
+                          ", SignedHeaders=") - 1);
+    p = ngx_cpymem(p, signed_headers, signed_len);
+    p = ngx_cpymem(p, ", Signature=", sizeof(", Signature=") - 1);
+    p = ngx_http_dynamo_hex(p, md, sizeof(md));
+
+    if (s->debug) {
+        ngx_http_dynamo_sigv4_debug(s, pool, cr, len, token, token_last,
+                                    sts, sts_len);
+    }
+
+done:
+
+    if (ctx != NULL) {
+        EVP_MD_CTX_free(ctx);
+    }
+
+    /* the canonical request holds the session token */
+
+    if (cr == stack) {
+        OPENSSL_cleanse(stack, len);
+    }
+
+    return p;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_sigv4_sign(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
+    ngx_str_t *auth)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = ngx_http_dynamo_sigv4_auth_len(s);
+
+    auth->data = ngx_pnalloc(pool, len);
+    if (auth->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_dynamo_sigv4_sign_buf(s, pool, auth->data);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    auth->len = p - auth->data;
+
+    return NGX_OK;
+}
+
+
+/* a debug hook for s->debug: s->debug_data is the ngx_log_t */
+
+void
+ngx_http_dynamo_sigv4_log_debug(void *data, ngx_str_t *canonical_request,
+    ngx_str_t *string_to_sign)
+{
+    ngx_log_t  *log = data;
+
+    (void) log;
+    (void) canonical_request;
+    (void) string_to_sign;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "dynamo sigv4 canonical request:\n%V\n"
+                   "dynamo sigv4 string to sign:\n%V",
+                   canonical_request, string_to_sign);
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s)
+{
+    const char  *what;
+    ngx_uint_t   i;
+
+    what = NULL;
+
+    if (s->nheaders > NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS) {
+        what = "too many headers to sign";
+
+    } else if (s->key == NULL || s->amz_date == NULL
+               || s->payload_hash == NULL)
+    {
+        what = "no key, date or payload hash";
+
+    } else if (s->region.len == 0
+               || s->region.len > NGX_HTTP_DYNAMO_SIGV4_SCOPE_MAX
+               || s->service.len == 0
+               || s->service.len > NGX_HTTP_DYNAMO_SIGV4_SCOPE_MAX)
+    {
+        what = "invalid region or service";
+
+    } else if (s->method.len == 0 || s->uri.len == 0
+               || s->access_key_id.len == 0)
+    {
+        what = "no method, uri or access key id";
+
+    } else {
+        for (i = 0; i < s->nheaders; i++) {
+            if (s->headers[i].name.len == 0) {
+                what = "empty header name";
+                break;
+            }
+        }
+    }
+
+    if (what == NULL) {
+        return NGX_OK;
+    }
+
+    if (s->log) {
+        ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                      "dynamo sigv4 cannot sign: %s", what);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* a stable insertion sort of the header indexes by lowercased name */
+
+static void
+ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s, u_char *order)
+{
+    u_char      t;
+    ngx_uint_t  i, j;
+
+    for (i = 0; i < s->nheaders; i++) {
+        t = (u_char) i;
+
+        for (j = i; j > 0; j--) {
+            if (ngx_http_dynamo_sigv4_name_cmp(&s->headers[order[j - 1]].name,
+                                               &s->headers[t].name)
+                <= 0)
+            {
+                break;
+            }
+
+            order[j] = order[j - 1];
+        }
+
+        order[j] = t;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b)
+{
+    u_char      ca, cb;
+    size_t      i, n;
+
+    n = ngx_min(a->len, b->len);
+
+    for (i = 0; i < n; i++) {
+        ca = ngx_tolower(a->data[i]);
+        cb = ngx_tolower(b->data[i]);
+
+        if (ca != cb) {
+            return (ngx_int_t) ca - (ngx_int_t) cb;
+        }
+    }
+
+    if (a->len == b->len) {
+        return 0;
+    }
+
+    return (a->len < b->len) ? -1 : 1;
+}
+
+
+/*
+ * The length of the white space character at p, or 0: what Python's
+ * str.split() splits on, in UTF-8, as botocore trims header values.
+ */
+
+static size_t
+ngx_http_dynamo_sigv4_space(u_char *p, u_char *last)
+{
+    u_char  c;
+
+    c = *p;
+
+    if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) {
+        return 1;
+    }
+
+    if (c < 0xc2 || c > 0xe3) {
+        return 0;
+    }
+
+    if (c == 0xc2) {
+        /* U+0085, U+00A0 */
+        return (last - p >= 2 && (p[1] == 0x85 || p[1] == 0xa0)) ? 2 : 0;
+    }
+
+    if (last - p < 3) {
+        return 0;
+    }
+
+    switch (c) {
+
+    case 0xe1:
+        /* U+1680 */
+        return (p[1] == 0x9a && p[2] == 0x80) ? 3 : 0;
+
+    case 0xe2:
+        /* U+2000..U+200A, U+2028, U+2029, U+202F, U+205F */
+        if (p[1] == 0x80
+            && ((p[2] >= 0x80 && p[2] <= 0x8a)
+                || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
+        {
+            return 3;
+        }
+
+        return (p[1] == 0x81 && p[2] == 0x9f) ? 3 : 0;
+
+    case 0xe3:
+        /* U+3000 */
+        return (p[1] == 0x80 && p[2] == 0x80) ? 3 : 0;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* the value without white space around it, inner runs made one space */
+
+static u_char *
+ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src, size_t len)
+{
+    u_char      c, *last, *run;
+    size_t      n;
+    ngx_uint_t  started, pending;
+
+    last = src + len;
+    started = 0;
+    pending = 0;
+
+    while (src < last) {
+
+        /* a run of anything but white space, copied at once */
+
+        for (run = src; src < last; src++) {
+            c = *src;
+
+            if ((c <= 0x20 || c == 0xc2 || (c >= 0xe1 && c <= 0xe3))
+                && ngx_http_dynamo_sigv4_space(src, last))
+            {
+                break;
+            }
+        }
+
+        if (src > run) {
+            if (pending) {
+                *dst++ = ' ';
+            }
+
+            dst = ngx_cpymem(dst, run, src - run);
+            started = 1;
+        }
+
+        pending = 0;
+
+        while (src < last) {
+            n = ngx_http_dynamo_sigv4_space(src, last);
+            if (n == 0) {
+                break;
+            }
+
+            src += n;
+            pending = started;
+        }
+    }
+
+    return dst;
+}
+
+
+static void
+ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
+    u_char *cr, size_t len, u_char *token, u_char *token_last, u_char *sts,
+    size_t sts_len)
+{
+    u_char     *p;
+    ngx_str_t   canonical, string_to_sign;
+
+    if (token == NULL) {
+        token = cr + len;
+        token_last = token;
+    }
+
+    canonical.data = ngx_pnalloc(pool, len - (token_last - token)
+                                       + sizeof(NGX_HTTP_DYNAMO_SIGV4_MASK));
+    if (canonical.data == NULL) {
+        return;
+    }
+
+    p = ngx_cpymem(canonical.data, cr, token - cr);
+
+    if (token != cr + len) {
+        p = ngx_cpymem(p, NGX_HTTP_DYNAMO_SIGV4_MASK,
+                       sizeof(NGX_HTTP_DYNAMO_SIGV4_MASK) - 1);
+        p = ngx_cpymem(p, token_last, cr + len - token_last);
+    }
+
+    canonical.len = p - canonical.data;
+
+    string_to_sign.data = sts;
+    string_to_sign.len = sts_len;
+
+    s->debug(s->debug_data, &canonical, &string_to_sign);
+}
+
+
+/*
+ * HMAC-SHA256 (RFC 2104) over a digest context the caller reuses, which
+ * spares OpenSSL 3's per-call MAC fetch; keys are at most a block long
+ */
+
+static ngx_int_t
+ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
+    u_char *key, size_t key_len, u_char *data, size_t len)
+{
+    u_char     pad[NGX_HTTP_DYNAMO_SHA256_BLOCK];
+    u_char     inner[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    size_t     i;
+    ngx_int_t  rc;
+
+    if (key_len > sizeof(pad)) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = (u_char) ((i < key_len ? key[i] : 0) ^ 0x36);
+    }
+
+    if (EVP_DigestInit_ex(md, alg, NULL) != 1
+        || EVP_DigestUpdate(md, pad, sizeof(pad)) != 1
+        || EVP_DigestUpdate(md, data, len) != 1
+        || EVP_DigestFinal_ex(md, inner, NULL) != 1)
+    {
+        goto failed;
+    }
+
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = (u_char) ((i < key_len ? key[i] : 0) ^ 0x5c);
+    }
+
+    if (EVP_DigestInit_ex(md, alg, NULL) != 1
+        || EVP_DigestUpdate(md, pad, sizeof(pad)) != 1
+        || EVP_DigestUpdate(md, inner, sizeof(inner)) != 1
+        || EVP_DigestFinal_ex(md, out, NULL) != 1)
+    {
+        goto failed;
+    }
+
+    rc = NGX_OK;
+
+failed:
+
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p, size_t len)
+{
+    u_char  md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+
+    if (EVP_Digest(p, len, md, NULL, EVP_sha256(), NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_hex(out, md, sizeof(md));
+
+    return NGX_OK;
+}
+
+
+/*
+ * SHA-256 fetched once: OpenSSL 3 otherwise fetches the algorithm again
+ * at every digest, which costs a third of a signature.  Fetch it at
+ * configuration time, in a pool that lives as long as the configuration;
+ * it is freed with the pool.  NULL on failure.
+ */
+
+void *
+ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_dynamo_sha256_md_cleanup;
+    cln->data = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+    return cln->data;
+}
+
+
+static void
+ngx_http_dynamo_sha256_md_cleanup(void *data)
+{
+    EVP_MD  *md = data;
+
+    if (md) {
+        EVP_MD_free(md);
+    }
+}
+
+
+/*
+ * An incremental SHA-256 over a request body; h lives as long as the
+ * pool (a request's context), the digest context is freed with the pool.
+ * A second init restarts the hash.  sha256: from
+ * ngx_http_dynamo_sigv4_sha256(), or NULL.
+ */
+
+ngx_int_t
+ngx_http_dynamo_sigv4_payload_hash_init(ngx_http_dynamo_sha256_t *h,
+    ngx_pool_t *pool, void *sha256)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (h->md == NULL) {
+        cln = ngx_pool_cleanup_add(pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_dynamo_sha256_cleanup;
+        cln->data = h;
+
+        h->md = EVP_MD_CTX_new();
+        if (h->md == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex(h->md, (sha256 != NULL) ? sha256 : EVP_sha256(),
+                          NULL)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_sigv4_payload_hash_update(ngx_http_dynamo_sha256_t *h,
+    u_char *p, size_t len)
+{
+    if (h->md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if (EVP_DigestUpdate(h->md, p, len) != 1) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* writes 64 lowercase hex characters into out */
+
+ngx_int_t
+ngx_http_dynamo_sigv4_payload_hash_final(ngx_http_dynamo_sha256_t *h,
+    u_char *out)
+{
+    u_char  md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+
+    if (h->md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (EVP_DigestFinal_ex(h->md, md, NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_hex(out, md, sizeof(md));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dynamo_sha256_cleanup(void *data)
+{
+    ngx_http_dynamo_sha256_t  *h = data;
+
+    if (h->md) {
+        EVP_MD_CTX_free(h->md);
+        h->md = NULL;
+    }
+}
+
+
+/*
+ * AWS's URI encoding: A-Z a-z 0-9 - _ . ~ as they are, every other byte
+ * as %XX, upper case.  With dst == NULL returns the encoded length,
+ * otherwise the end of what was written.
+ */
+
+uintptr_t
+ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src, size_t len)
+{
+    return ngx_http_dynamo_aws_encode(dst, src, len, 0);
+}
+
+
+/*
+ * key=value&key=value, in the order given, encoded as botocore sends STS
+ * Query bodies (Python's urlencode(): AWS's encoding, but a space is "+");
+ * sent with Content-Type "application/x-www-form-urlencoded; charset=utf-8".
+ */
+
+ngx_int_t
+ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
+    ngx_uint_t n, ngx_str_t *body)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += ngx_http_dynamo_aws_encode(NULL, params[i].key.data,
+                                          params[i].key.len, 1)
+               + 1
+               + ngx_http_dynamo_aws_encode(NULL, params[i].value.data,
+                                            params[i].value.len, 1)
+               + (i ? 1 : 0);
+    }
+
+    body->data = ngx_pnalloc(pool, len + 1);
+    if (body->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = '&';
+        }
+
+        p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].key.data,
+                                                  params[i].key.len, 1);
+        *p++ = '=';
+        p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].value.data,
+                                                  params[i].value.len, 1);
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
+}
+
+
+static uintptr_t
+ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
+    ngx_uint_t plus)
+{
+    u_char         c, *last;
+    size_t         n;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    if (len == 0) {
+        return (dst == NULL) ? 0 : (uintptr_t) dst;
+    }
+
+    last = src + len;
+
+    if (dst == NULL) {
+        n = 0;
+
+        while (src < last) {
+            c = *src++;
+
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                || c == '.' || c == '~' || (plus && c == ' '))
+            {
+                n++;
+
+            } else {
+                n += 3;
+            }
+        }
+
+        return (uintptr_t) n;
+    }
+
+    while (src < last) {
+        c = *src++;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '_'
+            || c == '.' || c == '~')
+        {
+            *dst++ = c;
+
+        } else if (plus && c == ' ') {
+            *dst++ = '+';
+
+        } else {
+            *dst++ = '%';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 0xf];
+        }
+    }
+
+    return (uintptr_t) dst;
+}
+
+
+static u_char *
+ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len)
+{
+    static u_char  hex[] = "0123456789abcdef";
+
+    while (len--) {
+        *dst++ = hex[*src >> 4];
+        *dst++ = hex[*src++ & 0xf];
+    }
+
+    return dst;
+}
+
+
+static u_char *
+ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = n; i > 0; i--) {
+        p[i - 1] = (u_char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + n;
+}

@@ -1,0 +1,164 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * AWS Signature Version 4, header form, computed as botocore computes it,
+ * and the encoders AWS requests need.  A leaf: it calls no nginx function
+ * but the pool allocators and the logging macros.
+ *
+ * Usage:
+ *
+ *     -- once, at configuration time (spares OpenSSL 3 a fetch per digest)
+ *     mcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
+ *
+ *     u_char  key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+ *     u_char  amz_date[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN];
+ *     u_char  hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
+ *
+ *     ngx_http_dynamo_sigv4_amz_date(amz_date, ngx_time());
+ *
+ *     -- the signing key depends only on (secret, date, region, service):
+ *     -- derive it once a day and keep it next to the credentials
+ *     ngx_http_dynamo_sigv4_key(key, &secret, amz_date, &region, &service);
+ *
+ *     -- the payload hash, incrementally as the body arrives; ctx->sha is
+ *     -- zeroed memory that lives as long as r->pool
+ *     ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha, r->pool,
+ *                                             mcf->sha256);
+ *     ngx_http_dynamo_sigv4_payload_hash_update(&ctx->sha, p, n);  ...
+ *     ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha, hash);
+ *
+ *     -- then one call per request
+ *     s.method, s.uri ("/"), s.query (""), s.headers, s.nheaders,
+ *     s.payload_hash = hash, s.amz_date = amz_date, s.region, s.service,
+ *     s.access_key_id, s.key = key, s.sha256 = mcf->sha256, s.log
+ *     ngx_http_dynamo_sigv4_sign(&s, r->pool, &authorization);
+ *
+ * All functions returning ngx_int_t answer NGX_OK or NGX_ERROR; sign_buf()
+ * returns the end of what it wrote, or NULL.  sigv4_sign() allocates only
+ * the Authorization value (and, for a canonical request longer than 4 KB,
+ * its buffer) from the pool.
+ *
+ * The headers are signed exactly as given: the caller lists the ones it
+ * sends and wants signed.  For DynamoDB, as the SDKs do: host,
+ * x-amz-date, x-amz-target, content-type and, with temporary credentials,
+ * x-amz-security-token.  For STS: content-type, host, x-amz-date (and
+ * x-amz-security-token).  The values must be the ones sent upstream; the
+ * host value is the Host header sent (with ":port" when not the default).
+ *
+ * Header values are canonicalised as botocore does (Python's str.split()
+ * on the value decoded as UTF-8: leading and trailing white space removed,
+ * inner runs collapsed to one space), names are lowercased (ASCII), sorted,
+ * and repeated names joined with ",".
+ *
+ * s.debug, when set, receives the canonical request with the value of
+ * x-amz-security-token replaced by "<redacted>", and the string to sign;
+ * ngx_http_dynamo_sigv4_log_debug() is a ready hook that logs both at
+ * debug level (data is the ngx_log_t).  Set it only when the log's level
+ * wants debug output: the masked copy costs an allocation.
+ */
+
+
+#ifndef _NGX_HTTP_DYNAMO_SIGV4_H_INCLUDED_
+#define _NGX_HTTP_DYNAMO_SIGV4_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_DYNAMO_SIGV4_KEY_LEN        32
+#define NGX_HTTP_DYNAMO_SIGV4_HASH_LEN       64     /* hex SHA-256 */
+#define NGX_HTTP_DYNAMO_SIGV4_DATE_LEN       8      /* YYYYMMDD */
+#define NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN   16     /* YYYYMMDDTHHMMSSZ */
+#define NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS    32
+#define NGX_HTTP_DYNAMO_SIGV4_SCOPE_MAX      64     /* region, service */
+
+#define NGX_HTTP_DYNAMO_SIGV4_EMPTY_HASH                                     \
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_str_t                        value;
+} ngx_http_dynamo_aws_header_t;
+
+
+typedef struct {
+    ngx_str_t                        key;
+    ngx_str_t                        value;
+} ngx_http_dynamo_aws_param_t;
+
+
+typedef void (*ngx_http_dynamo_sigv4_debug_pt)(void *data,
+    ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
+
+
+typedef struct {
+    ngx_str_t                        method;
+    ngx_str_t                        uri;           /* canonical, encoded */
+    ngx_str_t                        query;         /* canonical, or empty */
+    ngx_http_dynamo_aws_header_t    *headers;
+    ngx_uint_t                       nheaders;
+    u_char                          *payload_hash;  /* 64 lowercase hex */
+    u_char                          *amz_date;      /* 16 characters */
+    ngx_str_t                        region;
+    ngx_str_t                        service;
+    ngx_str_t                        access_key_id;
+    u_char                          *key;           /* 32 bytes */
+    void                            *sha256;        /* may be NULL */
+    ngx_log_t                       *log;           /* errors; may be NULL */
+    ngx_http_dynamo_sigv4_debug_pt   debug;         /* may be NULL */
+    void                            *debug_data;
+} ngx_http_dynamo_sigv4_t;
+
+
+/* an incremental SHA-256; zero it before the first init */
+
+typedef struct {
+    void                            *md;            /* EVP_MD_CTX */
+} ngx_http_dynamo_sha256_t;
+
+
+/* key: 32 bytes out; date: "YYYYMMDD" (an amz date will do) */
+ngx_int_t ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret,
+    u_char *date, ngx_str_t *region, ngx_str_t *service);
+
+/* writes 16 bytes, returns their end */
+u_char *ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now);
+
+size_t ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s);
+u_char *ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s,
+    ngx_pool_t *pool, u_char *buf);
+ngx_int_t ngx_http_dynamo_sigv4_sign(ngx_http_dynamo_sigv4_t *s,
+    ngx_pool_t *pool, ngx_str_t *auth);
+void ngx_http_dynamo_sigv4_log_debug(void *data,
+    ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
+
+void *ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool);
+ngx_int_t ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p,
+    size_t len);
+ngx_int_t ngx_http_dynamo_sigv4_payload_hash_init(
+    ngx_http_dynamo_sha256_t *h, ngx_pool_t *pool, void *sha256);
+ngx_int_t ngx_http_dynamo_sigv4_payload_hash_update(
+    ngx_http_dynamo_sha256_t *h, u_char *p, size_t len);
+ngx_int_t ngx_http_dynamo_sigv4_payload_hash_final(
+    ngx_http_dynamo_sha256_t *h, u_char *out);
+
+/* RFC 3986 as AWS wants it; dst == NULL: the encoded length */
+uintptr_t ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src,
+    size_t len);
+
+/*
+ * "k=v&k=v" in the given order, as botocore's Query serializer sends it
+ * (a space is "+"); Content-Type "application/x-www-form-urlencoded;
+ * charset=utf-8"
+ */
+ngx_int_t ngx_http_dynamo_aws_form(ngx_pool_t *pool,
+    ngx_http_dynamo_aws_param_t *params, ngx_uint_t n, ngx_str_t *body);
+
+
+#endif /* _NGX_HTTP_DYNAMO_SIGV4_H_INCLUDED_ */
