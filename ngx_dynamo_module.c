@@ -19,6 +19,17 @@ static char *ngx_http_dynamo_check_header(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *dlcf);
 static char *ngx_http_dynamo_str_array(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_dynamo_session_tag(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_dynamo_merge_sts(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
+static ngx_int_t ngx_http_dynamo_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_dynamo_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_dynamo_duration_bounds = {
+    ngx_conf_check_num_bounds, 900, 43200
+};
 
 
 static ngx_command_t  ngx_http_dynamo_commands[] = {
@@ -86,6 +97,90 @@ static ngx_command_t  ngx_http_dynamo_commands[] = {
       offsetof(ngx_http_dynamo_loc_conf_t, identity_claims),
       NULL },
 
+    { ngx_string("dynamo_service_account"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_dynamo_service_account,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_service_accounts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_dynamo_service_accounts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_role_rule"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE3,
+      ngx_http_dynamo_role_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_sts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_dynamo_sts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_sts_region"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, sts_region),
+      NULL },
+
+    { ngx_string("dynamo_base_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_dynamo_base_credentials,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_assume_role_duration"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, duration),
+      &ngx_http_dynamo_duration_bounds },
+
+    { ngx_string("dynamo_credentials_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, refresh),
+      NULL },
+
+    { ngx_string("dynamo_external_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, external_id),
+      NULL },
+
+    { ngx_string("dynamo_role_session_name"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, session_name),
+      NULL },
+
+    { ngx_string("dynamo_source_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, source_identity),
+      NULL },
+
+    { ngx_string("dynamo_session_tag"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_dynamo_session_tag,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -111,8 +206,8 @@ ngx_module_t  ngx_http_dynamo_module = {
     ngx_http_dynamo_commands,              /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_dynamo_init_module,           /* init module */
+    ngx_http_dynamo_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -163,6 +258,10 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
      *
      *     dlcf->token_header = { 0, NULL };
      *     dlcf->fingerprinted = 0;
+     *     dlcf->bindings_hash = { NULL, 0 };
+     *     dlcf->sts_uri = { 0, NULL };
+     *     dlcf->sts_host = { 0, NULL };
+     *     dlcf->sts_region = { 0, NULL };
      */
 
     dlcf->access = NGX_CONF_UNSET;
@@ -172,6 +271,15 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
     dlcf->leeway = NGX_CONF_UNSET;
     dlcf->token_in_session_token = NGX_CONF_UNSET;
     dlcf->identity_claims = NGX_CONF_UNSET_PTR;
+    dlcf->bindings = NGX_CONF_UNSET_PTR;
+    dlcf->role_rules = NGX_CONF_UNSET_PTR;
+    dlcf->sts_timeout = NGX_CONF_UNSET_MSEC;
+    dlcf->duration = NGX_CONF_UNSET;
+    dlcf->refresh = NGX_CONF_UNSET;
+    dlcf->external_id = NGX_CONF_UNSET_PTR;
+    dlcf->session_name = NGX_CONF_UNSET_PTR;
+    dlcf->source_identity = NGX_CONF_UNSET_PTR;
+    dlcf->session_tags = NGX_CONF_UNSET_PTR;
 
     return dlcf;
 }
@@ -219,6 +327,32 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->identity_claims = prev->identity_claims;
     }
 
+    /* exact bindings: a level's own replace its parent's */
+
+    if (prev->bindings != NGX_CONF_UNSET_PTR && prev->bindings != NULL
+        && prev->bindings_hash.buckets == NULL
+        && ngx_http_dynamo_bindings_init(cf, prev) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->bindings == NGX_CONF_UNSET_PTR) {
+        conf->bindings = (prev->bindings == NGX_CONF_UNSET_PTR)
+                         ? NULL : prev->bindings;
+        conf->bindings_hash = prev->bindings_hash;
+
+    } else if (conf->bindings_hash.buckets == NULL
+               && ngx_http_dynamo_bindings_init(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->role_rules, prev->role_rules, NULL);
+
+    if (ngx_http_dynamo_merge_sts(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->access) {
         return NGX_CONF_OK;
     }
@@ -246,6 +380,58 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (ngx_http_dynamo_jwt_fingerprint(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->sts_uri.len && dmcf->base.source == NGX_HTTP_DYNAMO_BASE_NONE)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "dynamo_sts \"%V\" needs the gateway's own "
+                      "credentials to sign its calls: add "
+                      "\"dynamo_base_credentials\" to the http block",
+                      &conf->sts_uri);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_dynamo_merge_sts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
+    ngx_http_dynamo_loc_conf_t *conf)
+{
+    u_char  *p;
+
+    if (conf->sts_uri.data == NULL) {
+        conf->sts_uri = prev->sts_uri;
+        conf->sts_host = prev->sts_host;
+        conf->sts_timeout = prev->sts_timeout;
+    }
+
+    ngx_conf_merge_msec_value(conf->sts_timeout, prev->sts_timeout, 10000);
+    ngx_conf_merge_str_value(conf->sts_region, prev->sts_region, "us-east-1");
+    ngx_conf_merge_sec_value(conf->duration, prev->duration, 3600);
+    ngx_conf_merge_sec_value(conf->refresh, prev->refresh, 300);
+    ngx_conf_merge_ptr_value(conf->external_id, prev->external_id, NULL);
+    ngx_conf_merge_ptr_value(conf->session_name, prev->session_name, NULL);
+    ngx_conf_merge_ptr_value(conf->source_identity, prev->source_identity,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->session_tags, prev->session_tags, NULL);
+
+    if (conf->sts_uri.len && conf->sts_host.len == 0) {
+
+        /* the regional endpoint of the signing region */
+
+        conf->sts_host.len = sizeof("sts..amazonaws.com") - 1
+                             + conf->sts_region.len;
+        conf->sts_host.data = ngx_pnalloc(cf->pool, conf->sts_host.len);
+        if (conf->sts_host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(conf->sts_host.data, "sts.", 4);
+        p = ngx_cpymem(p, conf->sts_region.data, conf->sts_region.len);
+        ngx_memcpy(p, ".amazonaws.com", sizeof(".amazonaws.com") - 1);
     }
 
     return NGX_CONF_OK;
@@ -354,6 +540,89 @@ ngx_http_dynamo_str_array(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* dynamo_session_tag key value */
+
+static char *
+ngx_http_dynamo_session_tag(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    u_char                            *p;
+    ngx_str_t                         *value;
+    ngx_http_dynamo_tag_t             *tag;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (dlcf->session_tags == NGX_CONF_UNSET_PTR) {
+        dlcf->session_tags = ngx_array_create(cf->pool, 2,
+                                              sizeof(ngx_http_dynamo_tag_t));
+        if (dlcf->session_tags == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (dlcf->session_tags->nelts == 50) {
+        return "allows 50 session tags at most";
+    }
+
+    /* STS tag keys: 1 to 128 of letters, digits, spaces and _.:/=+-@ */
+
+    if (value[1].len == 0 || value[1].len > 128) {
+        goto invalid;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p >= 0x80
+              || ngx_strchr(" _.:/=+-@", *p) != NULL))
+        {
+            goto invalid;
+        }
+    }
+
+    tag = ngx_array_push(dlcf->session_tags);
+    if (tag == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    tag->key = value[1];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &tag->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid session tag key \"%V\"", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_init_module(ngx_cycle_t *cycle)
+{
+    return ngx_http_dynamo_base_init_module(cycle);
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_dynamo_base_init_process(cycle);
+}
+
+
 static ngx_int_t
 ngx_http_dynamo_init(ngx_conf_t *cf)
 {
@@ -380,5 +649,5 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     *h = ngx_http_dynamo_access_handler;
 
-    return NGX_OK;
+    return ngx_http_dynamo_capture_init(cf);
 }

@@ -17,6 +17,8 @@
 #define NGX_HTTP_DYNAMO_DIGEST_LEN       32
 #define NGX_HTTP_DYNAMO_IDENTITY_MAX     256
 #define NGX_HTTP_DYNAMO_MESSAGE_MAX      512
+#define NGX_HTTP_DYNAMO_CREDS_MARGIN     5       /* seconds */
+#define NGX_HTTP_DYNAMO_CREDS_ERROR_MAX  256
 
 
 /* what a refused request is told: SPEC's error contract */
@@ -56,6 +58,72 @@ typedef struct {
 } ngx_http_dynamo_key_t;
 
 
+typedef struct {
+    ngx_str_t                        identity;
+    ngx_str_t                        role_arn;
+} ngx_http_dynamo_binding_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t         source;
+    ngx_http_regex_t                *regex;
+    ngx_http_complex_value_t         role;
+    ngx_str_t                        pattern;
+} ngx_http_dynamo_role_rule_t;
+
+
+typedef struct {
+    ngx_str_t                        key;
+    ngx_http_complex_value_t         value;
+} ngx_http_dynamo_tag_t;
+
+
+/* temporary or long-term AWS credentials, and a derived signing key */
+
+typedef struct {
+    ngx_str_t                        access_key_id;
+    ngx_str_t                        secret;
+    ngx_str_t                        session_token;
+    time_t                           expiration;  /* 0: long-term */
+
+    u_char                           key[32];
+    u_char                           key_date[8];
+    ngx_uint_t                       key_scope;   /* hash of region, svc */
+    ngx_uint_t                       have_key;
+} ngx_http_dynamo_creds_t;
+
+
+/* where the gateway's own credentials come from */
+
+typedef enum {
+    NGX_HTTP_DYNAMO_BASE_NONE = 0,
+    NGX_HTTP_DYNAMO_BASE_ENV,
+    NGX_HTTP_DYNAMO_BASE_FILE,
+    NGX_HTTP_DYNAMO_BASE_IMDS,
+    NGX_HTTP_DYNAMO_BASE_ECS,
+    NGX_HTTP_DYNAMO_BASE_WEB_IDENTITY
+} ngx_http_dynamo_base_source_e;
+
+
+typedef struct {
+    ngx_uint_t                       source;
+    ngx_str_t                        file;        /* file= */
+    ngx_str_t                        profile;     /* profile= */
+    ngx_str_t                        uri;         /* imds, ecs: location */
+    ngx_str_t                        path;        /* ecs: credentials path */
+    ngx_str_t                        token;       /* ecs: authorization */
+    ngx_str_t                        token_file;  /* ecs, web_identity */
+    ngx_str_t                        role_arn;    /* web_identity */
+    ngx_str_t                        session_name;
+
+    /* static credentials: env (read by each worker), file= */
+    ngx_http_dynamo_creds_t          creds;
+
+    /* the zone entry of fetched ones */
+    u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+} ngx_http_dynamo_base_t;
+
+
 /* counters kept in the shared zone, exact across workers */
 
 typedef struct {
@@ -83,6 +151,7 @@ typedef struct {
     ngx_atomic_t                     sts_time_ms;
 
     ngx_atomic_t                     evictions;
+    ngx_atomic_t                     chain_clamp_logged;
 } ngx_http_dynamo_counters_t;
 
 
@@ -105,6 +174,7 @@ typedef struct {
 
 #define NGX_HTTP_DYNAMO_NODE_TOKEN       1
 #define NGX_HTTP_DYNAMO_NODE_CREDS       2
+#define NGX_HTTP_DYNAMO_NODE_BASE        3
 
 
 /*
@@ -146,9 +216,38 @@ typedef struct {
 } ngx_http_dynamo_token_node_t;
 
 
+/*
+ * Credentials in the zone, for a role (and session) or the gateway's own:
+ * the credentials, a single-flight marker with a deadline so that a lost
+ * fetch never wedges the entry, the back-off after failures and what
+ * waiters are told meanwhile, and the last derived signing key.
+ */
+
+typedef struct {
+    ngx_http_dynamo_node_t           sh;
+    time_t                           expiration;  /* 0: none yet */
+    ngx_msec_t                       fetch_until; /* wall clock, ms */
+    uint64_t                         fetcher;
+    time_t                           retry_at;
+    ngx_uint_t                       failures;
+    u_char                           err;
+    u_char                           error_len;
+    u_char                           error[NGX_HTTP_DYNAMO_CREDS_ERROR_MAX];
+    u_char                           key[32];
+    u_char                           key_date[8];
+    ngx_uint_t                       key_scope;
+    u_short                          access_key_id_len;
+    u_short                          secret_len;
+    u_short                          session_token_len;
+    u_char                           data[1];
+} ngx_http_dynamo_creds_node_t;
+
+
 typedef struct {
     ngx_shm_zone_t                  *shm_zone;
     ngx_flag_t                       enabled;    /* some location uses us */
+    ngx_http_dynamo_base_t           base;
+    ngx_uint_t                       fetch_ids;
 } ngx_http_dynamo_main_conf_t;
 
 
@@ -166,6 +265,21 @@ typedef struct {
     /* what a cached verification depends on: keys, iss, aud, claims */
     u_char                           fingerprint[NGX_HTTP_DYNAMO_DIGEST_LEN];
     ngx_uint_t                       fingerprinted;
+
+    ngx_array_t                     *bindings;   /* _binding_t */
+    ngx_hash_t                       bindings_hash;
+    ngx_array_t                     *role_rules; /* _role_rule_t */
+
+    ngx_str_t                        sts_uri;
+    ngx_str_t                        sts_host;
+    ngx_msec_t                       sts_timeout;
+    ngx_str_t                        sts_region;
+    time_t                           duration;
+    time_t                           refresh;
+    ngx_http_complex_value_t        *external_id;
+    ngx_http_complex_value_t        *session_name;
+    ngx_http_complex_value_t        *source_identity;
+    ngx_array_t                     *session_tags;  /* _tag_t */
 } ngx_http_dynamo_loc_conf_t;
 
 
@@ -177,6 +291,37 @@ typedef struct {
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
     void                            *claims;     /* json_t *, lazily */
+    ngx_str_t                       *role_header;
+
+    ngx_str_t                        role_arn;
+    ngx_str_t                        session_name;
+    ngx_str_t                        external_id;
+    ngx_str_t                        source_identity;
+    ngx_array_t                     *tags;       /* ngx_http_dynamo_aws_param_t */
+    u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+
+    ngx_http_dynamo_creds_t          creds;
+    ngx_http_dynamo_creds_t          base;
+    ngx_http_dynamo_creds_t          stale;      /* usable while refreshing */
+    ngx_http_dynamo_creds_t          base_stale;
+    ngx_uint_t                       has_base_stale;
+    ngx_uint_t                       base_expired;
+    ngx_uint_t                       cred_state;
+    uint64_t                         fetch_id;
+    ngx_uint_t                       fetching_role;
+    ngx_uint_t                       fetching_base;
+    ngx_uint_t                       has_stale;
+    ngx_uint_t                       waits;
+
+    /* the subrequest in flight, and what it answered */
+    ngx_http_request_t              *sr;
+    ngx_uint_t                       sr_done;
+    ngx_int_t                        sr_rc;
+    ngx_uint_t                       sr_status;
+    ngx_str_t                        sr_body;
+    ngx_msec_t                       sr_start;
+    ngx_str_t                        imds_token;
+    ngx_str_t                        imds_role;
 
     ngx_uint_t                       err;        /* ngx_http_dynamo_err_e */
     ngx_str_t                        message;
@@ -185,7 +330,15 @@ typedef struct {
 
 
 #define NGX_HTTP_DYNAMO_STATE_START      0
-#define NGX_HTTP_DYNAMO_STATE_DONE       1
+#define NGX_HTTP_DYNAMO_STATE_CREDS      1
+#define NGX_HTTP_DYNAMO_STATE_DONE       2
+
+
+/* what an answer was: credentials, a refusal, or nothing usable */
+
+#define NGX_HTTP_DYNAMO_ANSWER_STS       0
+#define NGX_HTTP_DYNAMO_ANSWER_IMDS      1
+#define NGX_HTTP_DYNAMO_ANSWER_ECS       2
 
 
 /* access: the access-phase handler */
@@ -196,6 +349,8 @@ ngx_http_dynamo_ctx_t *ngx_http_dynamo_get_ctx(ngx_http_request_t *r);
 /* error: refusals in DynamoDB's own error shape */
 
 ngx_int_t ngx_http_dynamo_fail(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t err, const char *fmt, ...);
+ngx_int_t ngx_http_dynamo_set_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_uint_t err, const char *fmt, ...);
 ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
@@ -215,6 +370,61 @@ ngx_int_t ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     ngx_str_t *token);
 ngx_int_t ngx_http_dynamo_jwt_is_token(ngx_str_t *value);
 
+/* role: identity to role */
+
+char *ngx_http_dynamo_service_account(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_service_accounts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_role_rule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_dynamo_bindings_init(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *dlcf);
+ngx_int_t ngx_http_dynamo_role_arn_parse(ngx_str_t *arn, ngx_str_t *name);
+ngx_int_t ngx_http_dynamo_role_select(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+ngx_int_t ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
+    ngx_str_t *out);
+
+/* credentials: the role's credentials, cached, fetched once */
+
+ngx_int_t ngx_http_dynamo_credentials(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+void ngx_http_dynamo_base_invalidate(ngx_http_request_t *r);
+ngx_int_t ngx_http_dynamo_signing_key(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_http_dynamo_creds_t *creds,
+    u_char *amz_date, ngx_str_t *region, ngx_str_t *service);
+
+/* base: the gateway's own credentials */
+
+char *ngx_http_dynamo_base_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_dynamo_base_init_module(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_dynamo_base_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_dynamo_base_fetch(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+ngx_int_t ngx_http_dynamo_base_answer(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+
+/* sts: subrequests to STS and credential endpoints */
+
+char *ngx_http_dynamo_sts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_dynamo_subrequest(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_str_t *uri, ngx_uint_t method,
+    void *headers, ngx_uint_t nheaders, ngx_str_t *body);
+ngx_int_t ngx_http_dynamo_capture_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_capture_header_filter(ngx_http_request_t *r);
+ngx_int_t ngx_http_dynamo_capture_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+ngx_int_t ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+ngx_int_t ngx_http_dynamo_sts_call(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    void *params, ngx_uint_t nparams, ngx_http_dynamo_creds_t *signer);
+ngx_int_t ngx_http_dynamo_sts_result(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t kind, ngx_str_t *what,
+    ngx_http_dynamo_creds_t *creds);
+
 /* zone: the shared cache */
 
 char *ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -231,6 +441,7 @@ ngx_int_t ngx_http_dynamo_token_cache_get(ngx_http_request_t *r,
     u_char *digest, ngx_http_dynamo_token_t *token);
 void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,
     u_char *digest, ngx_http_dynamo_token_t *token);
+ngx_msec_t ngx_http_dynamo_now_ms(void);
 
 #define ngx_http_dynamo_count(zone, name, n)                                 \
     if ((zone) != NULL) {                                                     \

@@ -27,6 +27,7 @@ static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
 
 static ngx_str_t  ngx_http_dynamo_session_token_header =
     ngx_string("X-Amz-Security-Token");
+static ngx_str_t  ngx_http_dynamo_role_header = ngx_string("X-Dynamo-Role");
 
 
 ngx_http_dynamo_ctx_t *
@@ -89,6 +90,31 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
         ngx_http_dynamo_count(zone, requests, 1);
 
         rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
+
+        if (rc == NGX_OK
+            && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len))
+        {
+            rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_dynamo_access_refused(r, ctx);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->state = NGX_HTTP_DYNAMO_STATE_CREDS;
+    }
+
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_CREDS && dlcf->sts_uri.len) {
+
+        rc = ngx_http_dynamo_credentials(r, dlcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
 
         if (rc == NGX_DECLINED) {
             return ngx_http_dynamo_access_refused(r, ctx);
@@ -176,6 +202,15 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
         {
             session = &h[i].value;
             sessions++;
+            continue;
+        }
+
+        if (h[i].key.len == ngx_http_dynamo_role_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_dynamo_role_header.data,
+                               h[i].key.len) == 0)
+        {
+            ctx->role_header = &h[i].value;
         }
     }
 

@@ -54,6 +54,11 @@ static ngx_http_dynamo_error_kind_t  ngx_http_dynamo_errors[] = {
 };
 
 
+static ngx_int_t ngx_http_dynamo_record(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t err, const char *fmt,
+    va_list args);
+
+
 static ngx_str_t  ngx_http_dynamo_unprintable = ngx_string("?");
 
 static ngx_str_t  ngx_http_dynamo_json_type =
@@ -74,28 +79,62 @@ ngx_http_dynamo_error_type(ngx_uint_t err)
  * the token or any secret.  Returns NGX_DECLINED, or NGX_ERROR.
  */
 
-ngx_int_t
-ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
-    ngx_uint_t err, const char *fmt, ...)
+static ngx_int_t
+ngx_http_dynamo_record(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t err, const char *fmt, va_list args)
 {
-    u_char                  *p;
-    va_list                  args;
-    ngx_http_dynamo_zone_t  *zone;
-    u_char                   buf[NGX_HTTP_DYNAMO_MESSAGE_MAX];
+    u_char  *p;
+    u_char   buf[NGX_HTTP_DYNAMO_MESSAGE_MAX];
 
-    va_start(args, fmt);
     p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-    va_end(args);
 
     ctx->err = err;
 
     ctx->message.data = ngx_pnalloc(r->pool, p - buf);
     if (ctx->message.data == NULL) {
+        ngx_str_null(&ctx->message);
         return NGX_ERROR;
     }
 
     ctx->message.len = p - buf;
     ngx_memcpy(ctx->message.data, buf, ctx->message.len);
+
+    return NGX_DECLINED;
+}
+
+
+/* records a reason without logging it: the request may still go on */
+
+ngx_int_t
+ngx_http_dynamo_set_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t err, const char *fmt, ...)
+{
+    va_list    args;
+    ngx_int_t  rc;
+
+    va_start(args, fmt);
+    rc = ngx_http_dynamo_record(r, ctx, err, fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t err, const char *fmt, ...)
+{
+    va_list                  args;
+    ngx_int_t                rc;
+    ngx_http_dynamo_zone_t  *zone;
+
+    va_start(args, fmt);
+    rc = ngx_http_dynamo_record(r, ctx, err, fmt, args);
+    va_end(args);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
     if (ctx->token.identity.len) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

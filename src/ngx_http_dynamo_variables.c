@@ -5,7 +5,8 @@
 
 
 /*
- * Variables: $dynamo_identity, $dynamo_claim_<name>, $dynamo_error.
+ * Variables: $dynamo_identity, $dynamo_claim_<name>, $dynamo_role_arn,
+ * $dynamo_access_key_id (never the secret), $dynamo_error.
  */
 
 
@@ -31,6 +32,16 @@ static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
     { ngx_string("dynamo_identity"), NULL,
       ngx_http_dynamo_variable_str,
       offsetof(ngx_http_dynamo_ctx_t, token.identity),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_role_arn"), NULL,
+      ngx_http_dynamo_variable_str,
+      offsetof(ngx_http_dynamo_ctx_t, role_arn),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_access_key_id"), NULL,
+      ngx_http_dynamo_variable_str,
+      offsetof(ngx_http_dynamo_ctx_t, creds.access_key_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_error"), NULL,

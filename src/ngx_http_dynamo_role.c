@@ -1,0 +1,623 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * Identity to IAM role: exact bindings (dynamo_service_account, and the
+ * same from a JSON file with dynamo_service_accounts), then regex rules
+ * (dynamo_role_rule), in that order.  An identity may have several roles:
+ * the first is its default, "X-Dynamo-Role" picks another of its own.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+#include <jansson.h>
+
+
+#define NGX_HTTP_DYNAMO_SESSION_NAME_MAX  64
+
+
+static ngx_int_t ngx_http_dynamo_bindings_add(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_str_t *identity, ngx_str_t *arn,
+    const char *where);
+static ngx_int_t ngx_http_dynamo_role_matches(ngx_str_t *role,
+    ngx_str_t *wanted);
+static ngx_int_t ngx_http_dynamo_rule_role(ngx_http_request_t *r,
+    ngx_http_dynamo_role_rule_t *rule, ngx_str_t *role);
+
+
+/*
+ * arn:<partition>:iam::<12 digits>:role/<path/><name>; the name is
+ * what "X-Dynamo-Role" may give instead of the ARN.
+ */
+
+ngx_int_t
+ngx_http_dynamo_role_arn_parse(ngx_str_t *arn, ngx_str_t *name)
+{
+    u_char      *p, *last, *slash;
+    ngx_uint_t   n;
+
+    if (arn->len > 2048
+        || arn->len < sizeof("arn:a:iam::123456789012:role/x") - 1
+        || ngx_strncmp(arn->data, "arn:", 4) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    p = arn->data + 4;
+    last = arn->data + arn->len;
+
+    /* partition: aws, aws-cn, aws-us-gov, ... */
+
+    for (n = 0; p < last && *p != ':'; p++, n++) {
+        if (!((*p >= 'a' && *p <= 'z') || *p == '-')) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (n == 0 || last - p < (ssize_t) sizeof(":iam::123456789012:role/x") - 1
+        || ngx_strncmp(p, ":iam::", 6) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    p += 6;
+
+    for (n = 0; n < 12; n++, p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+    }
+
+    if (last - p < 7 || ngx_strncmp(p, ":role/", 6) != 0) {
+        return NGX_ERROR;
+    }
+
+    p += 6;
+    slash = p - 1;
+
+    for ( /* void */ ; p < last; p++) {
+
+        if (*p == '/') {
+            if (p == slash + 1) {
+                return NGX_ERROR;
+            }
+
+            slash = p;
+            continue;
+        }
+
+        /* IAM names and paths: [\w+=,.@-] */
+
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '_' || *p == '+'
+              || *p == '=' || *p == ',' || *p == '.' || *p == '@'
+              || *p == '-'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    name->data = slash + 1;
+    name->len = last - name->data;
+
+    if (name->len == 0 || name->len > 64) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* dynamo_service_account identity role_arn */
+
+char *
+ngx_http_dynamo_service_account(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (ngx_http_dynamo_bindings_add(cf, dlcf, &value[1], &value[2], NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * dynamo_service_accounts file: a JSON array of service accounts as the
+ * control plane describes them, {"clientId": "...", "name": "<role ARN>"}
+ */
+
+char *
+ngx_http_dynamo_service_accounts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    char          *rv;
+    size_t         i, n;
+    json_t        *root, *sa, *id, *arn;
+    ngx_str_t     *value, file, identity, role;
+    json_error_t   err;
+
+    value = cf->args->elts;
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    root = json_load_file((char *) file.data, JSON_REJECT_DUPLICATES, &err);
+
+    if (root == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot read service accounts from \"%V\": "
+                           "%s (line %d, column %d)", &file, err.text,
+                           err.line, err.column);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+
+    if (!json_is_array(root)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "service accounts file \"%V\" must hold a JSON "
+                           "array of {\"clientId\", \"name\"} objects",
+                           &file);
+        goto done;
+    }
+
+    n = json_array_size(root);
+
+    for (i = 0; i < n; i++) {
+        sa = json_array_get(root, i);
+
+        id = json_object_get(sa, "clientId");
+        if (id == NULL) {
+            id = json_object_get(sa, "clientID");
+        }
+
+        arn = json_object_get(sa, "name");
+
+        if (!json_is_object(sa) || !json_is_string(id)
+            || json_string_length(id) == 0 || !json_is_string(arn))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "service account %uz in \"%V\" needs string "
+                               "\"clientId\" and \"name\" (the role ARN)",
+                               i, &file);
+            goto done;
+        }
+
+        identity.len = json_string_length(id);
+        identity.data = ngx_pnalloc(cf->pool, identity.len);
+        role.len = json_string_length(arn);
+        role.data = ngx_pnalloc(cf->pool, role.len);
+
+        if (identity.data == NULL || role.data == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(identity.data, json_string_value(id), identity.len);
+        ngx_memcpy(role.data, json_string_value(arn), role.len);
+
+        if (ngx_http_dynamo_bindings_add(cf, dlcf, &identity, &role,
+                                         (char *) file.data)
+            != NGX_OK)
+        {
+            goto done;
+        }
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    json_decref(root);
+
+    return rv;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_bindings_add(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_str_t *identity, ngx_str_t *arn, const char *where)
+{
+    ngx_str_t                   name;
+    ngx_http_dynamo_binding_t  *b;
+
+    if (ngx_http_dynamo_role_arn_parse(arn, &name) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid role ARN \"%V\"%s%s, expected "
+                           "arn:<partition>:iam::<account>:role/<name>",
+                           arn, where ? " in " : "", where ? where : "");
+        return NGX_ERROR;
+    }
+
+    if (identity->len > NGX_HTTP_DYNAMO_IDENTITY_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "service account identity is longer than %d "
+                           "bytes", NGX_HTTP_DYNAMO_IDENTITY_MAX);
+        return NGX_ERROR;
+    }
+
+    if (dlcf->bindings == NGX_CONF_UNSET_PTR) {
+        dlcf->bindings = ngx_array_create(cf->pool, 4,
+                                          sizeof(ngx_http_dynamo_binding_t));
+        if (dlcf->bindings == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    b = ngx_array_push(dlcf->bindings);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->identity = *identity;
+    b->role_arn = *arn;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The exact bindings of one level as a hash: identity -> its roles, in
+ * the order they were given.
+ */
+
+ngx_int_t
+ngx_http_dynamo_bindings_init(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *dlcf)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                  *role;
+    ngx_uint_t                  i, j;
+    ngx_array_t                *roles;
+    ngx_hash_init_t             hash;
+    ngx_hash_key_t             *key;
+    ngx_hash_keys_arrays_t      keys;
+    ngx_http_dynamo_binding_t  *b;
+
+    b = dlcf->bindings->elts;
+
+    ngx_memzero(&keys, sizeof(ngx_hash_keys_arrays_t));
+
+    keys.pool = cf->pool;
+    keys.temp_pool = cf->temp_pool;
+
+    if (ngx_hash_keys_array_init(&keys, NGX_HASH_SMALL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < dlcf->bindings->nelts; i++) {
+
+        roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+        if (roles == NULL) {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_hash_add_key(&keys, &b[i].identity, roles,
+                              NGX_HASH_READONLY_KEY);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_BUSY) {
+            /* the identity is known: its roles are found below */
+            continue;
+        }
+
+        for (j = i; j < dlcf->bindings->nelts; j++) {
+
+            if (b[j].identity.len != b[i].identity.len
+                || ngx_strncmp(b[j].identity.data, b[i].identity.data,
+                               b[i].identity.len) != 0)
+            {
+                continue;
+            }
+
+            role = ngx_array_push(roles);
+            if (role == NULL) {
+                return NGX_ERROR;
+            }
+
+            *role = b[j].role_arn;
+        }
+    }
+
+    hash.hash = &dlcf->bindings_hash;
+    hash.key = ngx_hash_key;
+    hash.max_size = 65536;
+    hash.bucket_size = ngx_align(128, ngx_cacheline_size);
+    hash.name = "dynamo_service_account_hash";
+    hash.pool = cf->pool;
+    hash.temp_pool = NULL;
+
+    key = keys.keys.elts;
+
+    if (ngx_hash_init(&hash, key, keys.keys.nelts) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* dynamo_role_rule $var regex role_template */
+
+char *
+ngx_http_dynamo_role_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    ngx_str_t                         *value, name;
+    ngx_regex_compile_t                rc;
+    ngx_http_dynamo_role_rule_t       *rule;
+    ngx_http_compile_complex_value_t   ccv;
+    u_char                             errstr[NGX_MAX_CONF_ERRSTR];
+
+    value = cf->args->elts;
+
+    if (dlcf->role_rules == NGX_CONF_UNSET_PTR) {
+        dlcf->role_rules = ngx_array_create(cf->pool, 2,
+                                            sizeof(ngx_http_dynamo_role_rule_t));
+        if (dlcf->role_rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(dlcf->role_rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = &rule->source;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    rc.pattern = value[2];
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    rule->regex = ngx_http_regex_compile(cf, &rc);
+    if (rule->regex == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule->pattern = value[2];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[3];
+    ccv.complex_value = &rule->role;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a template without variables is checked now */
+
+    if (rule->role.lengths == NULL
+        && ngx_http_dynamo_role_arn_parse(&value[3], &name) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid role ARN \"%V\"", &value[3]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Chooses the request's role: the identity's first one, or the one
+ * "X-Dynamo-Role" names if it is among the identity's roles.  NGX_OK,
+ * NGX_DECLINED (refused, reason in ctx) or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_dynamo_role_select(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                    *roles, *wanted, role;
+    ngx_uint_t                    i, n, key;
+    ngx_array_t                  *bound;
+    ngx_http_dynamo_role_rule_t  *rule;
+
+    wanted = ctx->role_header;
+    n = 0;
+
+    if (dlcf->bindings != NULL) {
+        key = ngx_hash_key(ctx->token.identity.data,
+                           ctx->token.identity.len);
+
+        bound = ngx_hash_find(&dlcf->bindings_hash, key,
+                              ctx->token.identity.data,
+                              ctx->token.identity.len);
+
+        if (bound != NULL) {
+            roles = bound->elts;
+            n = bound->nelts;
+
+            for (i = 0; i < bound->nelts; i++) {
+                if (wanted == NULL
+                    || ngx_http_dynamo_role_matches(&roles[i], wanted))
+                {
+                    ctx->role_arn = roles[i];
+                    return NGX_OK;
+                }
+            }
+        }
+    }
+
+    if (dlcf->role_rules != NULL) {
+        rule = dlcf->role_rules->elts;
+
+        for (i = 0; i < dlcf->role_rules->nelts; i++) {
+
+            rc = ngx_http_dynamo_rule_role(r, &rule[i], &role);
+
+            if (rc == NGX_DECLINED) {
+                continue;
+            }
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            n++;
+
+            if (wanted == NULL
+                || ngx_http_dynamo_role_matches(&role, wanted))
+            {
+                ctx->role_arn = role;
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (wanted && n) {
+        return ngx_http_dynamo_fail(r, ctx,
+                                    NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
+                                    "role \"%V\" is not bound to identity "
+                                    "\"%V\"",
+                                    ngx_http_dynamo_printable(r, wanted,
+                                                              128),
+                                    &ctx->token.identity);
+    }
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
+                                "no role for identity \"%V\"",
+                                ngx_http_dynamo_printable(r,
+                                                       &ctx->token.identity,
+                                                       128));
+}
+
+
+/* X-Dynamo-Role: the full ARN, or the role's name */
+
+static ngx_int_t
+ngx_http_dynamo_role_matches(ngx_str_t *role, ngx_str_t *wanted)
+{
+    ngx_str_t  name;
+
+    if (wanted->len == role->len
+        && ngx_strncmp(wanted->data, role->data, role->len) == 0)
+    {
+        return 1;
+    }
+
+    if (ngx_http_dynamo_role_arn_parse(role, &name) != NGX_OK) {
+        return 0;
+    }
+
+    return wanted->len == name.len
+           && ngx_strncmp(wanted->data, name.data, name.len) == 0;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_rule_role(ngx_http_request_t *r,
+    ngx_http_dynamo_role_rule_t *rule, ngx_str_t *role)
+{
+    ngx_int_t  rc;
+    ngx_str_t  value, name;
+
+    if (ngx_http_complex_value(r, &rule->source, &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_regex_exec(r, rule->regex, &value);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_complex_value(r, &rule->role, role) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_dynamo_role_arn_parse(role, &name) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "dynamo_role_rule \"%V\" made an invalid role ARN "
+                      "\"%V\"", &rule->pattern,
+                      ngx_http_dynamo_printable(r, role, 256));
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A value fit for RoleSessionName or SourceIdentity: [\w+=,.@-]{2,64}.
+ * Other characters become "-"; a value too long keeps its head and ends
+ * with a hash of the whole, so that two long identities do not share
+ * one session name; a value too short is padded.
+ */
+
+ngx_int_t
+ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
+    ngx_str_t *out)
+{
+    u_char      *p, ch;
+    uint32_t     crc;
+    ngx_uint_t   i;
+
+    out->data = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SESSION_NAME_MAX);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+
+    for (i = 0; i < in->len && i < NGX_HTTP_DYNAMO_SESSION_NAME_MAX; i++) {
+        ch = in->data[i];
+
+        *p++ = ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                || (ch >= '0' && ch <= '9') || ch == '_' || ch == '+'
+                || ch == '=' || ch == ',' || ch == '.' || ch == '@'
+                || ch == '-')
+               ? ch : '-';
+    }
+
+    if (in->len > NGX_HTTP_DYNAMO_SESSION_NAME_MAX) {
+        crc = ngx_crc32_long(in->data, in->len);
+        p = out->data + NGX_HTTP_DYNAMO_SESSION_NAME_MAX - 9;
+        p = ngx_sprintf(p, "-%08xD", crc);
+    }
+
+    while (p - out->data < 2) {
+        *p++ = '-';
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
