@@ -166,6 +166,7 @@ def default_config():
         "xml_style": "pretty",
         "xml_expiration": "seconds",
         "session_token_length": 600,
+        "secret_prefix": "",
         "denied_roles": [],
         "external_ids": {},
         "dynamodb_accept_sources": ["assume_role", "web_identity"],
@@ -884,7 +885,9 @@ class Emulator:
         role_id = stable_id("AROA", role_arn or role_name)
         cred = {
             "AccessKeyId": "ASIA" + rand_chars(KEY_CHARS, 16),
-            "SecretAccessKey": rand_chars(SECRET_CHARS, 40),
+            "SecretAccessKey": (cfg.get("secret_prefix") or "")[:20]
+                               + rand_chars(SECRET_CHARS, 40 - len(
+                                   (cfg.get("secret_prefix") or "")[:20])),
             "SessionToken": token,
             "Expiration": int(now + lifetime),
             "IssuedAt": now,

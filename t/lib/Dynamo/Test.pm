@@ -14,7 +14,8 @@ use JSON::PP ();
 
 use Exporter 'import';
 our @EXPORT = qw(keys_dir mint_token mint_tokens debian_python json_encode
-                 json_decode);
+                 json_decode emulator aws_block_preprocessor
+                 concurrent_requests nginx_get);
 
 my $top = abs_path(dirname(__FILE__) . '/../../..');
 my $python = '/usr/bin/python3';     # Debian's, with botocore and PyJWT
@@ -62,6 +63,178 @@ sub mint_tokens {
 }
 
 sub mint_token { return scalar mint_tokens({@_}) }
+
+# The AWS emulator, started once per test file that asks for it.  The
+# gateway's own credentials are the ones the emulator knows by default
+# (AWS's documentation example), passed through the environment.
+
+my $emulator;
+our @block_state;
+
+sub emulator {
+    return $emulator if $emulator;
+
+    require Dynamo::Emulator;
+
+    my $port = $ENV{TEST_NGINX_AWS_PORT} // 19900;
+    my $dynalite = "$top/node_modules/.bin/dynalite";
+
+    $emulator = Dynamo::Emulator->start(
+        base_port => $port,
+        (-x $dynalite ? (dynalite => $dynalite) : ()),
+    );
+
+    $ENV{TEST_NGINX_STS_PORT} = $emulator->port('sts');
+    $ENV{TEST_NGINX_DDB_PORT} = $emulator->port('dynamodb');
+    $ENV{TEST_NGINX_IMDS_PORT} = $emulator->port('imds');
+    $ENV{TEST_NGINX_ECS_PORT} = $emulator->port('ecs');
+    $ENV{TEST_NGINX_ECHO_PORT} = $emulator->port('echo');
+    $ENV{TEST_NGINX_DYNALITE_PORT} = $emulator->port('dynalite');
+
+    return $emulator;
+}
+
+$ENV{AWS_ACCESS_KEY_ID} = 'AKIAIOSFODNN7EXAMPLE';
+$ENV{AWS_SECRET_ACCESS_KEY} = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+delete $ENV{AWS_SESSION_TOKEN};
+
+# Fills what blocks talking to the emulator share: the zone and base
+# credentials, the STS location, a location reading the emulator's
+# records (/emu/...), a static file, and the emulator's state: reset,
+# then the block's "--- emu_config" and "--- emu_faults" (JSON).
+
+sub aws_block_preprocessor {
+    my $block = shift;
+
+    if (!defined $block->main_config) {
+        $block->set_value("main_config",
+                          "env AWS_ACCESS_KEY_ID;\n"
+                          . "env AWS_SECRET_ACCESS_KEY;\n"
+                          . "env AWS_SESSION_TOKEN;\n");
+    }
+
+    if (!defined $block->http_config) {
+        $block->set_value("http_config",
+                          "dynamo_zone dynamo:1m;\n"
+                          . "dynamo_base_credentials env;\n");
+    }
+
+    my $config = $block->config // '';
+
+    if ($config !~ m{location = /_sts }) {
+        $config .= <<'CONF';
+    location = /_sts {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/;
+        proxy_set_header Host sts.us-east-1.amazonaws.com;
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 2s;
+    }
+CONF
+    }
+
+    if ($config !~ m{location /emu/}) {
+        $config .= <<'CONF';
+    location /emu/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/_emu/;
+    }
+CONF
+    }
+
+    $block->set_value("config", $config);
+
+    if (!defined $block->user_files) {
+        $block->set_value("user_files", ">>> t\nok\n");
+    }
+
+    # the runners eval "--- init" as text: the block's state is kept here
+    push @block_state, { config => scalar $block->emu_config,
+                         faults => scalar $block->emu_faults,
+                         init => scalar $block->init };
+
+    $block->set_value("init", "Dynamo::Test::block_init($#block_state);");
+}
+
+sub block_init {
+    my ($i) = @_;
+    my $state = $block_state[$i];
+    my $emu = emulator();
+
+    $emu->reset(config => 1);
+    $emu->config(json_decode($state->{config})) if $state->{config};
+    $emu->fault(json_decode($state->{faults})) if $state->{faults};
+
+    if (defined $state->{init} && $state->{init} ne '') {
+        package main;
+        eval $state->{init};
+        die $@ if $@;
+    }
+}
+
+# A request to the nginx under test from "--- init" code: the status.
+
+sub nginx_get {
+    my ($path, %headers) = @_;
+
+    require HTTP::Tiny;
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    my $res = HTTP::Tiny->new(timeout => 30)->get(
+        "http://127.0.0.1:$port$path", { headers => \%headers });
+
+    return $res->{status};
+}
+
+# Sends $n requests at once (one connection each) and returns the status
+# codes, in order.
+
+sub concurrent_requests {
+    my (%opt) = @_;
+
+    require IO::Socket::INET;
+    require IO::Select;
+
+    my $n = $opt{n};
+    my $port = $opt{port} // $ENV{TEST_NGINX_SERVER_PORT}
+               // $ENV{TEST_NGINX_PORT} // 1984;
+    my $req = $opt{request};
+    my (@socks, %buf, %idx);
+
+    for my $i (0 .. $n - 1) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp')
+            or die "connect: $!\n";
+        $s->autoflush(1);
+        push @socks, $s;
+        $idx{fileno $s} = $i;
+        $buf{fileno $s} = '';
+    }
+
+    print {$_} $req for @socks;
+
+    my $sel = IO::Select->new(@socks);
+    my $deadline = time + ($opt{timeout} // 30);
+
+    while ($sel->count && time < $deadline) {
+        for my $s ($sel->can_read(1)) {
+            my $n = sysread($s, my $chunk, 65536);
+            if (!$n) {
+                $sel->remove($s);
+                close $s;
+                next;
+            }
+            $buf{fileno $s} .= $chunk;
+        }
+    }
+
+    my @codes;
+    for my $fd (keys %buf) {
+        my ($code) = $buf{$fd} =~ m{^HTTP/1\.\d (\d{3})};
+        $codes[$idx{$fd}] = $code // 0;
+    }
+
+    return @codes;
+}
 
 $ENV{TEST_NGINX_KEYS} = keys_dir();
 $ENV{TEST_NGINX_TOP} = $top;

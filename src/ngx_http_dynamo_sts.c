@@ -1,0 +1,771 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * Talking to STS and to credential endpoints, always through nginx
+ * subrequests to internal locations, so that the operator's proxy_*
+ * settings (TLS verification, timeouts, keepalive) apply.  A subrequest
+ * inherits its parent's method, headers and body: here all three are
+ * built anew, so nothing of the client's request (its token, its
+ * Authorization, its body) ever reaches STS.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+#include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_sts_answer.h"
+
+
+#define NGX_HTTP_DYNAMO_STS_PARAMS_MAX   (8 + 2 * 50)
+#define NGX_HTTP_DYNAMO_CHAIN_MAX        3600
+#define NGX_HTTP_DYNAMO_ANSWER_LIMIT     (64 * 1024)
+
+
+/*
+ * The context of our own subrequests: their answer is captured here by
+ * the module's filters, bounded, and never reaches the client.
+ */
+
+typedef struct {
+    ngx_http_dynamo_ctx_t       *parent;
+    ngx_buf_t                   *answer;
+    ngx_uint_t                   overflow;
+} ngx_http_dynamo_sr_ctx_t;
+
+
+static ngx_int_t ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_dynamo_unavailable_code(ngx_str_t *code);
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_str_t  ngx_http_dynamo_form_type =
+    ngx_string("application/x-www-form-urlencoded; charset=utf-8");
+static ngx_str_t  ngx_http_dynamo_sts_service = ngx_string("sts");
+static ngx_str_t  ngx_http_dynamo_sts_version = ngx_string("2011-06-15");
+
+
+/* dynamo_sts uri [host=name] [timeout=time] */
+
+char *
+ngx_http_dynamo_sts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (dlcf->sts_uri.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "dynamo_sts needs the URI of an internal "
+                           "location, not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->sts_uri = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "host=", 5) == 0) {
+            dlcf->sts_host.data = value[i].data + 5;
+            dlcf->sts_host.len = value[i].len - 5;
+
+            if (dlcf->sts_host.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            dlcf->sts_timeout = ngx_parse_time(&s, 0);
+
+            if (dlcf->sts_timeout == (ngx_msec_t) NGX_ERROR
+                || dlcf->sts_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Starts a subrequest to uri with the given method, headers and body,
+ * its answer kept in memory; the parent runs again when it is done.
+ */
+
+ngx_int_t
+ngx_http_dynamo_subrequest(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *uri, ngx_uint_t method, void *headers, ngx_uint_t nheaders,
+    ngx_str_t *body)
+{
+    u_char                        *p;
+    ngx_buf_t                     *b;
+    ngx_uint_t                     i;
+    ngx_chain_t                   *cl;
+    ngx_table_elt_t               *h;
+    ngx_http_request_t            *sr;
+    ngx_http_request_body_t       *rb;
+    ngx_http_post_subrequest_t    *ps;
+    ngx_http_dynamo_sr_ctx_t      *sctx;
+    ngx_http_dynamo_aws_header_t  *hd;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dynamo_sr_ctx_t));
+    if (sctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    sctx->parent = ctx;
+
+    ps->handler = ngx_http_dynamo_subrequest_done;
+    ps->data = sctx;
+
+    ctx->sr_done = 0;
+    ctx->sr_rc = NGX_OK;
+    ctx->sr_status = 0;
+    ngx_str_null(&ctx->sr_body);
+    ctx->sr_start = ngx_http_dynamo_now_ms();
+
+    if (ngx_http_subrequest(r, uri, NULL, &sr, ps, NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->sr = sr;
+
+    ngx_http_set_ctx(sr, sctx, ngx_http_dynamo_module);
+
+    /* buffers the proxy wrote to a file are read back for the capture */
+    sr->filter_need_in_memory = 1;
+
+    sr->method = method;
+
+    switch (method) {
+
+    case NGX_HTTP_POST:
+        ngx_str_set(&sr->method_name, "POST");
+        break;
+
+    case NGX_HTTP_PUT:
+        ngx_str_set(&sr->method_name, "PUT");
+        break;
+
+    default: /* NGX_HTTP_GET */
+        ngx_str_set(&sr->method_name, "GET");
+        break;
+    }
+
+    /* nothing of the client's headers, only these */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = body ? (off_t) body->len
+                                      : (method == NGX_HTTP_PUT) ? 0 : -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, nheaders + 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    hd = headers;
+
+    for (i = 0; i < nheaders; i++) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->key = hd[i].name;
+        h->value = hd[i].value;
+
+        p = ngx_pnalloc(r->pool, h->key.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->lowcase_key = p;
+        h->hash = ngx_hash_strlow(p, h->key.data, h->key.len);
+    }
+
+    /* nor of its body */
+
+    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (body && body->len) {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = body->data;
+        b->last = body->data + body->len;
+        b->start = b->pos;
+        b->end = b->last;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        rb->bufs = cl;
+    }
+
+    sr->request_body = rb;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_dynamo_sr_ctx_t *sctx = data;
+
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = sctx->parent;
+
+    ctx->sr_done = 1;
+    ctx->sr_rc = rc;
+    ctx->sr_status = sr->headers_out.status;
+
+    if (sctx->answer && !sctx->overflow) {
+        ctx->sr_body.data = sctx->answer->pos;
+        ctx->sr_body.len = sctx->answer->last - sctx->answer->pos;
+
+    } else {
+        ngx_str_null(&ctx->sr_body);
+    }
+
+    if (sctx->overflow) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "dynamo: the answer of \"%V\" is larger than %d bytes",
+                      &sr->uri, NGX_HTTP_DYNAMO_ANSWER_LIMIT);
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "dynamo: subrequest done, rc %i, status %ui, %uz bytes",
+                   rc, ctx->sr_status, ctx->sr_body.len);
+
+    return rc;
+}
+
+
+/*
+ * Output filters: the answers of the module's own subrequests are taken
+ * here, and go no further.
+ */
+
+ngx_int_t
+ngx_http_dynamo_capture_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_dynamo_capture_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_dynamo_capture_body_filter;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_capture_header_filter(ngx_http_request_t *r)
+{
+    if (r == r->main
+        || ngx_http_get_module_ctx(r, ngx_http_dynamo_module) == NULL)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    r->header_sent = 1;
+    r->filter_need_in_memory = 1;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dynamo_capture_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                     len, size;
+    ngx_buf_t                 *b, *nb;
+    ngx_chain_t               *cl;
+    ngx_http_dynamo_sr_ctx_t  *sctx;
+
+    if (r == r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    sctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (sctx == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+        if (len && !sctx->overflow) {
+
+            if (sctx->answer == NULL
+                || (size_t) (sctx->answer->end - sctx->answer->last) < len)
+            {
+                size = (sctx->answer ? (size_t) (sctx->answer->last
+                                                 - sctx->answer->pos) : 0)
+                       + len;
+
+                if (size > NGX_HTTP_DYNAMO_ANSWER_LIMIT) {
+                    sctx->overflow = 1;
+                    goto consumed;
+                }
+
+                size = ngx_max(size * 2, 4096);
+                size = ngx_min(size, NGX_HTTP_DYNAMO_ANSWER_LIMIT);
+
+                nb = ngx_create_temp_buf(r->pool, size);
+                if (nb == NULL) {
+                    return NGX_ERROR;
+                }
+
+                if (sctx->answer) {
+                    nb->last = ngx_cpymem(nb->pos, sctx->answer->pos,
+                                          sctx->answer->last
+                                          - sctx->answer->pos);
+                    ngx_explicit_memzero(sctx->answer->pos,
+                                         sctx->answer->last
+                                         - sctx->answer->pos);
+                }
+
+                sctx->answer = nb;
+            }
+
+            sctx->answer->last = ngx_cpymem(sctx->answer->last, b->pos, len);
+        }
+
+    consumed:
+
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A POST of form parameters to the dynamo_sts location; signed with the
+ * signer's credentials (AssumeRole), or not (AssumeRoleWithWebIdentity).
+ * STS answers JSON when asked, and XML otherwise: both are understood.
+ */
+
+ngx_int_t
+ngx_http_dynamo_sts_call(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    void *params, ngx_uint_t nparams, ngx_http_dynamo_creds_t *signer)
+{
+    u_char                        *amz_date;
+    ngx_str_t                      body, auth;
+    ngx_uint_t                     n;
+    ngx_http_dynamo_sigv4_t        sv;
+    ngx_http_dynamo_aws_header_t   headers[6];
+    u_char                         hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
+
+    if (ngx_http_dynamo_aws_form(r->pool, params, nparams, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    ngx_str_set(&headers[n].name, "Content-Type");
+    headers[n++].value = ngx_http_dynamo_form_type;
+
+    if (signer) {
+        amz_date = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
+        if (amz_date == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_http_dynamo_sigv4_amz_date(amz_date, ngx_time());
+
+        ngx_str_set(&headers[n].name, "Host");
+        headers[n++].value = dlcf->sts_host;
+
+        ngx_str_set(&headers[n].name, "X-Amz-Date");
+        headers[n].value.data = amz_date;
+        headers[n++].value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
+
+        if (signer->session_token.len) {
+            ngx_str_set(&headers[n].name, "X-Amz-Security-Token");
+            headers[n++].value = signer->session_token;
+        }
+
+        if (ngx_http_dynamo_sigv4_sha256_hex(hash, body.data, body.len)
+            != NGX_OK
+            || ngx_http_dynamo_signing_key(r, ctx, signer, amz_date,
+                                           &dlcf->sts_region,
+                                           &ngx_http_dynamo_sts_service)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(&sv, sizeof(ngx_http_dynamo_sigv4_t));
+
+        ngx_str_set(&sv.method, "POST");
+        ngx_str_set(&sv.uri, "/");
+        sv.headers = headers;
+        sv.nheaders = n;
+        sv.payload_hash = hash;
+        sv.amz_date = amz_date;
+        sv.region = dlcf->sts_region;
+        sv.service = ngx_http_dynamo_sts_service;
+        sv.access_key_id = signer->access_key_id;
+        sv.key = signer->key;
+        sv.log = r->connection->log;
+
+        if (ngx_http_dynamo_sigv4_sign(&sv, r->pool, &auth) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* Host is what the STS location's proxy sends, not a header here */
+
+        headers[1] = headers[--n];
+
+        ngx_str_set(&headers[n].name, "Authorization");
+        headers[n++].value = auth;
+    }
+
+    ngx_str_set(&headers[n].name, "Accept");
+    ngx_str_set(&headers[n].value, "application/json");
+    n++;
+
+    ngx_http_dynamo_count(ngx_http_dynamo_get_zone(r), sts_calls, 1);
+
+    return ngx_http_dynamo_subrequest(r, ctx, &dlcf->sts_uri, NGX_HTTP_POST,
+                                      headers, n, &body);
+}
+
+
+/* AssumeRole of the request's role, signed with the base credentials */
+
+ngx_int_t
+ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    u_char                       *p;
+    time_t                        duration;
+    ngx_uint_t                    n, i;
+    ngx_http_dynamo_zone_t       *zone;
+    ngx_http_dynamo_aws_param_t  *tag, *params;
+
+    params = ngx_palloc(r->pool, NGX_HTTP_DYNAMO_STS_PARAMS_MAX
+                                 * sizeof(ngx_http_dynamo_aws_param_t));
+    if (params == NULL) {
+        return NGX_ERROR;
+    }
+
+    duration = dlcf->duration;
+
+    /*
+     * AWS caps role chaining, assuming a role with the credentials of
+     * another role's session, at one hour
+     */
+
+    if (ctx->base.session_token.len && duration > NGX_HTTP_DYNAMO_CHAIN_MAX) {
+        duration = NGX_HTTP_DYNAMO_CHAIN_MAX;
+
+        zone = ngx_http_dynamo_get_zone(r);
+
+        if (ngx_atomic_cmp_set(&zone->sh->counters.chain_clamp_logged, 0, 1))
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "dynamo: the gateway's credentials are a role "
+                          "session, and AWS limits role chaining to one "
+                          "hour: dynamo_assume_role_duration %T is "
+                          "lowered to 3600 seconds", dlcf->duration);
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    ngx_str_set(&params[n].key, "Action");
+    ngx_str_set(&params[n].value, "AssumeRole");
+    n++;
+    ngx_str_set(&params[n].key, "Version");
+    params[n++].value = ngx_http_dynamo_sts_version;
+    ngx_str_set(&params[n].key, "RoleArn");
+    params[n++].value = ctx->role_arn;
+    ngx_str_set(&params[n].key, "RoleSessionName");
+    params[n++].value = ctx->session_name;
+    ngx_str_set(&params[n].key, "DurationSeconds");
+    params[n].value.data = p;
+    params[n++].value.len = ngx_sprintf(p, "%T", duration) - p;
+
+    if (ctx->external_id.len) {
+        ngx_str_set(&params[n].key, "ExternalId");
+        params[n++].value = ctx->external_id;
+    }
+
+    if (ctx->source_identity.len) {
+        ngx_str_set(&params[n].key, "SourceIdentity");
+        params[n++].value = ctx->source_identity;
+    }
+
+    if (ctx->tags) {
+        tag = ctx->tags->elts;
+
+        for (i = 0; i < ctx->tags->nelts && i < 50; i++) {
+            p = ngx_pnalloc(r->pool, 2 * sizeof("Tags.member.50.Value"));
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            params[n].key.data = p;
+            params[n].key.len = ngx_sprintf(p, "Tags.member.%ui.Key", i + 1)
+                                - p;
+            params[n++].value = tag[i].key;
+
+            p += sizeof("Tags.member.50.Value");
+
+            params[n].key.data = p;
+            params[n].key.len = ngx_sprintf(p, "Tags.member.%ui.Value", i + 1)
+                                - p;
+            params[n++].value = tag[i].value;
+        }
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo: AssumeRole \"%V\" session \"%V\" for %T s",
+                   &ctx->role_arn, &ctx->session_name, duration);
+
+    return ngx_http_dynamo_sts_call(r, dlcf, ctx, params, n, &ctx->base);
+}
+
+
+/*
+ * What a finished subrequest answered: NGX_OK with creds filled, or
+ * NGX_DECLINED with the reason in ctx (AccessDenied when STS refused,
+ * unavailable otherwise), logged at the "error" level.  The answer held
+ * secrets: it is wiped once read.
+ */
+
+ngx_int_t
+ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t kind, ngx_str_t *what, ngx_http_dynamo_creds_t *creds)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                    *code, *name;
+    ngx_msec_t                    elapsed;
+    ngx_http_dynamo_zone_t       *zone;
+    ngx_http_dynamo_aws_creds_t   ac;
+
+    static ngx_str_t  names[] = {
+        ngx_string("STS"), ngx_string("IMDS"), ngx_string("ECS")
+    };
+
+    name = &names[kind];
+
+    elapsed = ngx_http_dynamo_now_ms() - ctx->sr_start;
+
+    if (kind == NGX_HTTP_DYNAMO_ANSWER_STS) {
+        zone = ngx_http_dynamo_get_zone(r);
+        ngx_http_dynamo_count(zone, sts_time_ms, elapsed);
+    }
+
+    ngx_memzero(&ac, sizeof(ngx_http_dynamo_aws_creds_t));
+
+    if (ctx->sr_body.len == 0
+        || ctx->sr_status == 0 || ctx->sr_status >= NGX_HTTP_BAD_GATEWAY
+        || (ctx->sr_rc != NGX_OK && ctx->sr_rc != NGX_HTTP_OK
+            && ctx->sr_status == NGX_HTTP_OK))
+    {
+        rc = NGX_ERROR;
+        goto unavailable;
+    }
+
+    switch (kind) {
+
+    case NGX_HTTP_DYNAMO_ANSWER_IMDS:
+        rc = ngx_http_dynamo_imds_answer_parse(r->pool, r->connection->log,
+                                               ctx->sr_body.data,
+                                               ctx->sr_body.len, &ac);
+        break;
+
+    case NGX_HTTP_DYNAMO_ANSWER_ECS:
+        rc = ngx_http_dynamo_ecs_answer_parse(r->pool, r->connection->log,
+                                              ctx->sr_body.data,
+                                              ctx->sr_body.len, &ac);
+        break;
+
+    default: /* NGX_HTTP_DYNAMO_ANSWER_STS */
+        rc = ngx_http_dynamo_sts_answer_parse(r->pool, r->connection->log,
+                                              ctx->sr_body.data,
+                                              ctx->sr_body.len, &ac);
+        break;
+    }
+
+    ngx_explicit_memzero(ctx->sr_body.data, ctx->sr_body.len);
+
+    if (rc == NGX_OK && ctx->sr_status == NGX_HTTP_OK) {
+        creds->access_key_id = ac.access_key_id;
+        creds->secret = ac.secret_access_key;
+        creds->session_token = ac.session_token;
+        creds->expiration = ac.expiration;
+        creds->have_key = 0;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "dynamo: %V gave credentials %V for \"%V\"",
+                       name, &ac.access_key_id, what);
+
+        return NGX_OK;
+    }
+
+    if (rc == NGX_DECLINED) {
+        code = &ac.error_code;
+
+        if (code->len == sizeof("ExpiredToken") - 1
+            && ngx_strncmp(code->data, "ExpiredToken", code->len) == 0)
+        {
+            ctx->base_expired = 1;
+        }
+
+        if (ctx->sr_status < NGX_HTTP_INTERNAL_SERVER_ERROR
+            && !ngx_http_dynamo_unavailable_code(code) && !ctx->base_expired)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "dynamo: %V refused \"%V\": %ui %V: %V",
+                          name, what, ctx->sr_status, code,
+                          &ac.error_message);
+
+            return ngx_http_dynamo_set_error(r, ctx,
+                                       NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
+                                       "%V refused role \"%V\": %V: %V",
+                                       name, what, code, &ac.error_message);
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "dynamo: %V failed for \"%V\": %ui %V: %V",
+                      name, what, ctx->sr_status, code, &ac.error_message);
+
+        return ngx_http_dynamo_set_error(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
+                                         "credentials for \"%V\" are "
+                                         "unavailable: %V answered %V",
+                                         what, name, code);
+    }
+
+unavailable:
+
+    if (ctx->sr_status == 0 || ctx->sr_status >= NGX_HTTP_BAD_GATEWAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "dynamo: %V is unreachable or timed out for \"%V\" "
+                      "(%ui after %M ms)", name, what, ctx->sr_status,
+                      elapsed);
+
+        return ngx_http_dynamo_set_error(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
+                                         "credentials for \"%V\" are "
+                                         "unavailable: %V is unreachable",
+                                         what, name);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "dynamo: %V answered %ui without usable credentials "
+                  "for \"%V\"", name, ctx->sr_status, what);
+
+    return ngx_http_dynamo_set_error(r, ctx, NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
+                                     "credentials for \"%V\" are "
+                                     "unavailable: %V answered %ui without "
+                                     "credentials", what, name,
+                                     ctx->sr_status);
+}
+
+
+/* STS errors a retry may cure, as the SDKs treat them */
+
+static ngx_int_t
+ngx_http_dynamo_unavailable_code(ngx_str_t *code)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  codes[] = {
+        ngx_string("Throttling"),
+        ngx_string("ThrottlingException"),
+        ngx_string("RequestLimitExceeded"),
+        ngx_string("RequestThrottled"),
+        ngx_string("InternalFailure"),
+        ngx_string("InternalError"),
+        ngx_string("ServiceUnavailable"),
+        ngx_string("IDPCommunicationError"),
+        ngx_null_string
+    };
+
+    for (i = 0; codes[i].len; i++) {
+        if (codes[i].len == code->len
+            && ngx_strncmp(codes[i].data, code->data, code->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
