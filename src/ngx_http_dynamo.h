@@ -297,7 +297,7 @@ typedef struct {
     ngx_str_t                        session_name;
     ngx_str_t                        external_id;
     ngx_str_t                        source_identity;
-    ngx_array_t                     *tags;       /* ngx_http_dynamo_aws_param_t */
+    ngx_array_t                     *tags;       /* _aws_param_t */
     u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
 
     ngx_http_dynamo_creds_t          creds;

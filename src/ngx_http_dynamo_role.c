@@ -376,7 +376,7 @@ ngx_http_dynamo_role_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (dlcf->role_rules == NGX_CONF_UNSET_PTR) {
         dlcf->role_rules = ngx_array_create(cf->pool, 2,
-                                            sizeof(ngx_http_dynamo_role_rule_t));
+                                         sizeof(ngx_http_dynamo_role_rule_t));
         if (dlcf->role_rules == NULL) {
             return NGX_CONF_ERROR;
         }
