@@ -649,5 +649,12 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     *h = ngx_http_dynamo_access_handler;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_dynamo_quiet_handler;
+
     return ngx_http_dynamo_capture_init(cf);
 }

@@ -413,6 +413,7 @@ ngx_int_t ngx_http_dynamo_subrequest(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_str_t *uri, ngx_uint_t method,
     void *headers, ngx_uint_t nheaders, ngx_str_t *body);
 ngx_int_t ngx_http_dynamo_capture_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_quiet_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dynamo_capture_header_filter(ngx_http_request_t *r);
 ngx_int_t ngx_http_dynamo_capture_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);

@@ -36,6 +36,8 @@ typedef struct {
     ngx_http_dynamo_ctx_t       *parent;
     ngx_buf_t                   *answer;
     ngx_uint_t                   overflow;
+    ngx_uint_t                   log_level;
+    ngx_uint_t                   quiet;
 } ngx_http_dynamo_sr_ctx_t;
 
 
@@ -274,6 +276,11 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
 
     ctx = sctx->parent;
 
+    if (sctx->quiet) {
+        sr->connection->log->log_level = sctx->log_level;
+        sctx->quiet = 0;
+    }
+
     ctx->sr_done = 1;
     ctx->sr_rc = rc;
     ctx->sr_status = sr->headers_out.status;
@@ -297,6 +304,45 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
                    rc, ctx->sr_status, ctx->sr_body.len);
 
     return rc;
+}
+
+
+/*
+ * The proxy module writes the whole request it sends upstream to the
+ * debug log, X-Amz-Security-Token included: while the module's own
+ * subrequests run, the connection's HTTP debug output is held back, and
+ * a summary without secrets is logged instead.
+ */
+
+ngx_int_t
+ngx_http_dynamo_quiet_handler(ngx_http_request_t *r)
+{
+    ngx_log_t                 *log;
+    ngx_http_dynamo_sr_ctx_t  *sctx;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    sctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (sctx == NULL || sctx->quiet) {
+        return NGX_DECLINED;
+    }
+
+    log = r->connection->log;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "dynamo: %V \"%V\", its debug log is held back until it "
+                   "is done: it carries credentials",
+                   &r->method_name, &r->uri);
+
+    sctx->log_level = log->log_level;
+    sctx->quiet = 1;
+
+    log->log_level &= ~NGX_LOG_DEBUG_HTTP;
+
+    return NGX_DECLINED;
 }
 
 
@@ -688,8 +734,14 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
             ctx->base_expired = 1;
         }
 
+        /*
+         * a refusal of the role is the client's answer; anything that
+         * keeps the gateway from its own credentials is unavailability
+         */
+
         if (ctx->sr_status < NGX_HTTP_INTERNAL_SERVER_ERROR
-            && !ngx_http_dynamo_unavailable_code(code) && !ctx->base_expired)
+            && !ngx_http_dynamo_unavailable_code(code) && !ctx->base_expired
+            && !ctx->fetching_base)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "dynamo: %V refused \"%V\": %ui %V: %V",
