@@ -1,0 +1,127 @@
+# The shared caches across workers and reloads: 200 concurrent first
+# requests for one identity in 2 workers make one AssumeRole call, and
+# after "nginx -s reload" verified tokens and credentials are still there.
+
+use strict;
+use warnings;
+use lib 't/lib';
+BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
+use Test::Nginx::Socket 'no_plan';
+use Dynamo::Test;
+
+our %tok;
+
+emulator();
+
+$tok{alice} = mint_token(key => 'ec256', alg => 'ES256', kid => 'ec256',
+                         claims => {azp => 'drsa/sa/default/alice'},
+                         exp_in => 3600);
+
+sub pids_in_log {
+    my %pids;
+    open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/pid.log" or return 0;
+    while (<$fh>) {
+        $pids{$1}++ if /^(\d+) 200$/;
+    }
+    return scalar keys %pids;
+}
+
+sub reload_nginx {
+    my $pidfile = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
+    open my $fh, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $pid = <$fh>);
+    my $log = "$ENV{TEST_NGINX_SERVROOT}/logs/error.log";
+    kill 'HUP', $pid or die "kill HUP $pid: $!";
+
+    # the old workers are gone when the log says so
+    for (1 .. 100) {
+        select undef, undef, undef, 0.1;
+        open my $in, '<', $log or next;
+        my $exits = grep { /worker process \d+ exited/ } <$in>;
+        return if $exits >= 2;
+    }
+    die "the reload did not finish\n";
+}
+
+master_on();
+workers(2);
+worker_connections(1024);
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", <<'CONF');
+    dynamo_zone dynamo:4m;
+    dynamo_base_credentials env;
+    log_format pid '$pid $status';
+    access_log logs/pid.log pid;
+CONF
+
+    aws_block_preprocessor($block);
+});
+
+no_shuffle();
+check_accum_error_log();
+run_tests();
+
+__DATA__
+
+=== TEST 1: single flight: 200 concurrent first requests in 2 workers, one AssumeRole
+STS answers after 1 s, so every request arrives while the first fetch is
+in flight; all succeed, in both workers.
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+    }
+--- emu_faults
+{"service": "sts", "mode": "delay", "ms": 1000}
+--- init
+my @codes = concurrent_requests(n => 200, timeout => 60,
+    request => "GET /t HTTP/1.1\r\nHost: localhost\r\n"
+               . "cyral.token: $::tok{alice}\r\nConnection: close\r\n\r\n");
+is(scalar(grep { $_ == 200 } @codes), 200,
+   "TEST 1: all 200 concurrent first requests succeed");
+cmp_ok(pids_in_log(), '>=', 2, "TEST 1: both workers served requests");
+--- request
+GET /emu/counters
+--- response_body_like chomp
+"sts": \{"AssumeRole": 1\}
+--- error_log
+dynamo: waiting
+--- timeout: 60
+
+
+
+=== TEST 2: after a reload, cached tokens and credentials are used: no new STS call
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+        add_header X-Key $dynamo_access_key_id;
+    }
+--- init
+nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+reload_nginx();
+--- request eval
+["GET /t", "GET /emu/counters"]
+--- more_headers eval
+["cyral.token: $::tok{alice}", ""]
+--- response_body_like eval
+[qr/^ok$/, qr/"sts": \{"AssumeRole": 1\}/]
+--- grep_error_log eval
+qr/dynamo: token (?:verified|cache hit)/
+--- grep_error_log_out
+dynamo: token verified
+dynamo: token cache hit
+--- error_log
+reconfiguring
+--- timeout: 20
