@@ -174,6 +174,20 @@ static ngx_command_t  ngx_http_dynamo_commands[] = {
       offsetof(ngx_http_dynamo_loc_conf_t, source_identity),
       NULL },
 
+    { ngx_string("dynamo_pass"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_dynamo_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_region"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, region),
+      NULL },
+
     { ngx_string("dynamo_session_tag"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_dynamo_session_tag,
@@ -353,6 +367,10 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_dynamo_pass_merge(cf, prev, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->access) {
         return NGX_CONF_OK;
     }
@@ -379,6 +397,14 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ngx_http_dynamo_jwt_fingerprint(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->proxy_handler && conf->sts_uri.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "dynamo_pass to \"%V\" signs with the role's "
+                      "credentials: add \"dynamo_sts\" to fetch them",
+                      &conf->pass_host);
         return NGX_CONF_ERROR;
     }
 
@@ -655,6 +681,15 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_dynamo_quiet_handler;
+
+    dmcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
+    if (dmcf->sha256 == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_dynamo_body_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_dynamo_capture_init(cf);
 }

@@ -12,6 +12,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_ddb.h"
+
 
 #define NGX_HTTP_DYNAMO_TOKEN_MAX        8192
 #define NGX_HTTP_DYNAMO_DIGEST_LEN       32
@@ -248,6 +251,7 @@ typedef struct {
     ngx_flag_t                       enabled;    /* some location uses us */
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
+    void                            *sha256;     /* EVP_MD, fetched once */
 } ngx_http_dynamo_main_conf_t;
 
 
@@ -280,6 +284,11 @@ typedef struct {
     ngx_http_complex_value_t        *session_name;
     ngx_http_complex_value_t        *source_identity;
     ngx_array_t                     *session_tags;  /* _tag_t */
+
+    ngx_http_handler_pt              proxy_handler;  /* dynamo_pass */
+    ngx_str_t                        pass_host;
+    ngx_str_t                        pass_region;
+    ngx_str_t                        region;         /* dynamo_region */
 } ngx_http_dynamo_loc_conf_t;
 
 
@@ -292,6 +301,24 @@ typedef struct {
     ngx_uint_t                       token_cached;
     void                            *claims;     /* json_t *, lazily */
     ngx_str_t                       *role_header;
+    ngx_str_t                       *target;     /* X-Amz-Target */
+    ngx_str_t                       *content_type;
+    ngx_str_t                        end_user;   /* the client's key id */
+
+    ngx_http_dynamo_ddb_op_t        *op;
+    ngx_http_dynamo_ddb_request_t   *rq;
+    ngx_array_t                      tables;     /* ngx_str_t */
+    ngx_http_dynamo_sha256_t         sha;
+    u_char                           payload_hash[64];
+    off_t                            body_bytes;
+    ngx_uint_t                       stmt_mode;
+    u_char                          *stmt_buf;
+    size_t                           stmt_max;
+    unsigned                         reading_body:1;
+    unsigned                         body_read:1;
+    unsigned                         body_async:1;
+    unsigned                         body_checked:1;
+    unsigned                         hashed:1;
 
     ngx_str_t                        role_arn;
     ngx_str_t                        session_name;
@@ -330,8 +357,9 @@ typedef struct {
 
 
 #define NGX_HTTP_DYNAMO_STATE_START      0
-#define NGX_HTTP_DYNAMO_STATE_CREDS      1
-#define NGX_HTTP_DYNAMO_STATE_DONE       2
+#define NGX_HTTP_DYNAMO_STATE_BODY       1
+#define NGX_HTTP_DYNAMO_STATE_CREDS      2
+#define NGX_HTTP_DYNAMO_STATE_DONE       3
 
 
 /* what an answer was: credentials, a refusal, or nothing usable */
@@ -425,6 +453,20 @@ ngx_int_t ngx_http_dynamo_sts_call(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_sts_result(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_uint_t kind, ngx_str_t *what,
     ngx_http_dynamo_creds_t *creds);
+
+/* body: the client's request body */
+
+ngx_int_t ngx_http_dynamo_body_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_body_read(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+ngx_int_t ngx_http_dynamo_body_check(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
+
+/* pass: the content handler */
+
+char *ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_dynamo_pass_merge(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
 
 /* zone: the shared cache */
 

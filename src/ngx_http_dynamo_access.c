@@ -21,6 +21,7 @@ static ngx_int_t ngx_http_dynamo_access_token(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dynamo_find_token(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token);
+static void ngx_http_dynamo_end_user(ngx_str_t *auth, ngx_str_t *end_user);
 static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 
@@ -28,6 +29,9 @@ static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
 static ngx_str_t  ngx_http_dynamo_session_token_header =
     ngx_string("X-Amz-Security-Token");
 static ngx_str_t  ngx_http_dynamo_role_header = ngx_string("X-Dynamo-Role");
+static ngx_str_t  ngx_http_dynamo_target_header = ngx_string("X-Amz-Target");
+static ngx_str_t  ngx_http_dynamo_type_header = ngx_string("Content-Type");
+static ngx_str_t  ngx_http_dynamo_auth_header = ngx_string("Authorization");
 
 
 ngx_http_dynamo_ctx_t *
@@ -92,9 +96,20 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
         rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
 
         if (rc == NGX_OK
-            && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len))
+            && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len
+                || dlcf->proxy_handler))
         {
             rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
+        }
+
+        if (rc == NGX_OK && dlcf->proxy_handler) {
+            ctx->state = NGX_HTTP_DYNAMO_STATE_BODY;
+
+            rc = ngx_http_dynamo_body_read(r, dlcf, ctx);
+
+            if (rc == NGX_DONE) {
+                return NGX_DONE;
+            }
         }
 
         if (rc == NGX_DECLINED) {
@@ -102,7 +117,25 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
         }
 
         if (rc != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return (rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                   ? rc : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->state = NGX_HTTP_DYNAMO_STATE_BODY;
+    }
+
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_BODY) {
+
+        if (dlcf->proxy_handler) {
+            rc = ngx_http_dynamo_body_check(r, ctx);
+
+            if (rc == NGX_DECLINED) {
+                return ngx_http_dynamo_access_refused(r, ctx);
+            }
+
+            if (rc != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
 
         ctx->state = NGX_HTTP_DYNAMO_STATE_CREDS;
@@ -211,6 +244,33 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
                                h[i].key.len) == 0)
         {
             ctx->role_header = &h[i].value;
+            continue;
+        }
+
+        if (h[i].key.len == ngx_http_dynamo_target_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_dynamo_target_header.data,
+                               h[i].key.len) == 0)
+        {
+            ctx->target = &h[i].value;
+            continue;
+        }
+
+        if (h[i].key.len == ngx_http_dynamo_type_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_dynamo_type_header.data,
+                               h[i].key.len) == 0)
+        {
+            ctx->content_type = &h[i].value;
+            continue;
+        }
+
+        if (h[i].key.len == ngx_http_dynamo_auth_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_dynamo_auth_header.data,
+                               h[i].key.len) == 0)
+        {
+            ngx_http_dynamo_end_user(&h[i].value, &ctx->end_user);
         }
     }
 
@@ -251,6 +311,39 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN,
                                 "no identity token: send it in the \"%V\" "
                                 "header", &dlcf->token_header);
+}
+
+
+/* the access key id the client signed with: "... Credential=AKID/..." */
+
+static void
+ngx_http_dynamo_end_user(ngx_str_t *auth, ngx_str_t *end_user)
+{
+    u_char  *p, *last, *start;
+
+    last = auth->data + auth->len;
+
+    p = ngx_strlcasestrn(auth->data, last, (u_char *) "Credential=",
+                         sizeof("Credential=") - 2);
+    if (p == NULL) {
+        return;
+    }
+
+    start = p + sizeof("Credential=") - 1;
+
+    for (p = start; p < last && p - start <= 128; p++) {
+        if (*p == '/') {
+            end_user->data = start;
+            end_user->len = p - start;
+            return;
+        }
+
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || (*p >= 'a' && *p <= 'z')))
+        {
+            return;
+        }
+    }
 }
 
 

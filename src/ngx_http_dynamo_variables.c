@@ -6,7 +6,8 @@
 
 /*
  * Variables: $dynamo_identity, $dynamo_claim_<name>, $dynamo_role_arn,
- * $dynamo_access_key_id (never the secret), $dynamo_error.
+ * $dynamo_access_key_id (never the secret), $dynamo_end_user,
+ * $dynamo_operation, $dynamo_table, $dynamo_error.
  */
 
 
@@ -19,6 +20,10 @@
 
 
 static ngx_int_t ngx_http_dynamo_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_variable_operation(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_variable_table(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -42,6 +47,19 @@ static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
     { ngx_string("dynamo_access_key_id"), NULL,
       ngx_http_dynamo_variable_str,
       offsetof(ngx_http_dynamo_ctx_t, creds.access_key_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_end_user"), NULL,
+      ngx_http_dynamo_variable_str,
+      offsetof(ngx_http_dynamo_ctx_t, end_user),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_operation"), NULL,
+      ngx_http_dynamo_variable_operation, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("dynamo_table"), NULL,
+      ngx_http_dynamo_variable_table, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_error"), NULL,
@@ -102,6 +120,79 @@ ngx_http_dynamo_variable_str(ngx_http_request_t *r,
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_variable_operation(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->op == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ctx->op->name.data;
+    v->len = ctx->op->name.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* every table the request touches, separated by commas */
+
+static ngx_int_t
+ngx_http_dynamo_variable_table(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_str_t              *t;
+    ngx_uint_t              i;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->tables.nelts == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    t = ctx->tables.elts;
+    len = 0;
+
+    for (i = 0; i < ctx->tables.nelts; i++) {
+        len += t[i].len + 1;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+
+    for (i = 0; i < ctx->tables.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, t[i].data, t[i].len);
+    }
+
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
 
     return NGX_OK;
 }

@@ -565,6 +565,9 @@ def verify_sigv4(ctx, service, region, now, max_skew, lookup,
     creq = signer.canonical_request(req)
     sts = signer.string_to_sign(req, creq)
     expected = signer.signature(sts, req)
+    v.expected_authorization = (
+        "AWS4-HMAC-SHA256 Credential=%s, SignedHeaders=%s, Signature=%s"
+        % ("/".join(cred), ";".join(lsigned), expected))
     if not hmac.compare_digest(expected.encode(),
                                parts["Signature"].encode()):
         v.canonical_request = creq
@@ -1916,6 +1919,22 @@ class Emulator:
                               chunked=ctx.chunked)
         self.attach_body(rec, ctx.body)
         self.count(None, "echo", action)
+        if ctx.headers.get("Authorization"):
+            # botocore's Authorization for what was received, to compare
+            # with the one sent, character for character
+            cfg = self.config
+            verdict = verify_sigv4(
+                ctx, "dynamodb", cfg["dynamodb_region"], self.now(),
+                int(cfg["max_skew"]),
+                lambda akid, token: self.lookup_issued(akid, token),
+                cfg.get("dynamodb_expected_host"))
+            expected = getattr(verdict, "expected_authorization", None)
+            received = ctx.headers.get("Authorization")
+            self.update(rec, signature_ok=verdict.ok,
+                        reason=None if verdict.ok else
+                        (verdict.detail or verdict.message),
+                        expected_authorization=expected,
+                        authorization_matches=(expected == received))
         with self.lock:
             spec = self.echo_queue.popleft() if self.echo_queue else \
                 self.config["echo"]

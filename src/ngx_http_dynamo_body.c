@@ -1,0 +1,248 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The client's DynamoDB request body, read whole in the access phase so
+ * that the operation, the tables and the policy are known before any
+ * credentials are fetched.  A request body filter sees each piece as it
+ * arrives, before nginx writes it to a temp file: it hashes it for the
+ * signature and feeds the streaming request reader, so a body of many
+ * megabytes is never read twice nor held in memory.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+#include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_ddb.h"
+
+
+static void ngx_http_dynamo_body_done(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dynamo_request_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
+
+
+ngx_int_t
+ngx_http_dynamo_body_init(ngx_conf_t *cf)
+{
+    ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter = ngx_http_dynamo_request_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Starts reading the body: NGX_OK when it is complete already, NGX_DONE
+ * when the phases resume once it is, NGX_DECLINED when the request is
+ * refused (reason in ctx), an HTTP status (413) or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_dynamo_body_read(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                    "DynamoDB requests are POST, not %V",
+                                    &r->method_name);
+    }
+
+    if (ctx->target == NULL) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                    "the X-Amz-Target header is missing");
+    }
+
+    ctx->op = ngx_http_dynamo_ddb_operation(ctx->target);
+
+    if (ctx->op == NULL) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                    "unknown operation \"%V\" in "
+                                    "X-Amz-Target",
+                                    ngx_http_dynamo_printable(r, ctx->target,
+                                                              128));
+    }
+
+    if (r->uri.len != 1 || r->args.len) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                    "DynamoDB requests are made to \"/\"");
+    }
+
+    ctx->rq = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_request_t));
+    if (ctx->rq == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_ddb_request_init(ctx->rq, ctx->op, ctx->stmt_mode,
+                                     ctx->stmt_buf, ctx->stmt_max);
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha, r->pool,
+                                                dmcf->sha256)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->reading_body = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_dynamo_body_done);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->body_read) {
+        /* the body was all there: read_client_request_body() counted */
+        r->main->count--;
+        return ngx_http_dynamo_body_check(r, ctx);
+    }
+
+    ctx->body_async = 1;
+
+    /* the phases resume in ngx_http_dynamo_body_done() */
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dynamo_body_done(ngx_http_request_t *r)
+{
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    ctx->body_read = 1;
+
+    if (!ctx->body_async) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * The body has been read: is it a DynamoDB request (one JSON object),
+ * and what does it touch.  NGX_OK, NGX_DECLINED or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_dynamo_body_check(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    if (ctx->body_checked) {
+        return ctx->err ? NGX_DECLINED : NGX_OK;
+    }
+
+    ctx->body_checked = 1;
+    ctx->reading_body = 0;
+
+    /* an empty body never passed the filter */
+
+    if (!ctx->hashed) {
+        if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha,
+                                                     ctx->payload_hash)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ctx->hashed = 1;
+    }
+
+    if (ngx_http_dynamo_ddb_request_finish(ctx->rq) != NGX_OK) {
+        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                    "%V", &ctx->rq->message);
+    }
+
+    ctx->tables.nelts = ctx->rq->ntables;
+    ctx->tables.elts = ctx->rq->tables;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo: %V on %ui tables, %O bytes",
+                   &ctx->op->name, ctx->rq->ntables, ctx->body_bytes);
+
+    for (i = 0; i < ctx->rq->ntables; i++) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "dynamo: table \"%V\"", &ctx->rq->tables[i]);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                  len;
+    ngx_buf_t              *b;
+    ngx_chain_t            *cl;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx == NULL || !ctx->reading_body) {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+        if (len) {
+            ctx->body_bytes += len;
+
+            if (ngx_http_dynamo_sigv4_payload_hash_update(&ctx->sha, b->pos,
+                                                          len)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            /* after an error, the reader only keeps the statement */
+
+            (void) ngx_http_dynamo_ddb_request_feed(ctx->rq, b->pos,
+                                                    b->last);
+        }
+
+        if (b->last_buf && !ctx->hashed) {
+            if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha,
+                                                         ctx->payload_hash)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ctx->hashed = 1;
+        }
+    }
+
+    return ngx_http_next_request_body_filter(r, in);
+}
