@@ -12,7 +12,9 @@
 #
 #   base+0  STS (Query protocol, XML or JSON answers, SigV4 verified)
 #   base+1  DynamoDB front: verifies SigV4, accepts only credentials this
-#           emulator's STS issued, forwards to dynalite byte for byte
+#           emulator's STS issued, forwards to dynalite byte for byte;
+#           answers itself the operations dynalite lacks (transactions,
+#           PartiQL: see "DynamoDB operations dynalite lacks" below)
 #   base+2  IMDSv2
 #   base+3  ECS container credentials
 #   base+4  echo: records requests, answers what it is told
@@ -26,6 +28,7 @@ import argparse
 import base64
 import calendar
 import collections
+import contextlib
 import ctypes
 import email.utils
 import hashlib
@@ -675,6 +678,8 @@ class Emulator:
         self.stopping = threading.Event()
         self.started = time.time()
         self.backend = BackendPool("127.0.0.1", self.ports["dynalite"])
+        self.txlock = TxLock()
+        self.extras = DynamoExtras(self.backend, self.txlock)
         self.listening = set()
 
     # -- small things
@@ -1562,14 +1567,23 @@ class Emulator:
 
     # -------------------------------------------------------- DynamoDB
 
-    def ddb_error(self, rec, status, etype, message):
+    def ddb_error(self, rec, status, etype, message, extra=None):
         if "#" not in etype:
             etype = DDB_NS + etype
         short = etype.split("#", 1)[1]
         self.update(rec, error_code=short,
                     reason=rec.get("reason") or message)
-        body = json.dumps({"__type": etype, "message": message},
-                          separators=(",", ":")).encode()
+        doc = {"__type": etype, "message": message}
+        if extra:
+            # TransactionCanceledException: CancellationReasons, "Message"
+            doc = dict({"__type": etype}, **extra)
+            doc["Message"] = message
+        return self.ddb_json(status, doc, ascii_only=True)
+
+    def ddb_json(self, status, doc, ascii_only=False):
+        """A DynamoDB JSON answer (UTF-8 unescaped, as dynalite writes)."""
+        body = json.dumps(doc, separators=(",", ":"),
+                          ensure_ascii=ascii_only).encode()
         a = Answer(status, body, [
             ("x-amzn-RequestId", rand_chars(KEY_CHARS, 52)),
             ("x-amz-crc32", str(crc32(body))),
@@ -1602,6 +1616,7 @@ class Emulator:
                         tables.append(doc["TableName"])
                     if isinstance(doc.get("RequestItems"), dict):
                         tables.extend(sorted(doc["RequestItems"]))
+                    tables.extend(emulated_tables(doc))
             except ValueError:
                 pass
         self.update(rec, tables=tables)
@@ -1647,6 +1662,9 @@ class Emulator:
                 }.get(verdict.kind, "InvalidSignatureException")
                 return self.ddb_error(rec, 400, CORAL + etype,
                                       verdict.message)
+            if target and target.split(".", 1)[0] == "DynamoDB_20120810" \
+                    and op in EMULATED_OPS:
+                return self.emulate(ctx, rec, op)
             return self.forward(ctx, rec)
 
         answer = self.with_faults(ctx, rec, "dynamodb", op, normal, error)
@@ -1664,8 +1682,9 @@ class Emulator:
             headers.append((k, v))
         headers.append(("Content-Length", str(len(ctx.body))))
         try:
-            status, reason, rheaders, body = self.backend.request(
-                ctx.method, ctx.path, headers, ctx.body)
+            with self.txlock.shared():
+                status, reason, rheaders, body = self.backend.request(
+                    ctx.method, ctx.path, headers, ctx.body)
         except (OSError, http.client.HTTPException) as e:
             return self.ddb_error(rec, 500, "InternalServerError",
                                   "emulator: the DynamoDB backend is "
@@ -1685,6 +1704,37 @@ class Emulator:
             except (ValueError, AttributeError):
                 pass
         return a
+
+    def emulate(self, ctx, rec, op):
+        """Answer an operation dynalite lacks (see DynamoExtras)."""
+        ctr = {}
+        try:
+            try:
+                doc = json.loads(ctx.body) if ctx.body else {}
+            except ValueError:
+                doc = None
+            if not isinstance(doc, dict):
+                raise DdbFail(CORAL + "SerializationException",
+                              "the request body is not a JSON object")
+            handler = {
+                "TransactWriteItems": self.extras.transact_write_items,
+                "TransactGetItems": self.extras.transact_get_items,
+                "ExecuteStatement": self.extras.execute_statement,
+                "BatchExecuteStatement": self.extras.batch_execute_statement,
+                "ExecuteTransaction": self.extras.execute_transaction,
+            }[op]
+            answer = self.ddb_json(200, handler(doc, ctr))
+        except DdbFail as e:
+            answer = self.ddb_error(rec, e.status, e.etype, e.message,
+                                    e.extra)
+            reasons = e.extra.get("CancellationReasons")
+            if reasons:
+                self.update(rec, cancellation_reasons=[r["Code"]
+                                                       for r in reasons])
+        self.update(rec, emulated=True, backend_ops=ctr.get("ops", []),
+                    restore_failed=ctr.get("restore_failed", False))
+        self.count("_emulated", "dynamodb", op)
+        return answer
 
     # -------------------------------------------------------------- IMDS
 
@@ -2177,6 +2227,1181 @@ class BackendPool:
                 self._put(conn)
             return resp.status, resp.reason, resp.getheaders(), data
         raise ConnectionError("backend failed twice")
+
+
+# ------------------------------------- DynamoDB operations dynalite lacks
+#
+# dynalite 4 knows neither the transaction APIs nor PartiQL.  The front
+# answers TransactWriteItems, TransactGetItems, ExecuteStatement,
+# BatchExecuteStatement and ExecuteTransaction itself (after the signature
+# check), by issuing ordinary GetItem/PutItem/UpdateItem/DeleteItem/Query/
+# Scan/DescribeTable calls to dynalite.
+#
+# Isolation: every request the front forwards holds TxLock shared, the
+# transactions hold it exclusively; so, seen through the front, a
+# transaction is atomic and isolated.  (Requests sent to dynalite directly
+# bypass the lock.)
+#
+# TransactWriteItems under the exclusive lock:
+#   1. read every target item (GetItem, ConsistentRead);
+#   2. evaluate each ConditionExpression with dynalite's own evaluator, by a
+#      conditional call that cannot change anything: UpdateItem with no
+#      update (item present) or DeleteItem (item absent, so nothing to
+#      delete);
+#   3. if any condition is false: TransactionCanceledException, no write;
+#   4. else apply the writes in order, as sent (their conditions hold: the
+#      items are unchanged and no two actions touch one item); should one
+#      fail (for instance a type error in an update), restore the items
+#      already written from the copies read in step 1 and answer its error.
+
+EMULATED_OPS = ("TransactWriteItems", "TransactGetItems", "ExecuteStatement",
+                "BatchExecuteStatement", "ExecuteTransaction")
+TX_KINDS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+            "ConditionCheck": None}
+CCF_MSG = "The conditional request failed"
+DUP_MSG = "Duplicate primary key exists in table"
+PLACEHOLDER_RE = re.compile(r"[#:][A-Za-z0-9_]+")
+
+
+class TxLock:
+    """Shared holders run together; an exclusive holder runs alone.
+
+    Exclusive waiters go first, so a stream of forwarded requests cannot
+    starve a transaction.
+    """
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.shared_n = 0
+        self.exclusive_on = False
+        self.exclusive_waiting = 0
+
+    @contextlib.contextmanager
+    def shared(self):
+        with self.cond:
+            while self.exclusive_on or self.exclusive_waiting:
+                self.cond.wait()
+            self.shared_n += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.shared_n -= 1
+                if not self.shared_n:
+                    self.cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        with self.cond:
+            self.exclusive_waiting += 1
+            try:
+                while self.exclusive_on or self.shared_n:
+                    self.cond.wait()
+            finally:
+                self.exclusive_waiting -= 1
+            self.exclusive_on = True
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.exclusive_on = False
+                self.cond.notify_all()
+
+
+class DdbFail(Exception):
+    """Abort an emulated operation with this DynamoDB error answer."""
+
+    def __init__(self, etype, message, status=400, extra=None):
+        super().__init__(message)
+        if "#" not in etype:
+            etype = DDB_NS + etype
+        self.etype = etype
+        self.short = etype.split("#", 1)[1]
+        self.message = message
+        self.status = status
+        self.extra = extra or {}
+
+
+def validation(message):
+    return DdbFail("com.amazon.coral.validate#ValidationException", message)
+
+
+def canceled(reasons):
+    codes = ", ".join(r["Code"] for r in reasons)
+    return DdbFail("TransactionCanceledException",
+                   "Transaction cancelled, please refer cancellation "
+                   "reasons for specific reasons [%s]" % codes,
+                   extra={"CancellationReasons": reasons})
+
+
+# -- PartiQL: the subset applications use, translated to expressions
+
+PQL_TOKEN_RE = re.compile(r"""
+    (?P<ws>\s+|--[^\n]*)
+  | (?P<qid>"(?:[^"]|"")*")
+  | (?P<str>'(?:[^']|'')*')
+  | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<id>[A-Za-z_][A-Za-z0-9_$]*)
+  | (?P<param>\?)
+  | (?P<op><<|>>|<=|>=|<>|!=|[=<>(),.\[\]{}:*+\-;])
+""", re.X)
+PQL_RESERVED = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "BETWEEN",
+                "IN", "IS", "SET", "REMOVE", "RETURNING", "ORDER", "BY",
+                "VALUE", "INTO", "INSERT", "UPDATE", "DELETE", "EXISTS"}
+PQL_CMP = ("=", "<>", "!=", "<", "<=", ">", ">=")
+PQL_FLIP = {"=": "=", "<>": "<>", "!=": "!=", "<": ">", "<=": ">=",
+            ">": "<", ">=": "<="}
+PQL_PRED_FUNCS = {"begins_with": 2, "contains": 2, "attribute_type": 2}
+PQL_RETURNING = {("ALL", "OLD"): "ALL_OLD", ("MODIFIED", "OLD"): "UPDATED_OLD",
+                 ("ALL", "NEW"): "ALL_NEW", ("MODIFIED", "NEW"): "UPDATED_NEW"}
+
+
+def pql_tokens(text):
+    out, pos = [], 0
+    while pos < len(text):
+        m = PQL_TOKEN_RE.match(text, pos)
+        if not m:
+            raise validation("Statement wasn't well formed, can't be "
+                             "processed: unexpected character %r at %d"
+                             % (text[pos], pos))
+        pos = m.end()
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group(kind)))
+    out.append(("eof", ""))
+    return out
+
+
+def emulated_tables(doc):
+    """Tables named by transaction items and PartiQL statements."""
+    found = []
+    for ti in doc.get("TransactItems") or []:
+        for body in (ti.values() if isinstance(ti, dict) else ()):
+            if isinstance(body, dict) and isinstance(body.get("TableName"),
+                                                     str):
+                found.append(body["TableName"])
+    stmts = [doc] if "Statement" in doc else \
+        doc.get("Statements") or doc.get("TransactStatements") or []
+    for st in stmts if isinstance(stmts, list) else ():
+        if isinstance(st, dict) and isinstance(st.get("Statement"), str):
+            name = statement_table(st["Statement"])
+            if name:
+                found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def statement_table(text):
+    """The table a statement names (for the records), or None."""
+    try:
+        toks = pql_tokens(text)
+    except DdbFail:
+        return None
+    for i, (kind, val) in enumerate(toks[:-1]):
+        if kind == "id" and val.upper() in ("FROM", "INTO", "UPDATE"):
+            k2, v2 = toks[i + 1]
+            if k2 == "qid":
+                return v2[1:-1].replace('""', '"')
+            if k2 == "id":
+                return v2
+    return None
+
+
+class PartiQL:
+    """Parse one statement; '?' take their values from params in order.
+
+    Statement: a dict with "kind" (select, insert, update, delete, exists),
+    "table", and the parts of that kind.  Conditions are trees:
+      ("path", [name or index, ...])   ("val", attribute value)
+      ("size", path)   ("cmp", op, a, b)   ("and", [..])   ("or", [..])
+      ("not", c)   ("between", a, lo, hi)   ("in", a, [values])
+      ("func", name, [args])   ("exists", path, bool)
+    """
+
+    def __init__(self, text, params):
+        if not isinstance(text, str) or not text.strip():
+            raise validation("Statement must not be empty")
+        self.toks = pql_tokens(text)
+        self.i = 0
+        self.params = list(params or [])
+        self.used = 0
+
+    # -- tokens
+
+    def fail(self, what):
+        kind, val = self.toks[self.i]
+        got = "end of statement" if kind == "eof" else repr(val)
+        raise validation("Statement wasn't well formed, can't be processed: "
+                         "expected %s, found %s" % (what, got))
+
+    def peek(self, ahead=0):
+        return self.toks[min(self.i + ahead, len(self.toks) - 1)]
+
+    def is_kw(self, word, ahead=0):
+        kind, val = self.peek(ahead)
+        return kind == "id" and val.upper() == word
+
+    def accept_kw(self, *words):
+        if any(self.is_kw(w) for w in words):
+            self.i += 1
+            return self.toks[self.i - 1][1].upper()
+        return None
+
+    def expect_kw(self, *words):
+        word = self.accept_kw(*words)
+        if word is None:
+            self.fail(" or ".join(words))
+        return word
+
+    def is_op(self, op, ahead=0):
+        return self.peek(ahead) == ("op", op)
+
+    def accept_op(self, op):
+        if self.is_op(op):
+            self.i += 1
+            return True
+        return False
+
+    def expect_op(self, op):
+        if not self.accept_op(op):
+            self.fail("'%s'" % op)
+
+    def name(self, what="a name"):
+        kind, val = self.peek()
+        if kind == "qid":
+            self.i += 1
+            return val[1:-1].replace('""', '"')
+        if kind == "id" and val.upper() not in PQL_RESERVED:
+            self.i += 1
+            return val
+        self.fail(what)
+
+    # -- statements
+
+    def parse(self, allow_exists=False):
+        if self.is_kw("SELECT"):
+            st = self.select()
+        elif allow_exists and self.accept_kw("EXISTS"):
+            self.expect_op("(")
+            st = self.select()
+            self.expect_op(")")
+            if st["index"] or st["order"]:
+                raise validation("EXISTS takes a SELECT on a table, "
+                                 "without ORDER BY")
+            st["kind"] = "exists"
+        elif self.accept_kw("INSERT"):
+            st = self.insert()
+        elif self.accept_kw("UPDATE"):
+            st = self.update()
+        elif self.accept_kw("DELETE"):
+            st = self.delete()
+        else:
+            self.fail("SELECT, INSERT, UPDATE or DELETE")
+        self.accept_op(";")
+        if self.peek()[0] != "eof":
+            self.fail("end of statement")
+        if self.used != len(self.params):
+            raise validation("Number of parameters in request and statement "
+                             "don't match.")
+        return st
+
+    def select(self):
+        self.expect_kw("SELECT")
+        proj = None
+        if not self.accept_op("*"):
+            proj = [self.path()]
+            while self.accept_op(","):
+                proj.append(self.path())
+        self.expect_kw("FROM")
+        table = self.name("a table name")
+        index = self.name("an index name") if self.accept_op(".") else None
+        where = self.condition() if self.accept_kw("WHERE") else None
+        order = None
+        if self.accept_kw("ORDER"):
+            self.expect_kw("BY")
+            order = (self.path(), self.accept_kw("ASC", "DESC") or "ASC")
+        return {"kind": "select", "table": table, "index": index,
+                "projection": proj, "where": where, "order": order}
+
+    def insert(self):
+        self.expect_kw("INTO")
+        table = self.name("a table name")
+        self.expect_kw("VALUE")
+        item = self.value()
+        if "M" not in item:
+            raise validation("INSERT takes VALUE {'attribute': value, ...}")
+        return {"kind": "insert", "table": table, "item": item["M"]}
+
+    def update(self):
+        table = self.name("a table name")
+        sets, removes = [], []
+        while True:
+            if self.accept_kw("SET"):
+                sets.append(self.assignment())
+                while self.accept_op(","):
+                    sets.append(self.assignment())
+            elif self.accept_kw("REMOVE"):
+                removes.append(self.path())
+                while self.accept_op(","):
+                    removes.append(self.path())
+            else:
+                break
+        if not sets and not removes:
+            self.fail("SET or REMOVE")
+        self.expect_kw("WHERE")
+        where = self.condition()
+        return {"kind": "update", "table": table, "set": sets,
+                "remove": removes, "where": where,
+                "returning": self.returning()}
+
+    def delete(self):
+        self.expect_kw("FROM")
+        table = self.name("a table name")
+        self.expect_kw("WHERE")
+        where = self.condition()
+        ret = self.returning()
+        if ret not in (None, "ALL_OLD"):
+            raise validation("DELETE supports only RETURNING ALL OLD *")
+        return {"kind": "delete", "table": table, "where": where,
+                "returning": ret}
+
+    def returning(self):
+        if not self.accept_kw("RETURNING"):
+            return None
+        which = self.expect_kw("ALL", "MODIFIED")
+        age = self.expect_kw("OLD", "NEW")
+        self.expect_op("*")
+        return PQL_RETURNING[(which, age)]
+
+    def assignment(self):
+        target = self.path()
+        self.expect_op("=")
+        if self.is_kw("SET_ADD") or self.is_kw("SET_DELETE"):
+            fn = self.accept_kw("SET_ADD", "SET_DELETE")
+            self.expect_op("(")
+            first = self.path()
+            self.expect_op(",")
+            val = self.value()
+            self.expect_op(")")
+            if first != target:
+                raise validation("%s must name the attribute it assigns"
+                                 % fn.lower())
+            return (fn.lower(), target, ("val", val))
+        expr = self.set_term()
+        if self.is_op("+") or self.is_op("-"):
+            op = self.toks[self.i][1]
+            self.i += 1
+            expr = ("arith", op, expr, self.set_term())
+        return ("set", target, expr)
+
+    def set_term(self):
+        kind, val = self.peek()
+        if kind == "id" and self.is_op("(", 1):
+            fn = val.lower()
+            if fn not in ("list_append", "if_not_exists"):
+                self.fail("a value, an attribute, list_append or "
+                          "if_not_exists")
+            self.i += 2
+            first = self.path() if fn == "if_not_exists" else self.set_term()
+            self.expect_op(",")
+            second = self.set_term()
+            self.expect_op(")")
+            return ("fn", fn, first, second)
+        return self.operand(allow_size=False)
+
+    # -- conditions
+
+    def condition(self):
+        parts = [self.conjunction()]
+        while self.accept_kw("OR"):
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else ("or", parts)
+
+    def conjunction(self):
+        parts = [self.negation()]
+        while self.accept_kw("AND"):
+            parts.append(self.negation())
+        flat = []
+        for p in parts:
+            flat.extend(p[1] if p[0] == "and" else [p])
+        return flat[0] if len(flat) == 1 else ("and", flat)
+
+    def negation(self):
+        if self.accept_kw("NOT"):
+            return ("not", self.negation())
+        return self.predicate()
+
+    def predicate(self):
+        if self.accept_op("("):
+            inner = self.condition()
+            self.expect_op(")")
+            return inner
+        kind, val = self.peek()
+        if kind == "id" and val.lower() in PQL_PRED_FUNCS and \
+                self.is_op("(", 1):
+            self.i += 2
+            args = [self.path(), None]
+            self.expect_op(",")
+            args[1] = self.operand()
+            self.expect_op(")")
+            return ("func", val.lower(), args)
+        left = self.operand()
+        kind, val = self.peek()
+        if kind == "op" and val in PQL_CMP:
+            self.i += 1
+            return ("cmp", "<>" if val == "!=" else val, left,
+                    self.operand())
+        negate = bool(self.accept_kw("NOT"))
+        if self.accept_kw("BETWEEN"):
+            lo = self.operand()
+            self.expect_kw("AND")
+            node = ("between", left, lo, self.operand())
+        elif self.accept_kw("IN"):
+            close = "]" if self.accept_op("[") else None
+            if close is None:
+                self.expect_op("(")
+                close = ")"
+            vals = [self.operand()]
+            while self.accept_op(","):
+                vals.append(self.operand())
+            self.expect_op(close)
+            node = ("in", left, vals)
+        elif not negate and self.accept_kw("IS"):
+            negate = bool(self.accept_kw("NOT"))
+            if left[0] != "path":
+                raise validation("IS needs an attribute on its left")
+            what = self.expect_kw("MISSING", "NULL")
+            if what == "MISSING":
+                return ("exists", left, negate)
+            node = ("func", "attribute_type", [left, ("val", {"S": "NULL"})])
+        else:
+            self.fail("a comparison")
+        return ("not", node) if negate else node
+
+    def operand(self, allow_size=True):
+        kind, val = self.peek()
+        if allow_size and kind == "id" and val.lower() == "size" and \
+                self.is_op("(", 1):
+            self.i += 2
+            p = self.path()
+            self.expect_op(")")
+            return ("size", p)
+        if kind in ("qid", "id") and not (
+                kind == "id" and val.upper() in ("TRUE", "FALSE", "NULL")):
+            return self.path()
+        return ("val", self.value())
+
+    def path(self):
+        elems = [self.name("an attribute name")]
+        while True:
+            if self.accept_op("."):
+                elems.append(self.name("an attribute name"))
+            elif self.accept_op("["):
+                kind, val = self.peek()
+                if kind == "num" and val.isdigit():
+                    self.i += 1
+                    elems.append(int(val))
+                elif kind == "str":
+                    self.i += 1
+                    elems.append(val[1:-1].replace("''", "'"))
+                else:
+                    self.fail("a list index")
+                self.expect_op("]")
+            else:
+                return ("path", elems)
+
+    # -- values (DynamoDB attribute values)
+
+    def value(self):
+        kind, val = self.peek()
+        self.i += 1
+        if kind == "param":
+            if self.used >= len(self.params):
+                raise validation("Number of parameters in request and "
+                                 "statement don't match.")
+            self.used += 1
+            v = self.params[self.used - 1]
+            if not isinstance(v, dict) or len(v) != 1:
+                raise validation("Parameters must be attribute values")
+            return v
+        if kind == "str":
+            return {"S": val[1:-1].replace("''", "'")}
+        if kind == "num":
+            return {"N": val}
+        if kind == "op" and val == "-" and self.peek()[0] == "num":
+            self.i += 1
+            return {"N": "-" + self.toks[self.i - 1][1]}
+        if kind == "id" and val.upper() in ("TRUE", "FALSE"):
+            return {"BOOL": val.upper() == "TRUE"}
+        if kind == "id" and val.upper() == "NULL":
+            return {"NULL": True}
+        if kind == "op" and val == "[":
+            return {"L": self.values_until("]")}
+        if kind == "op" and val == "<<":
+            items = self.values_until(">>")
+            types = {next(iter(v)) for v in items}
+            if len(types) != 1 or not types <= {"S", "N", "B"}:
+                raise validation("A set holds strings, numbers or binaries, "
+                                 "all of one type, at least one")
+            t = types.pop()
+            return {t + "S": [v[t] for v in items]}
+        if kind == "op" and val == "{":
+            out = {}
+            if not self.accept_op("}"):
+                while True:
+                    k, kv = self.peek()
+                    if k not in ("str", "qid"):
+                        self.fail("an attribute name in quotes")
+                    self.i += 1
+                    key = kv[1:-1].replace(kv[0] * 2, kv[0])
+                    self.expect_op(":")
+                    out[key] = self.value()
+                    if self.accept_op("}"):
+                        break
+                    self.expect_op(",")
+            return {"M": out}
+        self.i -= 1
+        self.fail("a value")
+
+    def values_until(self, close):
+        items = []
+        if self.accept_op(close):
+            return items
+        while True:
+            items.append(self.value())
+            if self.accept_op(close):
+                return items
+            self.expect_op(",")
+
+
+class Expr:
+    """Placeholders for one request's expressions."""
+
+    def __init__(self):
+        self.names = {}
+        self.values = {}
+
+    def name(self, attr):
+        if attr not in self.names:
+            self.names[attr] = "#n%d" % len(self.names)
+        return self.names[attr]
+
+    def value(self, av):
+        ph = ":v%d" % len(self.values)
+        self.values[ph] = av
+        return ph
+
+    def path(self, node):
+        out = ""
+        for e in node[1]:
+            if isinstance(e, int):
+                out += "[%d]" % e
+            else:
+                out += ("." if out else "") + self.name(e)
+        return out
+
+    def operand(self, node):
+        if node[0] == "path":
+            return self.path(node)
+        if node[0] == "size":
+            return "size(%s)" % self.path(node[1])
+        return self.value(node[1])
+
+    def cond(self, node):
+        kind = node[0]
+        if kind in ("and", "or"):
+            sep = " %s " % kind.upper()
+            return sep.join("(%s)" % self.cond(c) for c in node[1])
+        if kind == "not":
+            return "NOT (%s)" % self.cond(node[1])
+        if kind == "cmp":
+            return "%s %s %s" % (self.operand(node[2]), node[1],
+                                 self.operand(node[3]))
+        if kind == "between":
+            return "%s BETWEEN %s AND %s" % tuple(self.operand(n)
+                                                  for n in node[1:])
+        if kind == "in":
+            return "%s IN (%s)" % (self.operand(node[1]), ", ".join(
+                self.operand(v) for v in node[2]))
+        if kind == "func":
+            return "%s(%s)" % (node[1], ", ".join(self.operand(a)
+                                                  for a in node[2]))
+        if kind == "exists":
+            return "%s(%s)" % ("attribute_exists" if node[2] else
+                               "attribute_not_exists", self.path(node[1]))
+        raise validation("unsupported condition")
+
+    def set_expr(self, node):
+        if node[0] == "arith":
+            return "%s %s %s" % (self.set_expr(node[2]), node[1],
+                                 self.set_expr(node[3]))
+        if node[0] == "fn":
+            return "%s(%s, %s)" % (node[1], self.set_expr(node[2]),
+                                   self.set_expr(node[3]))
+        return self.operand(node)
+
+    def into(self, req):
+        if self.names:
+            req["ExpressionAttributeNames"] = {
+                ph: attr for attr, ph in self.names.items()}
+        if self.values:
+            req["ExpressionAttributeValues"] = dict(self.values)
+        return req
+
+
+def conjuncts(where):
+    if where is None:
+        return []
+    return list(where[1]) if where[0] == "and" else [where]
+
+
+def cond_heads(node, out):
+    """Top-level attribute names a condition tree refers to."""
+    if isinstance(node, tuple):
+        if node[0] == "path":
+            out.add(node[1][0])
+            return out
+        for part in node[1:]:
+            cond_heads(part, out)
+    elif isinstance(node, list):
+        for part in node:
+            cond_heads(part, out)
+    return out
+
+
+def key_equality(node, attr):
+    """The value of a top-level 'attr = value' conjunct, else None."""
+    if node[0] != "cmp" or node[1] != "=":
+        return None
+    a, b = node[2], node[3]
+    if b[0] == "path" and a[0] == "val":
+        a, b = b, a
+    if a == ("path", [attr]) and b[0] == "val":
+        return b[1]
+    return None
+
+
+def path_left(node):
+    """'value op attribute' turned into 'attribute op value'."""
+    if node[0] == "cmp" and node[2][0] == "val" and node[3][0] == "path":
+        return ("cmp", PQL_FLIP[node[1]], node[3], node[2])
+    return node
+
+
+def and_of(parts):
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ("and", parts)
+
+
+# -- the emulated operations
+
+
+class TxAction:
+    def __init__(self, kind, body, table, key,
+                 fail_code="ConditionalCheckFailed", fail_message=CCF_MSG):
+        self.kind = kind
+        self.body = body
+        self.table = table
+        self.key = key
+        self.old = None
+        self.fail_code = fail_code
+        self.fail_message = fail_message
+
+
+class DynamoExtras:
+    """The five operations, on top of dynalite's single-item calls."""
+
+    def __init__(self, backend, lock):
+        self.backend = backend
+        self.lock = lock
+
+    # -- dynalite
+
+    def call(self, op, doc, ctr):
+        body = json.dumps(doc, separators=(",", ":")).encode()
+        stamp = amz_date(time.time())
+        headers = [
+            ("Host", "%s:%d" % (self.backend.host, self.backend.port)),
+            ("Content-Type", DDB_CT),
+            ("X-Amz-Target", "DynamoDB_20120810." + op),
+            ("X-Amz-Date", stamp),
+            # dynalite wants a SigV4-shaped header, and checks nothing more
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=emulator/%s/"
+             "us-east-1/dynamodb/aws4_request, SignedHeaders=host;"
+             "x-amz-date, Signature=0" % stamp[:8]),
+            ("Content-Length", str(len(body)))]
+        ctr.setdefault("ops", []).append(op)
+        try:
+            status, _, _, data = self.backend.request("POST", "/", headers,
+                                                      body)
+        except (OSError, http.client.HTTPException) as e:
+            raise DdbFail("InternalServerError", "emulator: the DynamoDB "
+                          "backend is unreachable: %s" % type(e).__name__,
+                          status=500)
+        try:
+            out = json.loads(data) if data else {}
+        except ValueError:
+            out = None
+        if not isinstance(out, dict):
+            raise DdbFail("InternalServerError", "emulator: unreadable "
+                          "answer from the backend to %s" % op, status=500)
+        if status != 200:
+            raise DdbFail(out.get("__type") or "InternalServerError",
+                          out.get("message") or out.get("Message") or "",
+                          status=status)
+        return out
+
+    def schema(self, table, ctr):
+        """{"keys": [hash, range?], "types": {..}, "indexes": {..}}."""
+        cache = ctr.setdefault("schemas", {})
+        if table not in cache:
+            if not isinstance(table, str) or not table:
+                raise validation("TableName must be a non-empty string")
+            t = self.call("DescribeTable", {"TableName": table}, ctr)["Table"]
+
+            def keys(schema):       # HASH sorts before RANGE
+                return [k["AttributeName"] for k in
+                        sorted(schema, key=lambda k: k["KeyType"])]
+            cache[table] = {
+                "keys": keys(t["KeySchema"]),
+                "types": {a["AttributeName"]: a["AttributeType"]
+                          for a in t.get("AttributeDefinitions", [])},
+                "indexes": {i["IndexName"]: keys(i["KeySchema"]) for i in
+                            t.get("GlobalSecondaryIndexes", []) +
+                            t.get("LocalSecondaryIndexes", [])}}
+        return cache[table]
+
+    def get_item(self, table, key, ctr, projection=None):
+        req = {"TableName": table, "Key": key, "ConsistentRead": True}
+        if projection:
+            req.update(projection)
+        return self.call("GetItem", req, ctr).get("Item")
+
+    # -- TransactWriteItems
+
+    def transact_write_items(self, doc, ctr):
+        items = doc.get("TransactItems")
+        if not isinstance(items, list) or not 1 <= len(items) <= 100:
+            raise validation("1 validation error detected: Value at "
+                             "'transactItems' failed to satisfy constraint: "
+                             "Member must have length between 1 and 100")
+        actions = []
+        for ti in items:
+            kinds = [k for k in TX_KINDS if isinstance(ti, dict) and k in ti]
+            if len(kinds) != 1 or len(ti) != 1 or \
+                    not isinstance(ti[kinds[0]], dict):
+                raise validation("TransactItems can only contain one of "
+                                 "Check, Put, Update or Delete")
+            kind = kinds[0]
+            body = ti[kind]
+            table = body.get("TableName")
+            schema = self.schema(table, ctr)
+            src = body.get("Item" if kind == "Put" else "Key")
+            missing = [k for k in schema["keys"]
+                       if not isinstance(src, dict) or k not in src]
+            if kind == "Put" and missing:
+                raise validation("One or more parameter values were "
+                                 "invalid: Missing the key %s in the item"
+                                 % missing[0])
+            if kind != "Put" and (missing or
+                                  len(src) != len(schema["keys"])):
+                raise validation("The provided key element does not match "
+                                 "the schema")
+            key = {k: src[k] for k in schema["keys"]}
+            actions.append(TxAction(kind, body, table, key))
+        with self.lock.exclusive():
+            self.run_writes(actions, ctr)
+        return {}
+
+    def run_writes(self, actions, ctr):
+        """Check all conditions, then write all or nothing (lock held)."""
+        seen = set()
+        for a in actions:
+            ident = (a.table, json.dumps(a.key, sort_keys=True))
+            if ident in seen:
+                raise validation("Transaction request cannot include "
+                                 "multiple operations on one item")
+            seen.add(ident)
+        for a in actions:
+            a.old = self.get_item(a.table, a.key, ctr)
+        reasons, failed = [], False
+        for a in actions:
+            if a.kind == "ConditionCheck" and \
+                    "ConditionExpression" not in a.body:
+                raise validation("ConditionCheck needs a "
+                                 "ConditionExpression")
+            if "ConditionExpression" in a.body and \
+                    not self.condition_holds(a, ctr):
+                r = {"Code": a.fail_code, "Message": a.fail_message}
+                if a.body.get("ReturnValuesOnConditionCheckFailure") == \
+                        "ALL_OLD" and a.old is not None:
+                    r["Item"] = a.old
+                reasons.append(r)
+                failed = True
+            else:
+                reasons.append({"Code": "None"})
+        if failed:
+            raise canceled(reasons)
+        done = []
+        try:
+            for a in actions:
+                if a.kind != "ConditionCheck":
+                    req = {k: v for k, v in a.body.items()
+                           if k != "ReturnValuesOnConditionCheckFailure"}
+                    self.call(TX_KINDS[a.kind], req, ctr)
+                    done.append(a)
+        except DdbFail as e:
+            self.restore(done, ctr)
+            if e.short == "ConditionalCheckFailedException":
+                # only if someone wrote to dynalite behind the front's back
+                raise canceled([{"Code": "ConditionalCheckFailed",
+                                 "Message": CCF_MSG} if x is a else
+                                {"Code": "None"} for x in actions])
+            raise
+
+    def condition_holds(self, a, ctr):
+        """Evaluate a's condition with dynalite, changing nothing."""
+        cond = a.body["ConditionExpression"]
+        req = {"TableName": a.table, "Key": a.key,
+               "ConditionExpression": cond}
+        used = set(PLACEHOLDER_RE.findall(cond))
+        for field in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+            given = a.body.get(field)
+            if isinstance(given, dict) and a.kind == "Update":
+                # the update expression's placeholders are not ours to check
+                given = {k: v for k, v in given.items() if k in used}
+            if given:
+                req[field] = given
+        # present: an UpdateItem without updates; absent: a DeleteItem of
+        # nothing.  Either evaluates the condition and writes nothing.
+        op = "UpdateItem" if a.old is not None else "DeleteItem"
+        try:
+            self.call(op, req, ctr)
+            return True
+        except DdbFail as e:
+            if e.short == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def restore(self, done, ctr):
+        for a in reversed(done):
+            try:
+                if a.old is None:
+                    self.call("DeleteItem", {"TableName": a.table,
+                                             "Key": a.key}, ctr)
+                else:
+                    self.call("PutItem", {"TableName": a.table,
+                                          "Item": a.old}, ctr)
+            except DdbFail:
+                ctr["restore_failed"] = True
+
+    # -- TransactGetItems
+
+    def transact_get_items(self, doc, ctr):
+        items = doc.get("TransactItems")
+        if not isinstance(items, list) or not 1 <= len(items) <= 100:
+            raise validation("1 validation error detected: Value at "
+                             "'transactItems' failed to satisfy constraint: "
+                             "Member must have length between 1 and 100")
+        gets = []
+        for ti in items:
+            if not isinstance(ti, dict) or list(ti) != ["Get"] or \
+                    not isinstance(ti["Get"], dict):
+                raise validation("TransactItems of TransactGetItems each "
+                                 "hold one Get")
+            gets.append(ti["Get"])
+        out = []
+        with self.lock.exclusive():
+            for g in gets:
+                extra = {k: g[k] for k in ("ProjectionExpression",
+                                           "ExpressionAttributeNames")
+                         if k in g}
+                item = self.get_item(g.get("TableName"), g.get("Key"), ctr,
+                                     extra)
+                out.append({"Item": item} if item is not None else {})
+        return {"Responses": out}
+
+    # -- PartiQL
+
+    def parse(self, entry, allow_exists=False):
+        if not isinstance(entry, dict):
+            raise validation("a statement must be an object")
+        params = entry.get("Parameters")
+        if params is not None and (not isinstance(params, list) or
+                                   not params):
+            raise validation("Parameters must be a non-empty list")
+        return PartiQL(entry.get("Statement"), params).parse(allow_exists)
+
+    def key_and_rest(self, st, ctr):
+        """Split WHERE into the full primary key and the other conjuncts."""
+        schema = self.schema(st["table"], ctr)
+        rest = conjuncts(st["where"])
+        key = {}
+        for attr in schema["keys"]:
+            for c in rest:
+                v = key_equality(c, attr)
+                if v is not None:
+                    key[attr] = v
+                    rest.remove(c)
+                    break
+            else:
+                raise validation("Where clause does not contain a mandatory "
+                                 "equality on all key attributes")
+        return schema, key, and_of(rest)
+
+    def write_plan(self, st, ctr):
+        """(TxAction, api request) for an INSERT, UPDATE, DELETE, EXISTS."""
+        e = Expr()
+        if st["kind"] == "insert":
+            schema = self.schema(st["table"], ctr)
+            item = st["item"]
+            if any(k not in item for k in schema["keys"]):
+                raise validation("One or more parameter values were "
+                                 "invalid: Missing the key %s in the item"
+                                 % [k for k in schema["keys"]
+                                    if k not in item][0])
+            req = e.into({"TableName": st["table"], "Item": item,
+                          "ConditionExpression": "attribute_not_exists(%s)"
+                          % e.name(schema["keys"][0])})
+            key = {k: item[k] for k in schema["keys"]}
+            return TxAction("Put", req, st["table"], key, "DuplicateItem",
+                            DUP_MSG)
+        schema, key, rest = self.key_and_rest(st, ctr)
+        req = {"TableName": st["table"], "Key": key}
+        pk = schema["keys"][0]
+        if st["kind"] == "delete":
+            if rest is not None:
+                # a missing item is no error; a present one must match
+                req["ConditionExpression"] = \
+                    "attribute_not_exists(%s) OR (%s)" % (e.name(pk),
+                                                           e.cond(rest))
+            kind = "Delete"
+        elif st["kind"] == "exists":
+            req["ConditionExpression"] = \
+                "attribute_exists(%s)" % e.name(pk) + (
+                    " AND (%s)" % e.cond(rest) if rest is not None else "")
+            kind = "ConditionCheck"
+        else:
+            clauses = collections.OrderedDict()
+            for fn, target, expr in st["set"]:
+                clause = {"set": "SET", "set_add": "ADD",
+                          "set_delete": "DELETE"}[fn]
+                sep = " = " if fn == "set" else " "
+                clauses.setdefault(clause, []).append(
+                    e.path(target) + sep + e.set_expr(expr))
+            if st["remove"]:
+                clauses["REMOVE"] = [e.path(p) for p in st["remove"]]
+            req["UpdateExpression"] = " ".join(
+                "%s %s" % (k, ", ".join(v)) for k, v in clauses.items())
+            # an UPDATE of a missing item fails, unlike UpdateItem
+            req["ConditionExpression"] = \
+                "attribute_exists(%s)" % e.name(pk) + (
+                    " AND (%s)" % e.cond(rest) if rest is not None else "")
+            kind = "Update"
+        if st.get("returning"):
+            req["ReturnValues"] = st["returning"]
+        e.into(req)
+        return TxAction(kind, req, st["table"], key)
+
+    def read_plan(self, st, ctr, single=False):
+        """(api operation, request) for a SELECT."""
+        schema = self.schema(st["table"], ctr)
+        if st["index"] is not None:
+            if st["index"] not in schema["indexes"]:
+                raise validation("The table does not have the specified "
+                                 "index: %s" % st["index"])
+            keys = schema["indexes"][st["index"]]
+        else:
+            keys = schema["keys"]
+        e = Expr()
+        req = {"TableName": st["table"]}
+        if st["index"] is not None:
+            req["IndexName"] = st["index"]
+        if st["projection"]:
+            req["ProjectionExpression"] = ", ".join(
+                e.path(p) for p in st["projection"])
+        rest = conjuncts(st["where"])
+        key_conds = []
+        for c in rest:
+            v = key_equality(c, keys[0])
+            if v is not None and list(v) == [schema["types"].get(keys[0])]:
+                key_conds.append(c)
+                break
+        if key_conds and len(keys) > 1:
+            sk_type = schema["types"].get(keys[1])
+            for c in rest:
+                if c is not key_conds[0] and \
+                        self.sort_key_condition(c, keys[1], sk_type):
+                    key_conds.append(c)
+                    break
+        rest = [c for c in rest if all(c is not k for k in key_conds)]
+        if key_conds and cond_heads(rest, set()) & set(keys):
+            key_conds = []      # Query filters may not name key attributes
+            rest = conjuncts(st["where"])
+        if single and (st["index"] is not None or len(key_conds) != len(keys)
+                       or any(c[0] != "cmp" or c[1] != "="
+                              for c in key_conds)):
+            raise validation("Where clause does not contain a mandatory "
+                             "equality on all key attributes")
+        if key_conds:
+            op = "Query"
+            req["KeyConditionExpression"] = " AND ".join(
+                e.cond(path_left(c)) for c in key_conds)
+            if st["order"] is not None:
+                if st["order"][0] not in (("path", [k]) for k in keys):
+                    raise validation("ORDER BY takes a key attribute")
+                req["ScanIndexForward"] = st["order"][1] == "ASC"
+        else:
+            if st["order"] is not None:
+                raise validation("Must have WHERE clause with an equality "
+                                 "on the partition key when using ORDER BY")
+            op = "Scan"
+        if rest:
+            req["FilterExpression"] = e.cond(and_of(rest))
+        return op, e.into(req)
+
+    @staticmethod
+    def sort_key_condition(c, attr, typ):
+        def keyval(a, b):
+            return a == ("path", [attr]) and b[0] == "val" and \
+                list(b[1]) == [typ]
+        if c[0] == "cmp" and c[1] in ("=", "<", "<=", ">", ">="):
+            return keyval(c[2], c[3]) or keyval(c[3], c[2])
+        if c[0] == "between":
+            return keyval(c[1], c[2]) and keyval(c[1], c[3])
+        if c[0] == "func" and c[1] == "begins_with":
+            return typ in ("S", "B") and keyval(*c[2])
+        return False
+
+    def execute_statement(self, doc, ctr):
+        st = self.parse(doc)
+        if st["kind"] == "select":
+            op, req = self.read_plan(st, ctr)
+            if doc.get("ConsistentRead"):
+                req["ConsistentRead"] = True
+            if doc.get("Limit") is not None:
+                req["Limit"] = doc["Limit"]
+            if doc.get("NextToken"):
+                req["ExclusiveStartKey"] = self.token_key(doc["NextToken"],
+                                                          req)
+            with self.lock.shared():
+                res = self.call(op, req, ctr)
+            out = {"Items": res.get("Items", [])}
+            if res.get("LastEvaluatedKey"):
+                out["NextToken"] = self.key_token(res["LastEvaluatedKey"],
+                                                  req)
+                out["LastEvaluatedKey"] = res["LastEvaluatedKey"]
+            return out
+        a = self.write_plan(st, ctr)
+        with self.lock.shared():
+            res = self.write_one(a, ctr)
+        attrs = res.get("Attributes")
+        return {"Items": [attrs] if attrs else []}
+
+    def write_one(self, a, ctr):
+        try:
+            return self.call(TX_KINDS[a.kind], a.body, ctr)
+        except DdbFail as e:
+            if e.short == "ConditionalCheckFailedException" and \
+                    a.fail_code == "DuplicateItem":
+                raise DdbFail("DuplicateItemException", DUP_MSG)
+            raise
+
+    @staticmethod
+    def key_token(key, req):
+        doc = {"t": req["TableName"], "i": req.get("IndexName"), "k": key}
+        return base64.b64encode(json.dumps(doc, separators=(",", ":"))
+                                .encode()).decode()
+
+    @staticmethod
+    def token_key(token, req):
+        try:
+            doc = json.loads(base64.b64decode(token, validate=True))
+            if doc["t"] == req["TableName"] and \
+                    doc["i"] == req.get("IndexName") and \
+                    isinstance(doc["k"], dict):
+                return doc["k"]
+        except (ValueError, TypeError, KeyError):
+            pass
+        raise validation("Given NextToken is not valid for this statement")
+
+    def batch_execute_statement(self, doc, ctr):
+        entries = doc.get("Statements")
+        if not isinstance(entries, list) or not 1 <= len(entries) <= 25:
+            raise validation("1 validation error detected: Value at "
+                             "'statements' failed to satisfy constraint: "
+                             "Member must have length between 1 and 25")
+        parsed = []
+        for entry in entries:
+            try:
+                parsed.append(self.parse(entry))
+            except DdbFail as e:
+                parsed.append(e)
+        kinds = {"read" if st["kind"] == "select" else "write"
+                 for st in parsed if isinstance(st, dict)}
+        if len(kinds) > 1:
+            raise validation("Unsupported operation: A batch must consist "
+                             "of either all read statements or all write "
+                             "statements")
+        out = []
+        for st in parsed:
+            if isinstance(st, DdbFail):
+                out.append({"Error": {"Code": "ValidationError",
+                                      "Message": st.message}})
+                continue
+            try:
+                with self.lock.shared():
+                    out.append(self.batch_one(st, ctr))
+            except DdbFail as e:
+                if e.status >= 500:
+                    raise
+                code = {"ConditionalCheckFailedException":
+                        "ConditionalCheckFailed",
+                        "DuplicateItemException": "DuplicateItem",
+                        "ResourceNotFoundException": "ResourceNotFound",
+                        }.get(e.short, "ValidationError")
+                out.append({"TableName": st["table"],
+                            "Error": {"Code": code, "Message": e.message}})
+        return {"Responses": out}
+
+    def batch_one(self, st, ctr):
+        if st["kind"] == "select":
+            op, req = self.read_plan(st, ctr, single=True)
+            items = self.call(op, req, ctr).get("Items") or []
+            return dict({"TableName": st["table"]},
+                        **({"Item": items[0]} if items else {}))
+        self.write_one(self.write_plan(st, ctr), ctr)
+        return {"TableName": st["table"]}
+
+    def execute_transaction(self, doc, ctr):
+        entries = doc.get("TransactStatements")
+        if not isinstance(entries, list) or not 1 <= len(entries) <= 100:
+            raise validation("1 validation error detected: Value at "
+                             "'transactStatements' failed to satisfy "
+                             "constraint: Member must have length between "
+                             "1 and 100")
+        parsed = [self.parse(entry, allow_exists=True) for entry in entries]
+        reads = [st for st in parsed if st["kind"] == "select"]
+        if reads and len(reads) != len(parsed):
+            raise validation("Transactions may contain either read "
+                             "statements or write statements, not both")
+        if reads:
+            plans = [self.read_plan(st, ctr, single=True) for st in reads]
+            out = []
+            with self.lock.exclusive():
+                for op, req in plans:
+                    req["ConsistentRead"] = True
+                    items = self.call(op, req, ctr).get("Items") or []
+                    out.append({"Item": items[0]} if items else {})
+            return {"Responses": out}
+        actions = []
+        for st in parsed:
+            a = self.write_plan(st, ctr)
+            a.body.pop("ReturnValues", None)
+            actions.append(a)
+        with self.lock.exclusive():
+            self.run_writes(actions, ctr)
+        return {}
 
 
 # ----------------------------------------------------------- HTTP layer

@@ -193,13 +193,17 @@ class EmulatorTest(unittest.TestCase):
         conn.close()
         return resp.status, dict(resp.getheaders()), data
 
-    def make_table(self, ddb, name):
-        ddb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk",
-                                   "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST")
+    def make_table(self, ddb, name, sort_key=None, **extra):
+        """pk (S) [+ sort_key (N)]; extra: more create_table arguments."""
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+        if sort_key:
+            keys.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+            attrs.append({"AttributeName": sort_key, "AttributeType": "N"})
+        attrs.extend(extra.pop("more_attributes", []))
+        ddb.create_table(TableName=name, KeySchema=keys,
+                         AttributeDefinitions=attrs,
+                         BillingMode="PAY_PER_REQUEST", **extra)
         for _ in range(100):
             st = ddb.describe_table(TableName=name)["Table"]["TableStatus"]
             if st == "ACTIVE":
@@ -614,6 +618,475 @@ class EmulatorTest(unittest.TestCase):
         rec = self.requests("dynamodb")[-1]
         self.assertTrue(rec["chunked"])
         self.assertEqual(rec["body_sha256"], hashlib.sha256(body).hexdigest())
+
+    # -- operations dynalite lacks, answered by the front itself
+
+    def items(self, ddb, table):
+        got = {}
+        for it in ddb.scan(TableName=table, ConsistentRead=True)["Items"]:
+            key = it["pk"]["S"] + ("/" + it["sk"]["N"] if "sk" in it else "")
+            got[key] = it
+        return got
+
+    def test_transact_write_items(self):
+        c = self.assume(name="tx")
+        ddb = self.ddb(c)
+        self.make_table(ddb, "emu_tx")
+        for pk, n in (("a", 1), ("b", 2), ("c", 3)):
+            ddb.put_item(TableName="emu_tx",
+                         Item={"pk": {"S": pk}, "n": {"N": str(n)}})
+        one = {":one": {"N": "1"}}
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "emu_tx",
+                     "Item": {"pk": {"S": "d"}, "n": {"N": "4"}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {"TableName": "emu_tx", "Key": {"pk": {"S": "a"}},
+                        "UpdateExpression": "SET #n = #n + :one, t = :t",
+                        "ConditionExpression": "#n = :one",
+                        "ExpressionAttributeNames": {"#n": "n"},
+                        "ExpressionAttributeValues": dict(
+                            one, **{":t": {"S": "x"}})}},
+            {"Delete": {"TableName": "emu_tx", "Key": {"pk": {"S": "c"}},
+                        "ConditionExpression": "attribute_exists(pk)"}},
+            {"ConditionCheck": {"TableName": "emu_tx",
+                                "Key": {"pk": {"S": "b"}},
+                                "ConditionExpression": "n > :one",
+                                "ExpressionAttributeValues": one}}])
+        got = self.items(ddb, "emu_tx")
+        self.assertEqual(sorted(got), ["a", "b", "d"])
+        self.assertEqual(got["a"]["n"]["N"], "2")
+        self.assertEqual(got["a"]["t"]["S"], "x")
+        rec = self.requests("dynamodb", action="TransactWriteItems")[-1]
+        self.assertTrue(rec["signature_ok"])
+        self.assertTrue(rec["emulated"])
+        self.assertEqual(rec["status"], 200)
+        self.assertEqual(rec["tables"], ["emu_tx"])
+        self.assertEqual(rec["role_arn"], ROLE)
+        counters = self.ctl("GET", "/_emu/counters")
+        self.assertEqual(counters["dynamodb"]["TransactWriteItems"], 1)
+        self.assertEqual(counters["_emulated"]["dynamodb"]
+                         ["TransactWriteItems"], 1)
+
+        # one false condition: cancelled, nothing written
+        with self.assertRaises(ClientError) as cm:
+            ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "emu_tx",
+                         "Item": {"pk": {"S": "e"}}}},
+                {"Update": {"TableName": "emu_tx", "Key": {"pk": {"S": "b"}},
+                            "UpdateExpression": "SET n = :ten",
+                            "ConditionExpression": "n > :ten",
+                            "ExpressionAttributeValues": {
+                                ":ten": {"N": "10"}},
+                            "ReturnValuesOnConditionCheckFailure":
+                                "ALL_OLD"}},
+                {"ConditionCheck": {"TableName": "emu_tx",
+                                    "Key": {"pk": {"S": "zz"}},
+                                    "ConditionExpression":
+                                        "attribute_exists(pk)"}},
+                {"Delete": {"TableName": "emu_tx",
+                            "Key": {"pk": {"S": "d"}}}}])
+        err = cm.exception.response
+        self.assertEqual(err["Error"]["Code"], "TransactionCanceledException")
+        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual([r["Code"] for r in err["CancellationReasons"]],
+                         ["None", "ConditionalCheckFailed",
+                          "ConditionalCheckFailed", "None"])
+        self.assertEqual(err["CancellationReasons"][1]["Item"]["n"],
+                         {"N": "2"})
+        self.assertNotIn("Item", err["CancellationReasons"][2])
+        self.assertIn("[None, ConditionalCheckFailed, ConditionalCheck"
+                      "Failed, None]", err["Error"]["Message"])
+        self.assertEqual(sorted(self.items(ddb, "emu_tx")), ["a", "b", "d"])
+        rec = self.requests("dynamodb", action="TransactWriteItems")[-1]
+        self.assertEqual(rec["error_code"], "TransactionCanceledException")
+        self.assertEqual(rec["cancellation_reasons"][1],
+                         "ConditionalCheckFailed")
+
+        # a write failing half-way: the earlier writes are undone
+        with self.assertRaises(ClientError) as cm:
+            ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "emu_tx",
+                         "Item": {"pk": {"S": "f"}}}},
+                {"Delete": {"TableName": "emu_tx",
+                            "Key": {"pk": {"S": "d"}}}},
+                {"Update": {"TableName": "emu_tx", "Key": {"pk": {"S": "b"}},
+                            "UpdateExpression": "SET n = n + :s",
+                            "ExpressionAttributeValues": {
+                                ":s": {"S": "not a number"}}}}])
+        self.assertEqual(cm.exception.response["Error"]["Code"],
+                         "ValidationException")
+        got = self.items(ddb, "emu_tx")
+        self.assertEqual(sorted(got), ["a", "b", "d"])
+        self.assertEqual(got["d"]["n"]["N"], "4")
+
+        # refusals
+        for items, code in (
+                ([], "ValidationException"),
+                ([{"Delete": {"TableName": "emu_tx",
+                              "Key": {"pk": {"S": "a"}}}},
+                  {"ConditionCheck": {"TableName": "emu_tx",
+                                      "Key": {"pk": {"S": "a"}},
+                                      "ConditionExpression":
+                                          "attribute_exists(pk)"}}],
+                 "ValidationException"),
+                ([{"Put": {"TableName": "emu_nope",
+                           "Item": {"pk": {"S": "a"}}}}],
+                 "ResourceNotFoundException"),
+                ([{"Put": {"TableName": "emu_tx", "Item": {"x": {"S": "a"}}}}],
+                 "ValidationException"),
+                ([{"Delete": {"TableName": "emu_tx",
+                              "Key": {"pk": {"S": "a"}},
+                              "ConditionExpression": "n >"}}],
+                 "ValidationException")):
+            st, hd, data = self.raw(
+                "dynamodb", "POST", "/", json.dumps(
+                    {"TransactItems": items}).encode(),
+                {"X-Amz-Target": "DynamoDB_20120810.TransactWriteItems",
+                 "Content-Type": "application/x-amz-json-1.0",
+                 "X-Amz-Security-Token": c["SessionToken"]},
+                creds=(c["AccessKeyId"], c["SecretAccessKey"],
+                       c["SessionToken"]))
+            self.assertEqual(st, 400, data)
+            self.assertEqual(json.loads(data)["__type"].split("#")[1], code,
+                             data)
+            self.assertEqual(int(hd["x-amz-crc32"]), zlib.crc32(data))
+            self.assertEqual(hd["Content-Type"], "application/x-amz-json-1.0")
+        self.assertEqual(sorted(self.items(ddb, "emu_tx")), ["a", "b", "d"])
+        # an unsigned one never reaches the emulation
+        st, _, data = self.raw(
+            "dynamodb", "POST", "/", b'{"TransactItems": []}',
+            {"X-Amz-Target": "DynamoDB_20120810.TransactWriteItems",
+             "Content-Type": "application/x-amz-json-1.0"})
+        self.assertEqual(st, 400)
+        self.assertIn(b"MissingAuthenticationTokenException", data)
+
+    def test_transact_get_items(self):
+        c = self.assume(name="txget")
+        ddb = self.ddb(c)
+        self.make_table(ddb, "emu_txget")
+        ddb.put_item(TableName="emu_txget",
+                     Item={"pk": {"S": "a"}, "v": {"S": "x"},
+                           "w": {"N": "1"}})
+        r = ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "emu_txget", "Key": {"pk": {"S": "a"}}}},
+            {"Get": {"TableName": "emu_txget", "Key": {"pk": {"S": "b"}}}},
+            {"Get": {"TableName": "emu_txget", "Key": {"pk": {"S": "a"}},
+                     "ProjectionExpression": "#v",
+                     "ExpressionAttributeNames": {"#v": "v"}}}])
+        self.assertEqual(r["Responses"], [
+            {"Item": {"pk": {"S": "a"}, "v": {"S": "x"}, "w": {"N": "1"}}},
+            {}, {"Item": {"v": {"S": "x"}}}])
+        self.assertEqual(int(r["ResponseMetadata"]["HTTPHeaders"]
+                             ["x-amz-crc32"]), zlib.crc32(json.dumps(
+                                 {"Responses": r["Responses"]},
+                                 separators=(",", ":")).encode()))
+        with self.assertRaises(ClientError) as cm:
+            ddb.transact_get_items(TransactItems=[
+                {"Get": {"TableName": "emu_nope",
+                         "Key": {"pk": {"S": "a"}}}}])
+        self.assertEqual(cm.exception.response["Error"]["Code"],
+                         "ResourceNotFoundException")
+
+    def test_transactions_are_isolated(self):
+        c = self.assume(name="iso")
+        self.make_table(self.ddb(c), "emu_iso")
+        self.ddb(c).batch_write_item(RequestItems={"emu_iso": [
+            {"PutRequest": {"Item": {"pk": {"S": k}, "n": {"N": "0"}}}}
+            for k in ("x", "y")]})
+        seen, errors = [], []
+        done = threading.Event()
+
+        def writer():
+            ddb = self.ddb(c)
+            try:
+                for _ in range(8):
+                    ddb.transact_write_items(TransactItems=[
+                        {"Update": {"TableName": "emu_iso",
+                                    "Key": {"pk": {"S": k}},
+                                    "UpdateExpression": "SET n = n + :1",
+                                    "ExpressionAttributeValues": {
+                                        ":1": {"N": "1"}}}}
+                        for k in ("x", "y")])
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        def reader():
+            ddb = self.ddb(c)
+            while not done.is_set():
+                r = ddb.transact_get_items(TransactItems=[
+                    {"Get": {"TableName": "emu_iso",
+                             "Key": {"pk": {"S": k}}}}
+                    for k in ("x", "y")])["Responses"]
+                seen.append((r[0]["Item"]["n"]["N"], r[1]["Item"]["n"]["N"]))
+
+        threads = [threading.Thread(target=writer) for _ in range(4)]
+        rd = threading.Thread(target=reader)
+        rd.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        done.set()
+        rd.join(30)
+        self.assertEqual(errors, [])
+        self.assertTrue(seen)
+        self.assertTrue(all(a == b for a, b in seen), seen)
+        got = self.items(self.ddb(c), "emu_iso")
+        self.assertEqual(got["x"]["n"]["N"], "32")
+        self.assertEqual(got["y"]["n"]["N"], "32")
+
+    def test_execute_statement(self):
+        c = self.assume(name="pql")
+        ddb = self.ddb(c)
+        self.make_table(
+            ddb, "emu-pql.t", sort_key="sk",
+            more_attributes=[{"AttributeName": "city",
+                              "AttributeType": "S"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "by_city",
+                "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}}])
+
+        def run(statement, *params, **kw):
+            if params:
+                kw["Parameters"] = list(params)
+            r = ddb.execute_statement(Statement=statement, **kw)
+            rec = self.requests("dynamodb", action="ExecuteStatement")[-1]
+            return r, rec
+
+        def fails(code, statement, *params):
+            with self.assertRaises(ClientError) as cm:
+                run(statement, *params)
+            self.assertEqual(cm.exception.response["Error"]["Code"], code,
+                             cm.exception.response)
+            return cm.exception.response["Error"]["Message"]
+
+        S = lambda s: {"S": s}  # noqa: E731
+        N = lambda n: {"N": str(n)}  # noqa: E731
+        # INSERT: parameters and literals of every kind
+        r, rec = run('INSERT INTO "emu-pql.t" VALUE {\'pk\': ?, \'sk\': 1, '
+                     '\'city\': \'Oslo\', \'n\': 10}', S("u1"))
+        self.assertEqual(r["Items"], [])
+        self.assertTrue(rec["emulated"])
+        self.assertTrue(rec["signature_ok"])
+        self.assertEqual(rec["tables"], ["emu-pql.t"])
+        run("insert into \"emu-pql.t\" value {'pk': 'u1', 'sk': 2, "
+            "'city': ?, 'n': -2.5, 'ok': true, 'none': null, "
+            "'l': [1, 'two', [3]], 'm': {'k': 'v'}, 'ss': <<'a', 'b'>>, "
+            "'ns': <<1, 2>>, 'q': 'it''s'}", S("Bergen"))
+        run('INSERT INTO "emu-pql.t" VALUE {\'pk\': \'u2\', \'sk\': 1, '
+            '\'city\': \'Oslo\', \'n\': 30}')
+        got = ddb.get_item(TableName="emu-pql.t",
+                           Key={"pk": S("u1"), "sk": N(2)})["Item"]
+        self.assertEqual(got["n"], N("-2.5"))
+        self.assertEqual(got["ok"], {"BOOL": True})
+        self.assertEqual(got["none"], {"NULL": True})
+        self.assertEqual(got["l"], {"L": [N(1), S("two"), {"L": [N(3)]}]})
+        self.assertEqual(got["m"], {"M": {"k": S("v")}})
+        self.assertEqual(sorted(got["ss"]["SS"]), ["a", "b"])
+        self.assertEqual(sorted(got["ns"]["NS"]), ["1", "2"])
+        self.assertEqual(got["q"], S("it's"))
+        msg = fails("DuplicateItemException",
+                    "INSERT INTO \"emu-pql.t\" VALUE {'pk': 'u2', 'sk': 1}")
+        self.assertEqual(msg, "Duplicate primary key exists in table")
+
+        # SELECT: key equality -> Query, otherwise Scan
+        r, rec = run('SELECT * FROM "emu-pql.t" WHERE pk = ?', S("u1"))
+        self.assertEqual([i["sk"]["N"] for i in r["Items"]], ["1", "2"])
+        self.assertIn("Query", rec["backend_ops"])
+        r, rec = run('SELECT pk, n FROM "emu-pql.t" WHERE n >= ?', N(10))
+        self.assertEqual(sorted((i["pk"]["S"], i["n"]["N"])
+                                for i in r["Items"]),
+                         [("u1", "10"), ("u2", "30")])
+        self.assertEqual(set(r["Items"][0]), {"pk", "n"})
+        self.assertIn("Scan", rec["backend_ops"])
+        self.assertNotIn("Query", rec["backend_ops"])
+        r, rec = run('SELECT sk FROM "emu-pql.t" WHERE pk = ? AND sk > 1 '
+                     'AND n < 0', S("u1"))
+        self.assertEqual(r["Items"], [{"sk": N(2)}])
+        self.assertIn("Query", rec["backend_ops"])
+        r, _ = run("SELECT * FROM \"emu-pql.t\" WHERE 'u1' = pk ORDER BY sk "
+                   "DESC")
+        self.assertEqual([i["sk"]["N"] for i in r["Items"]], ["2", "1"])
+        r, rec = run('SELECT pk FROM "emu-pql.t"."by_city" '
+                     'WHERE city = ?', S("Oslo"))
+        self.assertEqual(sorted(i["pk"]["S"] for i in r["Items"]),
+                         ["u1", "u2"])
+        self.assertIn("Query", rec["backend_ops"])
+        r, rec = run('SELECT * FROM "emu-pql.t" WHERE begins_with(city, ?) '
+                     'OR (contains(l, ?) AND NOT n BETWEEN 0 AND 100) '
+                     'OR pk IN [\'zz\', \'yy\'] OR m.k = \'nope\' '
+                     'OR l[1] = \'nope\' OR q IS NOT MISSING',
+                     S("Os"), S("two"))
+        self.assertEqual(len(r["Items"]), 3)
+        self.assertIn("Scan", rec["backend_ops"])
+        # a non-key attribute which is not there yet
+        r, _ = run('SELECT * FROM "emu-pql.t" WHERE pk = \'u2\' AND '
+                   'ok IS MISSING')
+        self.assertEqual(len(r["Items"]), 1)
+        # paging
+        r, _ = run('SELECT * FROM "emu-pql.t" WHERE pk = ?', S("u1"),
+                   Limit=1)
+        self.assertEqual(len(r["Items"]), 1)
+        self.assertIn("NextToken", r)
+        r2, _ = run('SELECT * FROM "emu-pql.t" WHERE pk = ?', S("u1"),
+                    Limit=1, NextToken=r["NextToken"])
+        self.assertEqual(r2["Items"][0]["sk"], N(2))
+
+        # UPDATE
+        r, _ = run('UPDATE "emu-pql.t" SET n = n + ?, city = \'Rome\' '
+                   'SET tags = list_append(if_not_exists(tags, ?), [\'t\']) '
+                   'REMOVE ok, none WHERE pk = ? AND sk = ? '
+                   'RETURNING ALL NEW *',
+                   N(5), {"L": []}, S("u1"), N(2))
+        self.assertEqual(r["Items"][0]["n"], N("2.5"))
+        self.assertEqual(r["Items"][0]["tags"], {"L": [S("t")]})
+        self.assertNotIn("ok", r["Items"][0])
+        r, _ = run('UPDATE "emu-pql.t" SET ss = set_add(ss, <<\'c\'>>) '
+                   'WHERE pk = \'u1\' AND sk = 2')
+        self.assertEqual(r["Items"], [])
+        got = ddb.get_item(TableName="emu-pql.t",
+                           Key={"pk": S("u1"), "sk": N(2)})["Item"]
+        self.assertEqual(sorted(got["ss"]["SS"]), ["a", "b", "c"])
+        self.assertEqual(got["city"], S("Rome"))
+        # no such item, or a predicate which is false: nothing changes
+        fails("ConditionalCheckFailedException",
+              'UPDATE "emu-pql.t" SET n = 1 WHERE pk = ? AND sk = 9', S("u1"))
+        fails("ConditionalCheckFailedException",
+              'UPDATE "emu-pql.t" SET n = 1 WHERE pk = ? AND sk = 1 '
+              'AND n > 100', S("u1"))
+        self.assertIsNone(ddb.get_item(
+            TableName="emu-pql.t",
+            Key={"pk": S("u1"), "sk": N(9)}).get("Item"))
+
+        # DELETE
+        fails("ConditionalCheckFailedException",
+              'DELETE FROM "emu-pql.t" WHERE pk = ? AND sk = 1 AND n = 0',
+              S("u2"))
+        r, _ = run('DELETE FROM "emu-pql.t" WHERE pk = ? AND sk = 1 '
+                   'RETURNING ALL OLD *', S("u2"))
+        self.assertEqual(r["Items"][0]["n"], N(30))
+        r, _ = run('DELETE FROM "emu-pql.t" WHERE pk = ? AND sk = 1',
+                   S("u2"))     # gone already: not an error
+        self.assertEqual(r["Items"], [])
+
+        # what cannot be run
+        for statement, params in (
+                ("SELEC * FROM \"emu-pql.t\"", ()),
+                ('SELECT * FROM "emu-pql.t" WHERE', ()),
+                ('SELECT * FROM "emu-pql.t" WHERE pk = ?', ()),
+                ('SELECT * FROM "emu-pql.t" WHERE pk = ?', (S("a"), S("b"))),
+                ('UPDATE "emu-pql.t" SET n = 1 WHERE pk = ?', (S("u1"),)),
+                ('DELETE FROM "emu-pql.t" WHERE n = 1', ()),
+                ("INSERT INTO \"emu-pql.t\" VALUE {'sk': 1}", ()),
+                ('SELECT * FROM "emu-pql.t"."nope"', ()),
+                ('SELECT * FROM "emu-pql.t" WHERE pk = \'x', ())):
+            msg = fails("ValidationException", statement, *params)
+            self.assertTrue(msg)
+        fails("ResourceNotFoundException", 'SELECT * FROM "emu_none"')
+        # the answers are DynamoDB's wire format
+        st, hd, data = self.raw(
+            "dynamodb", "POST", "/", json.dumps(
+                {"Statement": 'SELECT * FROM "emu-pql.t" WHERE pk = ?',
+                 "Parameters": [S("u1")]}).encode(),
+            {"X-Amz-Target": "DynamoDB_20120810.ExecuteStatement",
+             "Content-Type": "application/x-amz-json-1.0",
+             "X-Amz-Security-Token": c["SessionToken"]},
+            creds=(c["AccessKeyId"], c["SecretAccessKey"],
+                   c["SessionToken"]))
+        self.assertEqual(st, 200)
+        self.assertEqual(hd["Content-Type"], "application/x-amz-json-1.0")
+        self.assertEqual(int(hd["x-amz-crc32"]), zlib.crc32(data))
+        self.assertEqual(len(json.loads(data)["Items"]), 2)
+
+    def test_batch_execute_statement(self):
+        c = self.assume(name="pqlbatch")
+        ddb = self.ddb(c)
+        self.make_table(ddb, "emu_pqlb")
+        r = ddb.batch_execute_statement(Statements=[
+            {"Statement": "INSERT INTO emu_pqlb VALUE {'pk': ?, 'n': 1}",
+             "Parameters": [{"S": "a"}]},
+            {"Statement": "INSERT INTO emu_pqlb VALUE {'pk': 'b', 'n': 2}"},
+            {"Statement": "UPDATE emu_pqlb SET n = 5 WHERE pk = 'zz'"},
+            {"Statement": "INSERT INTO emu_pqlb VALUE {'pk': 'a'}"},
+            {"Statement": "DELETE FROM emu_pqlb WHERE"}])
+        res = r["Responses"]
+        self.assertEqual(len(res), 5)
+        self.assertNotIn("Error", res[0])
+        self.assertNotIn("Error", res[1])
+        self.assertEqual(res[2]["Error"]["Code"], "ConditionalCheckFailed")
+        self.assertEqual(res[3]["Error"]["Code"], "DuplicateItem")
+        self.assertEqual(res[4]["Error"]["Code"], "ValidationError")
+        r = ddb.batch_execute_statement(Statements=[
+            {"Statement": 'SELECT * FROM "emu_pqlb" WHERE pk = ?',
+             "Parameters": [{"S": "a"}]},
+            {"Statement": "SELECT n FROM emu_pqlb WHERE pk = 'nope'"},
+            {"Statement": "SELECT n FROM emu_pqlb WHERE n = 1"}])
+        res = r["Responses"]
+        self.assertEqual(res[0]["Item"], {"pk": {"S": "a"}, "n": {"N": "1"}})
+        self.assertEqual(res[0]["TableName"], "emu_pqlb")
+        self.assertNotIn("Item", res[1])
+        self.assertNotIn("Error", res[1])
+        self.assertEqual(res[2]["Error"]["Code"], "ValidationError")
+        rec = self.requests("dynamodb", action="BatchExecuteStatement")[-1]
+        self.assertTrue(rec["emulated"])
+        self.assertEqual(rec["tables"], ["emu_pqlb"])
+        with self.assertRaises(ClientError) as cm:
+            ddb.batch_execute_statement(Statements=[
+                {"Statement": "SELECT * FROM emu_pqlb WHERE pk = 'a'"},
+                {"Statement": "DELETE FROM emu_pqlb WHERE pk = 'a'"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"],
+                         "ValidationException")
+
+    def test_execute_transaction(self):
+        c = self.assume(name="pqltx")
+        ddb = self.ddb(c)
+        self.make_table(ddb, "emu_pqltx")
+        ddb.put_item(TableName="emu_pqltx",
+                     Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+        for pk, n in (("c", "3"), ("e", "5")):
+            ddb.put_item(TableName="emu_pqltx",
+                         Item={"pk": {"S": pk}, "n": {"N": n}})
+        ddb.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO emu_pqltx VALUE {'pk': ?, 'n': 2}",
+             "Parameters": [{"S": "b"}]},
+            {"Statement": "UPDATE emu_pqltx SET n = n + 10 WHERE pk = 'a'"},
+            {"Statement": "DELETE FROM emu_pqltx WHERE pk = 'c'"},
+            {"Statement": "EXISTS(SELECT * FROM emu_pqltx WHERE pk = 'e' "
+                          "AND n = 5)"}])
+        got = self.items(ddb, "emu_pqltx")
+        self.assertEqual(sorted(got), ["a", "b", "e"])
+        self.assertEqual(got["a"]["n"]["N"], "11")
+        rec = self.requests("dynamodb", action="ExecuteTransaction")[-1]
+        self.assertTrue(rec["emulated"])
+        self.assertEqual(rec["status"], 200)
+        # all or nothing
+        with self.assertRaises(ClientError) as cm:
+            ddb.execute_transaction(TransactStatements=[
+                {"Statement": "UPDATE emu_pqltx SET n = 0 WHERE pk = 'a'"},
+                {"Statement": "INSERT INTO emu_pqltx VALUE {'pk': 'b'}"},
+                {"Statement": "UPDATE emu_pqltx SET n = 0 WHERE pk = 'zz'"},
+                {"Statement": "EXISTS(SELECT * FROM emu_pqltx WHERE pk = 'e' "
+                              "AND n = 6)"}])
+        err = cm.exception.response
+        self.assertEqual(err["Error"]["Code"], "TransactionCanceledException")
+        self.assertEqual([r["Code"] for r in err["CancellationReasons"]],
+                         ["None", "DuplicateItem", "ConditionalCheckFailed",
+                          "ConditionalCheckFailed"])
+        self.assertEqual(self.items(ddb, "emu_pqltx")["a"]["n"]["N"], "11")
+        # reads
+        r = ddb.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT n FROM emu_pqltx WHERE pk = ?",
+             "Parameters": [{"S": "a"}]},
+            {"Statement": "SELECT * FROM emu_pqltx WHERE pk = 'zz'"}])
+        self.assertEqual(r["Responses"], [{"Item": {"n": {"N": "11"}}}, {}])
+        with self.assertRaises(ClientError) as cm:
+            ddb.execute_transaction(TransactStatements=[
+                {"Statement": "SELECT * FROM emu_pqltx WHERE pk = 'a'"},
+                {"Statement": "DELETE FROM emu_pqltx WHERE pk = 'a'"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"],
+                         "ValidationException")
+        self.assertIn("a", self.items(ddb, "emu_pqltx"))
 
     def test_imds(self):
         fetcher = InstanceMetadataFetcher(
