@@ -188,6 +188,41 @@ static ngx_command_t  ngx_http_dynamo_commands[] = {
       offsetof(ngx_http_dynamo_loc_conf_t, region),
       NULL },
 
+    { ngx_string("dynamo_activity_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_dynamo_activity_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_activity_log_statement"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_dynamo_activity_statement,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_repo_name"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, repo_name),
+      NULL },
+
+    { ngx_string("dynamo_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_dynamo_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dynamo_status,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("dynamo_session_tag"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_dynamo_session_tag,
@@ -294,6 +329,10 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
     dlcf->session_name = NGX_CONF_UNSET_PTR;
     dlcf->source_identity = NGX_CONF_UNSET_PTR;
     dlcf->session_tags = NGX_CONF_UNSET_PTR;
+    dlcf->activity_log = NGX_CONF_UNSET_PTR;
+    dlcf->stmt_mode = NGX_CONF_UNSET_UINT;
+    dlcf->stmt_max = NGX_CONF_UNSET_SIZE;
+    dlcf->policy = NGX_CONF_UNSET_PTR;
 
     return dlcf;
 }
@@ -370,6 +409,12 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (ngx_http_dynamo_pass_merge(cf, prev, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+    if (ngx_http_dynamo_log_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_ptr_value(conf->policy, prev->policy, NULL);
 
     if (!conf->access) {
         return NGX_CONF_OK;
@@ -682,12 +727,21 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     *h = ngx_http_dynamo_quiet_handler;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_dynamo_log_handler;
+
     dmcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
     if (dmcf->sha256 == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_dynamo_body_init(cf) != NGX_OK) {
+    if (ngx_http_dynamo_body_init(cf) != NGX_OK
+        || ngx_http_dynamo_response_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -162,6 +162,8 @@ typedef struct {
     ngx_rbtree_t                     rbtree;
     ngx_rbtree_node_t                sentinel;
     ngx_queue_t                      lru;        /* most recent first */
+    ngx_queue_t                      roles;      /* never evicted */
+    ngx_uint_t                       nroles;
     ngx_http_dynamo_counters_t       counters;
     ngx_uint_t                       nomem_logged;
 } ngx_http_dynamo_shctx_t;
@@ -178,6 +180,9 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_NODE_TOKEN       1
 #define NGX_HTTP_DYNAMO_NODE_CREDS       2
 #define NGX_HTTP_DYNAMO_NODE_BASE        3
+#define NGX_HTTP_DYNAMO_NODE_ROLE        4
+
+#define NGX_HTTP_DYNAMO_ROLES_MAX        1024
 
 
 /*
@@ -191,6 +196,19 @@ typedef struct {
     u_char                           kind;
     u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
 } ngx_http_dynamo_node_t;
+
+
+/* requests per role, for dynamo_status */
+
+typedef struct {
+    ngx_http_dynamo_node_t           sh;
+    ngx_atomic_t                     requests;
+    u_short                          len;
+    u_char                           role[1];
+} ngx_http_dynamo_role_node_t;
+
+
+typedef struct ngx_http_dynamo_activity_log_s  ngx_http_dynamo_activity_log_t;
 
 
 /* a verified identity token, as cached and as kept in the request */
@@ -289,6 +307,13 @@ typedef struct {
     ngx_str_t                        pass_host;
     ngx_str_t                        pass_region;
     ngx_str_t                        region;         /* dynamo_region */
+
+    ngx_http_dynamo_activity_log_t  *activity_log;
+    ngx_uint_t                       stmt_mode;
+    size_t                           stmt_max;
+    ngx_str_t                        repo_name;
+
+    ngx_array_t                     *policy;
 } ngx_http_dynamo_loc_conf_t;
 
 
@@ -296,6 +321,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                       state;
+    uint64_t                         start_ns;
 
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
@@ -319,6 +345,12 @@ typedef struct {
     unsigned                         body_async:1;
     unsigned                         body_checked:1;
     unsigned                         hashed:1;
+    unsigned                         rs_skip:1;
+
+    ngx_http_dynamo_ddb_response_t  *rs;
+    uint64_t                         upstream_start;
+    uint64_t                         upstream_end;
+    off_t                            response_bytes;
 
     ngx_str_t                        role_arn;
     ngx_str_t                        session_name;
@@ -468,6 +500,35 @@ char *ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_dynamo_pass_merge(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
 
+/* policy */
+
+char *ngx_http_dynamo_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_dynamo_policy_check(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+
+/* response: observing DynamoDB's answer */
+
+ngx_int_t ngx_http_dynamo_response_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_response_start(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
+uint64_t ngx_http_dynamo_now_ns(void);
+
+/* log: the activity log */
+
+char *ngx_http_dynamo_activity_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_activity_statement(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_log_merge(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
+ngx_int_t ngx_http_dynamo_log_prepare(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+ngx_int_t ngx_http_dynamo_log_handler(ngx_http_request_t *r);
+
+/* status */
+
+char *ngx_http_dynamo_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 /* zone: the shared cache */
 
 char *ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -485,6 +546,7 @@ ngx_int_t ngx_http_dynamo_token_cache_get(ngx_http_request_t *r,
 void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,
     u_char *digest, ngx_http_dynamo_token_t *token);
 ngx_msec_t ngx_http_dynamo_now_ms(void);
+void ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role);
 
 #define ngx_http_dynamo_count(zone, name, n)                                 \
     if ((zone) != NULL) {                                                     \

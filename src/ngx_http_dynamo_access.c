@@ -93,6 +93,8 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
     if (ctx->state == NGX_HTTP_DYNAMO_STATE_START) {
         ngx_http_dynamo_count(zone, requests, 1);
 
+        ctx->start_ns = ngx_http_dynamo_now_ns();
+
         rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
 
         if (rc == NGX_OK
@@ -104,6 +106,10 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
 
         if (rc == NGX_OK && dlcf->proxy_handler) {
             ctx->state = NGX_HTTP_DYNAMO_STATE_BODY;
+
+            if (ngx_http_dynamo_log_prepare(r, dlcf, ctx) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
             rc = ngx_http_dynamo_body_read(r, dlcf, ctx);
 
@@ -126,16 +132,19 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
 
     if (ctx->state == NGX_HTTP_DYNAMO_STATE_BODY) {
 
-        if (dlcf->proxy_handler) {
-            rc = ngx_http_dynamo_body_check(r, ctx);
+        rc = dlcf->proxy_handler ? ngx_http_dynamo_body_check(r, ctx)
+                                 : NGX_OK;
 
-            if (rc == NGX_DECLINED) {
-                return ngx_http_dynamo_access_refused(r, ctx);
-            }
+        if (rc == NGX_OK) {
+            rc = ngx_http_dynamo_policy_check(r, dlcf, ctx);
+        }
 
-            if (rc != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+        if (rc == NGX_DECLINED) {
+            return ngx_http_dynamo_access_refused(r, ctx);
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         ctx->state = NGX_HTTP_DYNAMO_STATE_CREDS;

@@ -226,6 +226,7 @@ ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     r->headers_out.content_type_len = ngx_http_dynamo_json_type.len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = b->last - b->pos;
+    ctx->response_bytes = b->last - b->pos;
 
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;

@@ -366,7 +366,7 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
 
     rc = ngx_http_dynamo_sign(r, dlcf, ctx);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || ngx_http_dynamo_response_start(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -672,8 +672,9 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     elapsed = ngx_http_dynamo_now_ms() - ctx->sr_start;
 
+    zone = ngx_http_dynamo_get_zone(r);
+
     if (kind == NGX_HTTP_DYNAMO_ANSWER_STS) {
-        zone = ngx_http_dynamo_get_zone(r);
         ngx_http_dynamo_count(zone, sts_time_ms, elapsed);
     }
 
@@ -723,6 +724,10 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
                        name, &ac.access_key_id, what);
 
         return NGX_OK;
+    }
+
+    if (kind == NGX_HTTP_DYNAMO_ANSWER_STS) {
+        ngx_http_dynamo_count(zone, sts_errors, 1);
     }
 
     if (rc == NGX_DECLINED) {

@@ -17,8 +17,10 @@
 #include <ngx_http.h>
 #include "ngx_http_dynamo.h"
 
+#include <openssl/evp.h>
 
-#define NGX_HTTP_DYNAMO_ZONE_VERSION  1
+
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  2
 
 
 typedef struct {
@@ -154,6 +156,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_dynamo_rbtree_insert_value);
 
     ngx_queue_init(&zone->sh->lru);
+    ngx_queue_init(&zone->sh->roles);
 
     len = sizeof(" in dynamo_zone \"\"") + shm_zone->shm.name.len;
 
@@ -272,8 +275,10 @@ ngx_http_dynamo_node_lookup_locked(ngx_http_dynamo_zone_t *zone,
                 return NULL;
             }
 
-            ngx_queue_remove(&dn->lru);
-            ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+            if (kind != NGX_HTTP_DYNAMO_NODE_ROLE) {
+                ngx_queue_remove(&dn->lru);
+                ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+            }
 
             return dn;
         }
@@ -486,4 +491,69 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
     (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, 1);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * Requests per role, for dynamo_status: entries outside the LRU, never
+ * evicted, 1024 roles at most.
+ */
+
+void
+ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
+{
+    u_char                        digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+    ngx_http_dynamo_zone_t       *zone;
+    ngx_http_dynamo_role_node_t  *rn;
+
+    if (role->len > 2048) {
+        return;
+    }
+
+    if (EVP_Digest(role->data, role->len, digest, NULL, EVP_sha256(), NULL)
+        != 1)
+    {
+        return;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    rn = (ngx_http_dynamo_role_node_t *)
+             ngx_http_dynamo_node_lookup_locked(zone,
+                                                NGX_HTTP_DYNAMO_NODE_ROLE,
+                                                digest);
+
+    if (rn == NULL) {
+
+        if (zone->sh->nroles >= NGX_HTTP_DYNAMO_ROLES_MAX) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return;
+        }
+
+        rn = ngx_slab_alloc_locked(zone->shpool,
+                                   offsetof(ngx_http_dynamo_role_node_t, role)
+                                   + role->len);
+        if (rn == NULL) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return;
+        }
+
+        rn->requests = 0;
+        rn->len = (u_short) role->len;
+        ngx_memcpy(rn->role, role->data, role->len);
+
+        rn->sh.kind = NGX_HTTP_DYNAMO_NODE_ROLE;
+        ngx_memcpy(rn->sh.digest, digest, NGX_HTTP_DYNAMO_DIGEST_LEN);
+        rn->sh.node.key = ngx_http_dynamo_digest_key(digest);
+
+        ngx_rbtree_insert(&zone->sh->rbtree, &rn->sh.node);
+        ngx_queue_insert_tail(&zone->sh->roles, &rn->sh.lru);
+        zone->sh->nroles++;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    (void) ngx_atomic_fetch_add(&rn->requests, 1);
 }

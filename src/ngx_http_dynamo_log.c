@@ -1,0 +1,877 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The activity log: one JSON record per request the gateway handled,
+ * allowed or refused, written in the log phase.  Files are opened like
+ * access_log's (reopened on USR1), optionally buffered and flushed on a
+ * timer; "syslog:" sends each record as a message.  Records follow the
+ * Cyral data activity log, field for field where the field has a meaning
+ * here.  No secret, session token or identity token is ever written.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+
+#define NGX_HTTP_DYNAMO_STMT_DEFAULT   4096
+#define NGX_HTTP_DYNAMO_STMT_LIMIT     (1024 * 1024)
+#define NGX_HTTP_DYNAMO_TRUNCATED      "...[truncated]"
+
+/* what ngx_syslog_add_header() writes at most */
+#define NGX_HTTP_DYNAMO_SYSLOG_HEADER                                        \
+    (sizeof("<255>Jan 01 00:00:00 ") - 1 + NGX_MAXHOSTNAMELEN + 32 + 2)
+
+
+typedef struct {
+    u_char                      *start;
+    u_char                      *pos;
+    u_char                      *last;
+    ngx_event_t                 *event;
+    ngx_msec_t                   flush;
+} ngx_http_dynamo_log_buf_t;
+
+
+struct ngx_http_dynamo_activity_log_s {
+    ngx_open_file_t             *file;
+    ngx_syslog_peer_t           *syslog_peer;
+    time_t                       disk_full_time;
+    time_t                       error_log_time;
+};
+
+
+static void ngx_http_dynamo_log_write(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len);
+static void ngx_http_dynamo_log_flush(ngx_open_file_t *file, ngx_log_t *log);
+static void ngx_http_dynamo_log_flush_handler(ngx_event_t *ev);
+static size_t ngx_http_dynamo_log_len(ngx_str_t *s);
+static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
+static u_char *ngx_http_dynamo_log_time(u_char *p, uint64_t ns);
+static u_char *ngx_http_dynamo_log_duration(u_char *p, uint64_t ns);
+
+
+static ngx_str_t  ngx_http_dynamo_sidecar_name = ngx_string("ngx_dynamo");
+
+
+/*
+ * dynamo_activity_log path [buffer=size] [flush=time]
+ * dynamo_activity_log syslog:server=address[,...]
+ * dynamo_activity_log off
+ */
+
+char *
+ngx_http_dynamo_activity_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    ssize_t                          size;
+    ngx_str_t                       *value, name, s;
+    ngx_msec_t                       flush;
+    ngx_uint_t                       i;
+    ngx_http_dynamo_log_buf_t       *buffer;
+    ngx_http_dynamo_activity_log_t  *log;
+
+    if (dlcf->activity_log != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters with \"off\"";
+        }
+
+        dlcf->activity_log = NULL;
+        return NGX_CONF_OK;
+    }
+
+    log = ngx_pcalloc(cf->pool, sizeof(ngx_http_dynamo_activity_log_t));
+    if (log == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->activity_log = log;
+
+    if (ngx_strncmp(value[1].data, "syslog:", 7) == 0) {
+
+        if (cf->args->nelts != 2) {
+            return "takes no buffer with syslog";
+        }
+
+        log->syslog_peer = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
+        if (log->syslog_peer == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_syslog_process_conf(cf, log->syslog_peer) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    name = value[1];
+
+    log->file = ngx_conf_open_file(cf->cycle, &name);
+    if (log->file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    size = 0;
+    flush = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "buffer=", 7) == 0) {
+            s.len = value[i].len - 7;
+            s.data = value[i].data + 7;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR || size == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.len = value[i].len - 6;
+            s.data = value[i].data + 6;
+
+            flush = ngx_parse_time(&s, 0);
+
+            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (flush && size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no buffer is defined for dynamo_activity_log "
+                           "\"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size == 0) {
+        return NGX_CONF_OK;
+    }
+
+    /* every location writing to one file shares its buffer */
+
+    if (log->file->data) {
+        buffer = log->file->data;
+
+        if (buffer->last - buffer->start != size
+            || buffer->flush != flush)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "dynamo_activity_log \"%V\" already uses "
+                               "another buffer or flush", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    buffer = ngx_pcalloc(cf->pool, sizeof(ngx_http_dynamo_log_buf_t));
+    if (buffer == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    buffer->start = ngx_pnalloc(cf->pool, size);
+    if (buffer->start == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    buffer->pos = buffer->start;
+    buffer->last = buffer->start + size;
+
+    if (flush) {
+        buffer->event = ngx_pcalloc(cf->pool, sizeof(ngx_event_t));
+        if (buffer->event == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        buffer->event->data = log->file;
+        buffer->event->handler = ngx_http_dynamo_log_flush_handler;
+        buffer->event->log = &cf->cycle->new_log;
+        buffer->event->cancelable = 1;
+
+        buffer->flush = flush;
+    }
+
+    log->file->data = buffer;
+    log->file->flush = ngx_http_dynamo_log_flush;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* dynamo_activity_log_statement full|keys|off [max=size] */
+
+char *
+ngx_http_dynamo_activity_statement(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dynamo_loc_conf_t *dlcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value, s;
+
+    if (dlcf->stmt_mode != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "full") == 0) {
+        dlcf->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_FULL;
+
+    } else if (ngx_strcmp(value[1].data, "keys") == 0) {
+        dlcf->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_KEYS;
+
+    } else if (ngx_strcmp(value[1].data, "off") == 0) {
+        dlcf->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", expected \"full\", "
+                           "\"keys\" or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "max=", 4) != 0) {
+            goto invalid;
+        }
+
+        s.data = value[2].data + 4;
+        s.len = value[2].len - 4;
+
+        size = ngx_parse_size(&s);
+
+        if (size == NGX_ERROR || size < 64
+            || size > NGX_HTTP_DYNAMO_STMT_LIMIT)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" must be between 64 and 1m",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        dlcf->stmt_max = (size_t) size;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[2]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_dynamo_log_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
+    ngx_http_dynamo_loc_conf_t *conf)
+{
+    ngx_conf_merge_ptr_value(conf->activity_log, prev->activity_log, NULL);
+    ngx_conf_merge_uint_value(conf->stmt_mode, prev->stmt_mode,
+                              NGX_HTTP_DYNAMO_DDB_STATEMENT_KEYS);
+    ngx_conf_merge_size_value(conf->stmt_max, prev->stmt_max,
+                              NGX_HTTP_DYNAMO_STMT_DEFAULT);
+    ngx_conf_merge_str_value(conf->repo_name, prev->repo_name, "");
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The statement buffer for the request reader, when a record will be
+ * written and keeps a statement.
+ */
+
+ngx_int_t
+ngx_http_dynamo_log_prepare(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    ctx->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
+
+    if (dlcf->activity_log == NULL
+        || dlcf->stmt_mode == NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF)
+    {
+        return NGX_OK;
+    }
+
+    ctx->stmt_buf = ngx_pnalloc(r->pool, dlcf->stmt_max);
+    if (ctx->stmt_buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->stmt_mode = dlcf->stmt_mode;
+    ctx->stmt_max = dlcf->stmt_max;
+
+    return NGX_OK;
+}
+
+
+/* the log phase */
+
+ngx_int_t
+ngx_http_dynamo_log_handler(ngx_http_request_t *r)
+{
+    u_char                        *line, *p;
+    size_t                         len;
+    ngx_str_t                     *t, s, stmt, type, message, host, ua,
+                                   hostname;
+    uint64_t                       conn_ns, exec_ns;
+    ngx_uint_t                     i, status, is_error, port, records;
+    ngx_msec_int_t                 ms;
+    ngx_http_dynamo_ctx_t         *ctx;
+    ngx_http_dynamo_loc_conf_t    *dlcf;
+    ngx_http_dynamo_ddb_op_t       *op;
+    ngx_http_dynamo_ddb_request_t  *rq;
+    ngx_http_dynamo_ddb_response_t *rs;
+
+    static ngx_str_t  ok = ngx_string("OK");
+    static ngx_str_t  empty = ngx_null_string;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->start_ns == 0) {
+        return NGX_OK;
+    }
+
+    if (ctx->role_arn.len) {
+        ngx_http_dynamo_role_count(r, &ctx->role_arn);
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
+
+    if (dlcf->activity_log == NULL) {
+        return NGX_OK;
+    }
+
+    rq = ctx->rq;
+    rs = ctx->rs;
+
+    /* a request refused before its body was read still names its target */
+
+    op = ctx->op;
+
+    if (op == NULL && ctx->target) {
+        op = ngx_http_dynamo_ddb_operation(ctx->target);
+    }
+
+    status = r->headers_out.status ? r->headers_out.status : r->err_status;
+    is_error = ctx->err != NGX_HTTP_DYNAMO_OK || status >= 400;
+
+    /* what went wrong: ours, DynamoDB's, or nginx's */
+
+    type = empty;
+    message = ok;
+
+    if (ctx->err != NGX_HTTP_DYNAMO_OK) {
+        ngx_http_dynamo_ddb_error_name(
+            ngx_http_dynamo_error_type(ctx->err)->data,
+            ngx_http_dynamo_error_type(ctx->err)->len, &type);
+        message = ctx->message;
+
+    } else if (rs && rs->type_len) {
+        ngx_http_dynamo_ddb_error_name(rs->type, rs->type_len, &type);
+        message.data = rs->message;
+        message.len = rs->message_len;
+
+    } else if (is_error) {
+        message.len = 0;
+    }
+
+    /* the statement, as dynamo_activity_log_statement keeps it */
+
+    stmt = empty;
+
+    if (rq && ctx->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
+        stmt.data = rq->stmt;
+        stmt.len = rq->stmt_len;
+    }
+
+    host = dlcf->pass_host;
+    port = 0;
+
+    p = ngx_strlchr(host.data, host.data + host.len, ':');
+
+    if (p) {
+        host.len = p - host.data;
+        port = ngx_atoi(p + 1, dlcf->pass_host.data + dlcf->pass_host.len
+                               - p - 1);
+    }
+
+    if (port == 0 && dlcf->pass_host.len) {
+        port = 443;
+    }
+
+    ua = r->headers_in.user_agent ? r->headers_in.user_agent->value : empty;
+    hostname = ngx_cycle->hostname;
+
+    ms = (ngx_msec_int_t) (ngx_current_msec - r->connection->start_time);
+    conn_ns = ctx->start_ns - (ms > 0 ? (uint64_t) ms * 1000000 : 0);
+
+    exec_ns = (ctx->upstream_end > ctx->upstream_start)
+              ? ctx->upstream_end - ctx->upstream_start : 0;
+
+    records = (rs && rs->records_set && !is_error) ? rs->records : 0;
+
+    /* an upper bound of the record's length */
+
+    len = sizeof("{\"activityId\":\"\",\"activityTime\":\"\","
+                 "\"activityTimeNanos\":,\"activityTypes\":[\"\"],"
+                 "\"identity\":{\"endUser\":\"\",\"repoUser\":\"\","
+                 "\"dbRole\":\"\",\"serviceAccount\":\"\",\"subject\":\"\","
+                 "\"tokenId\":\"\",\"roleSessionName\":\"\"},"
+                 "\"repo\":{\"name\":\"\",\"type\":\"dynamodb\","
+                 "\"host\":\"\",\"port\":},"
+                 "\"client\":{\"connectionId\":\"\",\"connectionTime\":\"\","
+                 "\"connectionTimeNanos\":,\"host\":\"\",\"port\":,"
+                 "\"applicationName\":\"\"},"
+                 "\"sidecar\":{\"name\":\"\",\"hostname\":\"\",\"pid\":},"
+                 "\"request\":{\"statement\":\"\",\"statementTruncated\":"
+                 "false,\"statementType\":\"\",\"tables\":[],"
+                 "\"statementData\":{\"targetRegion\":\"\"}},"
+                 "\"response\":{\"status\":,\"message\":\"\","
+                 "\"isError\":false,\"errorType\":\"\",\"records\":,"
+                 "\"bytes\":,\"executionTime\":\"\","
+                 "\"executionTimeNanos\":,\"consumedCapacity\":},"
+                 "\"policyViolated\":false}\n")
+          + 3 * (NGX_SOCKADDR_STRLEN + NGX_INT64_LEN * 2)
+          + 2 * sizeof("2026-11-23 09:30:00.123456789 +0000 UTC")
+          + 8 * NGX_INT64_LEN + sizeof(NGX_HTTP_DYNAMO_TRUNCATED)
+          + ngx_http_dynamo_log_len(&ctx->end_user) * 2
+          + ngx_http_dynamo_log_len(&ctx->role_arn)
+          + ngx_http_dynamo_log_len(&ctx->token.identity)
+          + ngx_http_dynamo_log_len(&ctx->token.subject)
+          + ngx_http_dynamo_log_len(&ctx->token.token_id)
+          + ngx_http_dynamo_log_len(&ctx->session_name)
+          + ngx_http_dynamo_log_len(&dlcf->repo_name)
+          + ngx_http_dynamo_log_len(&host)
+          + ngx_http_dynamo_log_len(&ua)
+          + ngx_http_dynamo_log_len(&ngx_http_dynamo_sidecar_name)
+          + ngx_http_dynamo_log_len(&hostname)
+          + ngx_http_dynamo_log_len(&stmt)
+          + 32 + ngx_http_dynamo_log_len(&dlcf->pass_region)
+          + ngx_http_dynamo_log_len(&message)
+          + ngx_http_dynamo_log_len(&type)
+          + (rs ? rs->capacity_len : 0);
+
+    t = ctx->tables.elts;
+
+    for (i = 0; i < ctx->tables.nelts; i++) {
+        len += ngx_http_dynamo_log_len(&t[i]) + 1;
+    }
+
+    if (dlcf->activity_log->syslog_peer) {
+        len += NGX_HTTP_DYNAMO_SYSLOG_HEADER;
+    }
+
+    line = ngx_pnalloc(r->pool, len);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = line;
+
+    if (dlcf->activity_log->syslog_peer) {
+        p = ngx_syslog_add_header(dlcf->activity_log->syslog_peer, p);
+    }
+
+    p = ngx_sprintf(p, "{\"activityId\":\"%V:%ui:%uL:%ui\",",
+                    &r->connection->addr_text,
+                    ngx_inet_get_port(r->connection->sockaddr), conn_ns,
+                    r->connection->requests);
+
+    p = ngx_cpymem(p, "\"activityTime\":", 15);
+    p = ngx_http_dynamo_log_time(p, ctx->start_ns);
+
+    p = ngx_sprintf(p, ",\"activityTimeNanos\":%uL,\"activityTypes\":[\"%s\"],",
+                    ctx->start_ns,
+                    op == NULL ? "query"
+                    : (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN) ? "ddl"
+                    : ((op->flags & NGX_HTTP_DYNAMO_DDB_WRITE)
+                       || (rq && rq->partiql_write)) ? "dml" : "query");
+
+    p = ngx_cpymem(p, "\"identity\":{\"endUser\":", 22);
+    p = ngx_http_dynamo_log_str(p, &ctx->end_user);
+    p = ngx_cpymem(p, ",\"repoUser\":", 12);
+    p = ngx_http_dynamo_log_str(p, &ctx->end_user);
+    p = ngx_cpymem(p, ",\"dbRole\":", 10);
+    p = ngx_http_dynamo_log_str(p, &ctx->role_arn);
+    p = ngx_cpymem(p, ",\"serviceAccount\":", 18);
+    p = ngx_http_dynamo_log_str(p, &ctx->token.identity);
+    p = ngx_cpymem(p, ",\"subject\":", 11);
+    p = ngx_http_dynamo_log_str(p, &ctx->token.subject);
+    p = ngx_cpymem(p, ",\"tokenId\":", 11);
+    p = ngx_http_dynamo_log_str(p, &ctx->token.token_id);
+    p = ngx_cpymem(p, ",\"roleSessionName\":", 19);
+    p = ngx_http_dynamo_log_str(p, &ctx->session_name);
+
+    p = ngx_cpymem(p, "},\"repo\":{\"name\":", 17);
+    p = ngx_http_dynamo_log_str(p, &dlcf->repo_name);
+    p = ngx_cpymem(p, ",\"type\":\"dynamodb\",\"host\":", 26);
+    p = ngx_http_dynamo_log_str(p, &host);
+    p = ngx_sprintf(p, ",\"port\":%ui},", port);
+
+    p = ngx_sprintf(p, "\"client\":{\"connectionId\":\"%V:%ui:%uL\","
+                    "\"connectionTime\":", &r->connection->addr_text,
+                    ngx_inet_get_port(r->connection->sockaddr), conn_ns);
+    p = ngx_http_dynamo_log_time(p, conn_ns);
+    p = ngx_sprintf(p, ",\"connectionTimeNanos\":%uL,\"host\":", conn_ns);
+    p = ngx_http_dynamo_log_str(p, &r->connection->addr_text);
+    p = ngx_sprintf(p, ",\"port\":%ui,\"applicationName\":",
+                    ngx_inet_get_port(r->connection->sockaddr));
+    p = ngx_http_dynamo_log_str(p, &ua);
+
+    p = ngx_cpymem(p, "},\"sidecar\":{\"name\":", 20);
+    p = ngx_http_dynamo_log_str(p, &ngx_http_dynamo_sidecar_name);
+    p = ngx_cpymem(p, ",\"hostname\":", 12);
+    p = ngx_http_dynamo_log_str(p, &hostname);
+    p = ngx_sprintf(p, ",\"pid\":%P},", ngx_pid);
+
+    p = ngx_cpymem(p, "\"request\":{\"statement\":", 23);
+
+    if (rq && rq->stmt_truncated) {
+        /* the marker inside the string, where a reader sees it */
+        p = ngx_http_dynamo_log_str(p, &stmt) - 1;
+        p = ngx_cpymem(p, NGX_HTTP_DYNAMO_TRUNCATED "\"",
+                       sizeof(NGX_HTTP_DYNAMO_TRUNCATED));
+
+    } else {
+        p = ngx_http_dynamo_log_str(p, &stmt);
+    }
+
+    p = ngx_sprintf(p, ",\"statementTruncated\":%s,\"statementType\":",
+                    (rq && rq->stmt_truncated) ? "true" : "false");
+
+    if (op) {
+        p = ngx_http_dynamo_log_str(p, &op->type);
+
+    } else {
+        p = ngx_http_dynamo_log_str(p, &empty);
+    }
+
+    p = ngx_cpymem(p, ",\"tables\":[", 11);
+
+    for (i = 0; i < ctx->tables.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_http_dynamo_log_str(p, &t[i]);
+    }
+
+    p = ngx_cpymem(p, "],\"statementData\":{\"targetRegion\":", 34);
+    p = ngx_http_dynamo_log_str(p, &dlcf->pass_region);
+
+    p = ngx_sprintf(p, "}},\"response\":{\"status\":%ui,\"message\":",
+                    status);
+    p = ngx_http_dynamo_log_str(p, &message);
+    p = ngx_sprintf(p, ",\"isError\":%s,\"errorType\":",
+                    is_error ? "true" : "false");
+    p = ngx_http_dynamo_log_str(p, &type);
+
+    if (rs && rs->records_set && !is_error) {
+        p = ngx_sprintf(p, ",\"records\":%ui", records);
+    }
+
+    p = ngx_sprintf(p, ",\"bytes\":%O,\"executionTime\":\"",
+                    ctx->response_bytes);
+    p = ngx_http_dynamo_log_duration(p, exec_ns);
+    p = ngx_sprintf(p, "\",\"executionTimeNanos\":%uL", exec_ns);
+
+    if (rs && rs->capacity_len && !rs->capacity_overflow) {
+        p = ngx_cpymem(p, ",\"consumedCapacity\":", 20);
+        p = ngx_cpymem(p, rs->capacity, rs->capacity_len);
+    }
+
+    p = ngx_sprintf(p, "},\"policyViolated\":%s}",
+                    ctx->policy_violated ? "true" : "false");
+
+    if (dlcf->activity_log->syslog_peer) {
+        s.len = p - line;
+
+        if (ngx_syslog_send(dlcf->activity_log->syslog_peer, line, s.len)
+            < 0)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "send() of an activity record to syslog failed");
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_linefeed(p);
+
+    ngx_http_dynamo_log_write(r, dlcf->activity_log, line, p - line);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dynamo_log_write(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len)
+{
+    time_t                      now;
+    ssize_t                     n;
+    ngx_err_t                   err;
+    ngx_http_dynamo_log_buf_t  *buffer;
+
+    buffer = log->file->data;
+
+    if (buffer) {
+
+        if (len > (size_t) (buffer->last - buffer->pos)) {
+            ngx_http_dynamo_log_flush(log->file, r->connection->log);
+        }
+
+        if (len <= (size_t) (buffer->last - buffer->pos)) {
+
+            if (buffer->event && buffer->pos == buffer->start) {
+                ngx_add_timer(buffer->event, buffer->flush);
+            }
+
+            buffer->pos = ngx_cpymem(buffer->pos, buf, len);
+
+            return;
+        }
+
+        /* a record larger than the buffer is written at once */
+    }
+
+    now = ngx_time();
+
+    if (now - log->disk_full_time < 60) {
+        return;
+    }
+
+    n = ngx_write_fd(log->file->fd, buf, len);
+
+    if ((size_t) n == len) {
+        return;
+    }
+
+    err = (n == -1) ? ngx_errno : 0;
+
+    if (err == NGX_ENOSPC) {
+        log->disk_full_time = now;
+    }
+
+    /* reported once a minute at most */
+
+    if (now - log->error_log_time > 59) {
+        if (n == -1) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, err,
+                          ngx_write_fd_n " to \"%V\" failed",
+                          &log->file->name);
+
+        } else {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          ngx_write_fd_n " to \"%V\" was incomplete: "
+                          "%z of %uz", &log->file->name, n, len);
+        }
+
+        log->error_log_time = now;
+    }
+}
+
+
+static void
+ngx_http_dynamo_log_flush(ngx_open_file_t *file, ngx_log_t *log)
+{
+    size_t                      len;
+    ssize_t                     n;
+    ngx_http_dynamo_log_buf_t  *buffer;
+
+    buffer = file->data;
+
+    len = buffer->pos - buffer->start;
+
+    if (len == 0) {
+        return;
+    }
+
+    n = ngx_write_fd(file->fd, buffer->start, len);
+
+    if (n == -1) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_write_fd_n " to \"%V\" failed", &file->name);
+
+    } else if ((size_t) n != len) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      ngx_write_fd_n " to \"%V\" was incomplete: %z of %uz",
+                      &file->name, n, len);
+    }
+
+    buffer->pos = buffer->start;
+
+    if (buffer->event && buffer->event->timer_set) {
+        ngx_del_timer(buffer->event);
+    }
+}
+
+
+static void
+ngx_http_dynamo_log_flush_handler(ngx_event_t *ev)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_EVENT, ev->log, 0,
+                   "dynamo: activity log buffer flush");
+
+    ngx_http_dynamo_log_flush(ev->data, ev->log);
+}
+
+
+/* a JSON string: escaped, and anything but valid UTF-8 made "?" */
+
+static size_t
+ngx_http_dynamo_log_len(ngx_str_t *s)
+{
+    return 2 + 6 * s->len;
+}
+
+
+static u_char *
+ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
+{
+    u_char    *src, *last, *start;
+    uint32_t   ch;
+
+    *p++ = '"';
+
+    src = s->data;
+    last = s->data + s->len;
+
+    while (src < last) {
+
+        if (*src < 0x80) {
+            start = src;
+
+            while (src < last && *src < 0x80) {
+                src++;
+            }
+
+            p = (u_char *) ngx_escape_json(p, start, src - start);
+            continue;
+        }
+
+        start = src;
+        ch = ngx_utf8_decode(&src, last - src);
+
+        if (ch > 0x10ffff) {
+            /* invalid: one byte is replaced, the rest looked at again */
+            *p++ = '?';
+            src = start + 1;
+            continue;
+        }
+
+        p = ngx_cpymem(p, start, src - start);
+    }
+
+    *p++ = '"';
+
+    return p;
+}
+
+
+/* "2026-11-23 09:30:00.123456789 +0000 UTC", quoted */
+
+static u_char *
+ngx_http_dynamo_log_time(u_char *p, uint64_t ns)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime((time_t) (ns / 1000000000), &tm);
+
+    return ngx_sprintf(p, "\"%4d-%02d-%02d %02d:%02d:%02d.%09uL +0000 UTC\"",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                       ns % 1000000000);
+}
+
+
+/* a duration as Go prints one: "93.136µs", "1.5ms", "2.000001s" */
+
+static u_char *
+ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
+{
+    uint64_t      unit, frac;
+    ngx_uint_t    digits, i;
+    const char   *name;
+
+    if (ns < 1000) {
+        return ngx_sprintf(p, "%uLns", ns);
+    }
+
+    if (ns < 1000000) {
+        unit = 1000;
+        name = "\xc2\xb5s";
+        digits = 3;
+
+    } else if (ns < 1000000000) {
+        unit = 1000000;
+        name = "ms";
+        digits = 6;
+
+    } else {
+        unit = 1000000000;
+        name = "s";
+        digits = 9;
+    }
+
+    p = ngx_sprintf(p, "%uL", ns / unit);
+
+    frac = ns % unit;
+
+    if (frac) {
+        /* the fraction without its trailing zeros */
+
+        while (frac % 10 == 0) {
+            frac /= 10;
+            digits--;
+        }
+
+        *p++ = '.';
+
+        for (i = digits; i > 0; i--) {
+            p[i - 1] = (u_char) ('0' + frac % 10);
+            frac /= 10;
+        }
+
+        p += digits;
+    }
+
+    return ngx_sprintf(p, "%s", name);
+}

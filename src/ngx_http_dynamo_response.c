@@ -1,0 +1,150 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * DynamoDB's answer, observed on its way to the client for the activity
+ * record: its size, how long it took, and what the streaming reader finds
+ * in it (records, error type and message, consumed capacity).  Nothing is
+ * buffered or changed: clients check x-amz-crc32.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+
+
+static ngx_int_t ngx_http_dynamo_response_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_dynamo_response_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+ngx_int_t
+ngx_http_dynamo_response_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_dynamo_response_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_dynamo_response_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* when the request goes upstream: the reader is made ready */
+
+ngx_int_t
+ngx_http_dynamo_response_start(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx)
+{
+    ctx->rs = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_response_t));
+    if (ctx->rs == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op,
+                                      ctx->rq ? ctx->rq->items : 0);
+
+    ctx->upstream_start = ngx_http_dynamo_now_ns();
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_response_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->rs == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* a compressed answer is passed on unread */
+
+    if (r->headers_out.content_encoding
+        && r->headers_out.content_encoding->value.len)
+    {
+        ctx->rs_skip = 1;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_response_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t              *b;
+    ngx_chain_t            *cl;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx == NULL || ctx->rs == NULL || ctx->upstream_end) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            ctx->response_bytes += b->last - b->pos;
+
+            if (!ctx->rs_skip && b->last > b->pos) {
+                (void) ngx_http_dynamo_ddb_response_feed(ctx->rs, b->pos,
+                                                         b->last);
+            }
+
+        } else if (b->in_file) {
+
+            /* buffered to a file by the proxy: counted, not read */
+
+            ctx->response_bytes += b->file_last - b->file_pos;
+            ctx->rs_skip = 1;
+        }
+
+        if (b->last_buf) {
+            ctx->upstream_end = ngx_http_dynamo_now_ns();
+
+            if (!ctx->rs_skip) {
+                (void) ngx_http_dynamo_ddb_response_finish(ctx->rs);
+            }
+        }
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
+/* the wall clock in nanoseconds */
+
+uint64_t
+ngx_http_dynamo_now_ns(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
