@@ -30,6 +30,9 @@ def check(name, ok, detail=""):
         failures.append(name)
 
 
+SENT = []
+
+
 def client(endpoint, token=None, creds=None):
     creds = creds or {"AccessKeyId": "AKIDCLIENTDUMMY00000",
                       "SecretAccessKey": "client-secret-not-used"}
@@ -42,13 +45,22 @@ def client(endpoint, token=None, creds=None):
     if token:
         def add_token(request, **kwargs):
             request.headers["cyral.token"] = token
+
+        def count(request, **kwargs):
+            SENT.append(request.headers.get("X-Amz-Target", b"").decode()
+                        if isinstance(request.headers.get("X-Amz-Target"),
+                                      bytes)
+                        else request.headers.get("X-Amz-Target"))
+
         c.meta.events.register("before-sign.dynamodb.*", add_token)
+        c.meta.events.register("before-send.dynamodb.*", count)
     return c
 
 
 VOLATILE = {"ResponseMetadata", "CreationDateTime", "TableArn", "TableId",
             "LastIncreaseDateTime", "LastDecreaseDateTime",
-            "NumberOfDecreasesToday", "TableSizeBytes", "ItemCount"}
+            "NumberOfDecreasesToday", "TableSizeBytes", "ItemCount",
+            "LastUpdateToPayPerRequestDateTime"}
 
 
 def normal(value, table):
@@ -63,7 +75,7 @@ def normal(value, table):
     return value
 
 
-def scenario(c, table):
+def scenario(c, table, raw=None):
     """The operations of the issue, in order; their normalised answers."""
     out = []
     key = [{"AttributeName": "pk", "KeyType": "HASH"},
@@ -119,6 +131,8 @@ def scenario(c, table):
         Statement='SELECT pk, sk, paid FROM "%s" WHERE pk = ?' % table,
         Parameters=[{"S": "order-1"}])))
     out.append(("DeleteTable", c.delete_table(TableName=table)))
+    if raw is not None:
+        raw.extend(out)
     return [(op, normal(r, table)) for op, r in out], body_len
 
 
@@ -134,6 +148,70 @@ def aws_cli(endpoint, token, *args):
     return p.returncode, p.stdout, p.stderr
 
 
+def check_activity(a, raw, direct_key):
+    """The activity log of the run: valid, one record per request the
+    clients sent through the gateway, and what the clients did."""
+    import jsonschema
+
+    with open(a.schema) as f:
+        validator = jsonschema.Draft202012Validator(json.load(f))
+    with open(a.activity_log, "rb") as f:
+        records = [json.loads(line) for line in f]
+
+    invalid = [e.message for r in records for e in validator.iter_errors(r)]
+    check("every activity record is valid against the schema", not invalid,
+          "; ".join(invalid[:5]))
+
+    # boto3's requests (waiter polls included) and the CLI's six
+    cli = 6
+    check("one record per request through the gateway (%d)"
+          % (len(SENT) + cli), len(records) == len(SENT) + cli,
+          "%d records" % len(records))
+
+    # the requests DynamoDB received from the gateway, in order
+    with urllib.request.urlopen(
+            a.emulator + "/_emu/requests?service=dynamodb") as r:
+        front = [q for q in json.load(r)
+                 if q.get("access_key_id") != direct_key]
+    forwarded = [r for r in records
+                 if r["response"]["executionTimeNanos"] > 0]
+    same = len(front) == len(forwarded) and all(
+        rec["request"]["statementType"].replace("_", "")
+        == q["operation"].upper()
+        and sorted(rec["request"]["tables"]) == sorted(q.get("tables") or [])
+        for rec, q in zip(forwarded, front))
+    check("the records of forwarded requests name what DynamoDB received "
+          "(%d)" % len(front), same,
+          json.dumps([(r["request"]["statementType"], r["request"]["tables"])
+                      for r in forwarded])[:1500])
+
+    # values the clients saw
+    by_type = {}
+    for rec in records:
+        by_type.setdefault(rec["request"]["statementType"], []).append(rec)
+    answers = dict(raw)
+    check("the Query record counts the items returned",
+          by_type["QUERY"][0]["response"].get("records")
+          == answers["Query"]["Count"])
+    check("the Scan record counts the items returned",
+          by_type["SCAN"][0]["response"].get("records")
+          == answers["Scan"]["Count"])
+    check("the GetItem records count the item",
+          [r["response"].get("records") for r in by_type["GET_ITEM"]]
+          == [1, 1], str([r["response"] for r in by_type["GET_ITEM"]]))
+    check("the BatchWriteItem record counts 25 items written",
+          by_type["BATCH_WRITE_ITEM"][0]["response"].get("records") == 25)
+    refused = [r for r in records if r["response"]["isError"]]
+    check("the refused request is recorded with its error type",
+          [r["response"]["errorType"] for r in refused]
+          == ["MissingAuthenticationTokenException"],
+          str([r["response"] for r in refused]))
+    check("the identity is in every accepted record", all(
+        r["identity"]["serviceAccount"] == "drsa/sa/default/c33c6462"
+        and r["identity"]["dbRole"] == "arn:aws:iam::123456789012:role/App"
+        for r in records if not r["response"]["isError"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
@@ -143,10 +221,13 @@ def main():
                     help="the emulator's control API, to get credentials")
     ap.add_argument("--token", required=True)
     ap.add_argument("--suffix", default=str(os.getpid()))
+    ap.add_argument("--activity-log")
+    ap.add_argument("--schema")
     a = ap.parse_args()
 
     table = "e2e_" + a.suffix
-    got, body_len = scenario(client(a.gateway, a.token), table + "_gw")
+    raw = []
+    got, body_len = scenario(client(a.gateway, a.token), table + "_gw", raw)
     # straight to the same backend, signed with credentials of the role
     req = urllib.request.Request(
         a.emulator + "/_emu/credentials/issue", method="POST",
@@ -159,7 +240,7 @@ def main():
     check("the BatchWriteItem body is over 1 MB (%d bytes)" % body_len,
           body_len > 1024 * 1024)
     for (op, g), (_, w) in zip(got, want):
-        check("boto3 %s through the gateway equals dynalite" % op, g == w,
+        check("boto3 %s through the gateway equals the direct call" % op, g == w,
               json.dumps({"gateway": g, "direct": w}, default=str)[:2000])
 
     # the aws CLI, the token as its session token
@@ -192,6 +273,9 @@ def main():
     rc, out, err = aws_cli(a.gateway, "not-a-token", "list-tables")
     check("aws without a token gets MissingAuthenticationTokenException",
           rc != 0 and "MissingAuthenticationTokenException" in err, err)
+
+    if a.activity_log:
+        check_activity(a, raw, creds["AccessKeyId"])
 
     print("%d failures" % len(failures))
     sys.exit(1 if failures else 0)

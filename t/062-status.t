@@ -1,0 +1,138 @@
+# dynamo_status: the counters equal the traffic a test sent, as JSON and
+# in Prometheus' text format, summed over two workers.
+
+use strict;
+use warnings;
+use lib 't/lib';
+BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
+use Test::Nginx::Socket 'no_plan';
+use Dynamo::Test;
+
+our %tok;
+
+emulator();
+
+@tok{qw(alice expired bob)} = mint_tokens(
+    { key => 'rsa1', alg => 'RS256', kid => 'rsa1', exp_in => 3600,
+      claims => {azp => 'drsa/sa/default/alice'} },
+    { key => 'rsa1', alg => 'RS256', kid => 'rsa1', exp_in => -60,
+      claims => {azp => 'drsa/sa/default/alice'} },
+    { key => 'rsa1', alg => 'RS256', kid => 'rsa1', exp_in => 3600,
+      claims => {azp => 'drsa/sa/default/bob'} });
+
+sub traffic {
+    my @reqs = (
+        [alice => 'GetItem', '{"TableName": "orders"}'],
+        [alice => 'GetItem', '{"TableName": "orders"}'],
+        [alice => 'Query', '{"TableName": "orders"}'],
+        [bob => 'GetItem', '{"TableName": "orders"}'],
+        [undef, 'GetItem', '{"TableName": "orders"}'],
+        [expired => 'GetItem', '{"TableName": "orders"}'],
+        [alice => 'DeleteTable', '{"TableName": "orders"}'],
+        [alice => 'PutItem', 'not json'],
+        [alice => 'NoSuchThing', '{}'],
+    );
+
+    require HTTP::Tiny;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+
+    for my $r (@reqs) {
+        my ($who, $op, $body) = @$r;
+        my %h = ('X-Amz-Target' => "DynamoDB_20120810.$op");
+        $h{'cyral.token'} = $tok{$who} if $who;
+        HTTP::Tiny->new->post("http://127.0.0.1:$port/",
+                              { headers => \%h, content => $body });
+    }
+}
+
+master_on();
+workers(2);
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("config", <<'CONF');
+    ignore_invalid_headers off;
+    location = / {
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_service_account drsa/sa/default/bob
+                               arn:aws:iam::123456789012:role/Billing;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+        dynamo_policy deny op=DeleteTable;
+        dynamo_policy allow;
+    }
+    location = /status {
+        dynamo_status;
+    }
+CONF
+
+    aws_block_preprocessor($block);
+});
+
+no_shuffle();
+no_root_location();
+run_tests();
+
+__DATA__
+
+=== TEST 1: JSON: requests by outcome, caches, STS, zone, roles
+--- init
+main::traffic();
+--- request
+GET /status
+--- response_headers
+Content-Type: application/json
+--- response_body_like chomp
+^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":\d\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
+
+
+
+=== TEST 2: Prometheus text format, with ?format=prometheus or Accept: text/plain
+--- init
+main::traffic();
+--- request eval
+["GET /status?format=prometheus", "GET /status"]
+--- more_headers eval
+["", "Accept: text/plain;version=0.0.4;q=0.3,*/*;q=0.1"]
+--- response_headers eval
+["Content-Type: text/plain; version=0.0.4; charset=utf-8",
+ "Content-Type: text/plain; version=0.0.4; charset=utf-8"]
+--- response_body_like eval
+[qr/^# HELP dynamo_requests_total .*
+dynamo_requests_total\{outcome="allowed"\} 4
+dynamo_requests_total\{outcome="refused_token"\} 1
+dynamo_requests_total\{outcome="refused_expired"\} 1
+dynamo_requests_total\{outcome="refused_denied"\} 0
+dynamo_requests_total\{outcome="refused_policy"\} 1
+dynamo_requests_total\{outcome="refused_validation"\} 2
+dynamo_requests_total\{outcome="unavailable"\} 0
+.*dynamo_token_cache_hits_total 5
+.*dynamo_credentials_cache_misses_total 2
+.*dynamo_sts_calls_total 2
+.*dynamo_zone_bytes\{state="size"\} 1048576
+.*dynamo_role_requests_total\{role="arn:aws:iam::123456789012:role\/Billing"\} 1
+/s,
+ qr/^# HELP dynamo_requests_total/]
+
+
+
+=== TEST 3: only GET and HEAD
+--- request
+POST /status
+--- error_code: 405
+
+
+
+=== TEST 4: dynamo_status needs the zone
+--- http_config
+--- config
+    location = /status {
+        dynamo_status;
+    }
+--- must_die
+--- error_log
+"dynamo_status" directive needs "dynamo_zone" in the http block, before it
