@@ -133,12 +133,16 @@ ngx_http_dynamo_body_done(ngx_http_request_t *r)
 
     ctx->body_read = 1;
 
-    if (!ctx->body_async) {
-        return;
-    }
+    /*
+     * reading may have left the empty handler in place, even when it
+     * ended at once: the phases resume here, or after a subrequest
+     */
 
     r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
+
+    if (ctx->body_async) {
+        ngx_http_core_run_phases(r);
+    }
 }
 
 

@@ -499,3 +499,18 @@ dynamo_pass to "127.0.0.1:8000" signs with the role's credentials: add "dynamo_s
 [qr/^\{\}$/, qr/^\{\}$/,
  qr/\["Host", "dynamodb.us-east-1.amazonaws.com"\].*"authorization_matches": true.*"authorization_matches": true/s,
  qr/"_connections": \{[^}]*"echo": 1[,}]/]
+
+
+
+=== TEST 17: a body read in two steps, then a credential fetch: the request goes on
+The headers fill nginx's first buffer with part of the body; the rest is
+read at once, then STS is called: the phases must resume after it.
+--- pass_location
+http://127.0.0.1:$TEST_NGINX_ECHO_PORT
+--- request eval
+"POST /\n" . '{"TableName": "orders", "Item": {"pk": {"S": "' . ('x' x 3000) . '"}}}'
+--- more_headers eval
+"cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.PutItem"
+--- response_body chomp
+{}
+--- timeout: 5

@@ -21,6 +21,17 @@ import sys
 import time
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+_keys = {}
+
+
+def load_key(path):
+    """Private keys are parsed once: RSA key checks are slow."""
+    if path not in _keys:
+        with open(path, "rb") as f:
+            _keys[path] = load_pem_private_key(f.read(), password=None)
+    return _keys[path]
 
 
 def b64u(data):
@@ -67,8 +78,7 @@ def mint(spec):
             text = f.read().strip()
         key = text.encode()
     else:
-        with open(spec["key"]) as f:
-            key = f.read()
+        key = load_key(spec["key"])
 
     return jwt.encode(claims, key, algorithm=alg, headers=headers or None)
 
