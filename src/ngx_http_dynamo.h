@@ -57,6 +57,7 @@ typedef struct {
     ngx_str_t                        kid;        /* empty: no kid */
     ngx_uint_t                       alg;        /* ngx_http_dynamo_alg_e */
     ngx_str_t                        material;   /* PEM, or HMAC secret */
+    void                            *pkey;       /* EVP_PKEY, parsed once */
     ngx_str_t                        source;     /* file, for messages */
 } ngx_http_dynamo_key_t;
 
@@ -233,7 +234,8 @@ typedef struct {
     u_short                          subject_len;
     u_short                          token_id_len;
     uint32_t                         payload_len;
-    u_char                           data[1];
+    uint32_t                         token_len;
+    u_char                           data[1];   /* ..., the token itself */
 } ngx_http_dynamo_token_node_t;
 
 
@@ -542,9 +544,9 @@ void ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
 void *ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
     ngx_log_t *log);
 ngx_int_t ngx_http_dynamo_token_cache_get(ngx_http_request_t *r,
-    u_char *digest, ngx_http_dynamo_token_t *token);
+    u_char *digest, ngx_str_t *raw, ngx_http_dynamo_token_t *token);
 void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,
-    u_char *digest, ngx_http_dynamo_token_t *token);
+    u_char *digest, ngx_str_t *raw, ngx_http_dynamo_token_t *token);
 ngx_msec_t ngx_http_dynamo_now_ms(void);
 void ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role);
 

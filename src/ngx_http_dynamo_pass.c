@@ -431,7 +431,15 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
         return NGX_ERROR;
     }
 
+    /* in the order the signature sorts them in: fewer comparisons */
+
     n = 0;
+
+    if (ctx->content_type) {
+        ngx_str_set(&signed_headers[n].name, "content-type");
+        signed_headers[n].value = *ctx->content_type;
+        n++;
+    }
 
     ngx_str_set(&signed_headers[n].name, "host");
     signed_headers[n].value = dlcf->pass_host;
@@ -442,21 +450,15 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     signed_headers[n].value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
     n++;
 
-    ngx_str_set(&signed_headers[n].name, "x-amz-target");
-    signed_headers[n].value = *ctx->target;
-    n++;
-
-    if (ctx->content_type) {
-        ngx_str_set(&signed_headers[n].name, "content-type");
-        signed_headers[n].value = *ctx->content_type;
-        n++;
-    }
-
     if (ctx->creds.session_token.len) {
         ngx_str_set(&signed_headers[n].name, "x-amz-security-token");
         signed_headers[n].value = ctx->creds.session_token;
         n++;
     }
+
+    ngx_str_set(&signed_headers[n].name, "x-amz-target");
+    signed_headers[n].value = *ctx->target;
+    n++;
 
     ngx_memzero(&sv, sizeof(ngx_http_dynamo_sigv4_t));
 

@@ -52,6 +52,28 @@ static void ngx_http_dynamo_sha256_cleanup(void *data);
 static void ngx_http_dynamo_sha256_md_cleanup(void *data);
 
 
+/* the bytes that may begin white space, as ngx_http_dynamo_sigv4_space() */
+
+static const u_char  ngx_http_dynamo_sigv4_ws[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+
 /* kSigning = HMAC chain "AWS4" + secret, date, region, service, request */
 
 ngx_int_t
@@ -296,7 +318,9 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
         *p++ = ':';
 
-        if (ngx_http_dynamo_sigv4_name_cmp(&h->name, &token_name) == 0) {
+        if (h->name.len == token_name.len
+            && ngx_http_dynamo_sigv4_name_cmp(&h->name, &token_name) == 0)
+        {
             token = p;
         }
 
@@ -656,6 +680,19 @@ ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src, size_t len)
     ngx_uint_t  started, pending;
 
     last = src + len;
+
+    /* the common case: a value with nothing to trim nor collapse */
+
+    for (run = src; run < last; run++) {
+        if (ngx_http_dynamo_sigv4_ws[*run]) {
+            break;
+        }
+    }
+
+    if (run == last) {
+        return ngx_cpymem(dst, src, len);
+    }
+
     started = 0;
     pending = 0;
 

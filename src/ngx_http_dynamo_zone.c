@@ -17,10 +17,8 @@
 #include <ngx_http.h>
 #include "ngx_http_dynamo.h"
 
-#include <openssl/evp.h>
 
-
-#define NGX_HTTP_DYNAMO_ZONE_VERSION  2
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  3
 
 
 typedef struct {
@@ -376,7 +374,7 @@ ngx_http_dynamo_node_insert_locked(ngx_http_dynamo_zone_t *zone,
 
 ngx_int_t
 ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
-    ngx_http_dynamo_token_t *token)
+    ngx_str_t *raw, ngx_http_dynamo_token_t *token)
 {
     u_char                        *p, *data;
     size_t                         len;
@@ -398,6 +396,15 @@ ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
 
     len = tn->identity_len + tn->subject_len + tn->token_id_len
           + tn->payload_len;
+
+    /* the same hash is not the same token: the token itself must match */
+
+    if (tn->token_len != raw->len
+        || ngx_memcmp(tn->data + len, raw->data, raw->len) != 0)
+    {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return NGX_DECLINED;
+    }
 
     data = ngx_pnalloc(r->pool, len);
     if (data == NULL) {
@@ -436,7 +443,7 @@ ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
 
 void
 ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
-    ngx_http_dynamo_token_t *token)
+    ngx_str_t *raw, ngx_http_dynamo_token_t *token)
 {
     u_char                        *p;
     size_t                         size;
@@ -453,7 +460,7 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
 
     size = offsetof(ngx_http_dynamo_token_node_t, data)
            + token->identity.len + token->subject.len
-           + token->token_id.len + token->payload.len;
+           + token->token_id.len + token->payload.len + raw->len;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -479,11 +486,13 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
     tn->subject_len = (u_short) token->subject.len;
     tn->token_id_len = (u_short) token->token_id.len;
     tn->payload_len = (uint32_t) token->payload.len;
+    tn->token_len = (uint32_t) raw->len;
 
     p = ngx_cpymem(tn->data, token->identity.data, token->identity.len);
     p = ngx_cpymem(p, token->subject.data, token->subject.len);
     p = ngx_cpymem(p, token->token_id.data, token->token_id.len);
-    ngx_memcpy(p, token->payload.data, token->payload.len);
+    p = ngx_cpymem(p, token->payload.data, token->payload.len);
+    ngx_memcpy(p, raw->data, raw->len);
 
     ngx_http_dynamo_node_insert_locked(zone, &tn->sh,
                                        NGX_HTTP_DYNAMO_NODE_TOKEN, digest);
@@ -502,19 +511,23 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
 void
 ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
 {
-    u_char                        digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+    uint32_t                      hash[2];
     ngx_http_dynamo_zone_t       *zone;
     ngx_http_dynamo_role_node_t  *rn;
+    u_char                        digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
 
     if (role->len > 2048) {
         return;
     }
 
-    if (EVP_Digest(role->data, role->len, digest, NULL, EVP_sha256(), NULL)
-        != 1)
-    {
-        return;
-    }
+    /* statistics need no cryptographic digest: the ARN is compared too */
+
+    ngx_memzero(digest, sizeof(digest));
+    hash[0] = ngx_murmur_hash2(role->data, role->len);
+    hash[1] = ngx_crc32_long(role->data, role->len);
+    ngx_memcpy(digest, "role", 4);
+    ngx_memcpy(digest + 4, hash, sizeof(hash));
+    ngx_memcpy(digest + 12, role->data, ngx_min(role->len, 20));
 
     zone = ngx_http_dynamo_get_zone(r);
 
@@ -524,6 +537,14 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
              ngx_http_dynamo_node_lookup_locked(zone,
                                                 NGX_HTTP_DYNAMO_NODE_ROLE,
                                                 digest);
+
+    if (rn && (rn->len != role->len
+               || ngx_memcmp(rn->role, role->data, role->len) != 0))
+    {
+        /* another role with the same hash: not counted */
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return;
+    }
 
     if (rn == NULL) {
 
