@@ -68,6 +68,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include "ngx_http_dynamo_palloc.h"
 
 
 #define NGX_HTTP_DYNAMO_JSON_MAX_DEPTH     128
