@@ -488,9 +488,22 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
     tn->payload_len = (uint32_t) token->payload.len;
     tn->token_len = (uint32_t) raw->len;
 
-    p = ngx_cpymem(tn->data, token->identity.data, token->identity.len);
-    p = ngx_cpymem(p, token->subject.data, token->subject.len);
-    p = ngx_cpymem(p, token->token_id.data, token->token_id.len);
+    /* an absent claim is an empty string with no data: not copied */
+
+    p = tn->data;
+
+    if (token->identity.len) {
+        p = ngx_cpymem(p, token->identity.data, token->identity.len);
+    }
+
+    if (token->subject.len) {
+        p = ngx_cpymem(p, token->subject.data, token->subject.len);
+    }
+
+    if (token->token_id.len) {
+        p = ngx_cpymem(p, token->token_id.data, token->token_id.len);
+    }
+
     p = ngx_cpymem(p, token->payload.data, token->payload.len);
     ngx_memcpy(p, raw->data, raw->len);
 
