@@ -152,6 +152,8 @@ is_deeply([ grep { !/TEST 2: the only block run/ } @{ $only->{tap} } ], [],
 SKIP: {
     my $have_valgrind = grep { -x "$_/valgrind" } split /:/, $ENV{PATH};
     skip 'valgrind is not installed', 4 unless $have_valgrind;
+    skip 'valgrind does not run a sanitizer build', 4
+        if $ENV{TEST_NGINX_CHECK_SANITIZERS};
 
     # without suppressions, stock nginx's never-freed arrays show up
     my $vg = run_script('t/runner/valgrind-leak.pl',

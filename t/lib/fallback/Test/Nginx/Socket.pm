@@ -85,6 +85,10 @@ our $ValgrindSuppress = $ENV{TEST_NGINX_VALGRIND_SUPPRESS}
 
 # under valgrind everything is slower: client timeouts and log waits are
 # multiplied by this, start-up and shut-down get a fixed generous limit
+# with a sanitizer build (ASan, UBSan) each block gets one more test,
+# "sanitizers clean", failed on any report in what nginx printed
+our $CheckSanitizers = $ENV{TEST_NGINX_CHECK_SANITIZERS};
+
 our $Scale = $UseValgrind ? ($ENV{TEST_NGINX_VALGRIND_SCALE} || 3) : 1;
 our $StartTimeout = $UseValgrind ? 60 : 10;
 our $StopTimeout = $UseValgrind ? 60 : 10;
@@ -250,7 +254,7 @@ sub bail_out (@) {
 # under valgrind the runner adds one test per block ("valgrind clean"),
 # so a fixed plan ("tests => N") becomes no_plan
 
-if ($UseValgrind) {
+if ($UseValgrind || $CheckSanitizers) {
     no warnings 'redefine';
     my $plan = \&Test::Builder::plan;
 
@@ -362,6 +366,10 @@ sub run_test ($) {
 
     if ($UseValgrind) {
         check_valgrind($name, $stopped);
+    }
+
+    if ($CheckSanitizers) {
+        check_sanitizers($name);
     }
 }
 
@@ -888,6 +896,19 @@ sub start_block_nginx {
     my $output = startup_output();
     Test::More::diag($output);
 
+    # under valgrind the reason of a crash is in valgrind's own log
+    if ($valgrind && $r->{exited}) {
+        for my $log (grep { !$r->{vg_before}{$_} }
+                     glob("$LogDir/valgrind.*.log"))
+        {
+            open my $in, '<', $log or next;
+            my @lines = <$in>;
+            close $in;
+            splice @lines, 0, @lines - 60 if @lines > 60;
+            Test::More::diag("$log:\n", @lines);
+        }
+    }
+
     if ($output =~ /duplicate location "\/"/) {
         Test::More::diag("the runner adds its own \"location /\": call "
                          . "no_root_location() before run_tests()");
@@ -953,7 +974,8 @@ sub start_nginx {
         if (waitpid($pid, WNOHANG) == $pid) {
             my $status = $?;
             undef $Nginx;
-            return { exited => 1, status => $status };
+            return { exited => 1, status => $status,
+                     vg_before => \%vg_before };
         }
 
         my $in_file = read_pid_file();
@@ -2103,6 +2125,42 @@ sub check_shutdown_error_log {
 
 
 # ---------------------------------------------------------------------
+# sanitizers: their reports go to nginx's stderr, which nginx points at
+# its error log once the configuration is read
+
+sub check_sanitizers {
+    my ($name) = @_;
+
+    my $test = "sanitizers clean ($name)";
+    my @reports;
+
+    my @files = ([$StderrFile, 0], [$ErrLogFile, $BlockErrLogStart]);
+
+    for my $f (@files) {
+        my ($file, $from) = @$f;
+
+        open my $in, '<', $file or next;
+        seek $in, $from, 0;
+        my @lines = <$in>;
+        close $in;
+
+        for my $i (0 .. $#lines) {
+            next unless $lines[$i] =~ /ERROR: \w+Sanitizer|runtime error:/;
+            my $end = $i + 30 > $#lines ? $#lines : $i + 30;
+            push @reports, join '', @lines[$i .. $end];
+        }
+    }
+
+    if (!@reports) {
+        Test::More::pass($test);
+        return;
+    }
+
+    Test::More::fail($test);
+    Test::More::diag($_) for @reports;
+}
+
+
 # valgrind
 
 sub check_valgrind {
