@@ -1430,6 +1430,11 @@ sub run_test_helper ($$) {
         if ($r->{error} && $r->{resp} eq '') {
             if ($r->{error} =~ /^Can't connect/) {
                 Test::More::fail("$name - $r->{error} (aborted)\n");
+                Test::More::diag("nginx "
+                                 . (kill(0, $Nginx->{pid}) ? 'is running'
+                                                           : 'is gone')
+                                 . "\n" . startup_output())
+                    if $Nginx;
 
             } else {
                 warn "WARNING: $name - $r->{error}\n";
