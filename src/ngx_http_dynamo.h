@@ -371,6 +371,7 @@ typedef struct {
     uint64_t                         fetch_id;
     ngx_uint_t                       fetching_role;
     ngx_uint_t                       fetching_base;
+    ngx_uint_t                       fetch_guarded;
     ngx_uint_t                       has_stale;
     ngx_uint_t                       waits;
 

@@ -60,6 +60,9 @@ static ngx_int_t ngx_http_dynamo_role_failed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dynamo_wait(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 static void ngx_http_dynamo_wait_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dynamo_fetch_guard(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
+static void ngx_http_dynamo_fetch_abandoned(void *data);
 
 
 ngx_msec_t
@@ -124,6 +127,10 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                 /* fall through */
 
             case NGX_HTTP_DYNAMO_ACQ_FETCH:
+                if (ngx_http_dynamo_fetch_guard(r, ctx) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
                 ctx->fetching_role = 1;
                 ctx->cred_state = NGX_HTTP_DYNAMO_CRED_BASE;
                 break;
@@ -179,6 +186,10 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                 /* fall through */
 
             case NGX_HTTP_DYNAMO_ACQ_FETCH:
+                if (ngx_http_dynamo_fetch_guard(r, ctx) != NGX_OK) {
+                    return NGX_ERROR;
+                }
+
                 ctx->fetching_base = 1;
 
                 rc = ngx_http_dynamo_base_fetch(r, dlcf, ctx);
@@ -597,6 +608,74 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     return NGX_HTTP_DYNAMO_ACQ_FETCH;
+}
+
+
+/*
+ * A request that took the fetch of an entry and ends before the fetch
+ * does (the client left, the subrequest was cut short) gives the fetch
+ * up when its pool goes: the requests waiting for it then fetch at once
+ * rather than when the lease runs out (dynamo_sts timeout).
+ */
+
+static ngx_int_t
+ngx_http_dynamo_fetch_guard(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->fetch_guarded) {
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_dynamo_fetch_abandoned;
+    cln->data = r;
+
+    ctx->fetch_guarded = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dynamo_fetch_abandoned(void *data)
+{
+    ngx_http_request_t  *r = data;
+
+    ngx_http_dynamo_ctx_t        *ctx;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
+
+    if (ctx == NULL || !(ctx->fetching_role || ctx->fetching_base)) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "dynamo: credentials fetch for \"%V\" given up: "
+                  "the request ended first", &ctx->role_arn);
+
+    /* not a failure of STS: no backoff */
+
+    ctx->err = NGX_HTTP_DYNAMO_OK;
+
+    if (ctx->fetching_role) {
+        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS, ctx->digest,
+                              NULL);
+        ctx->fetching_role = 0;
+    }
+
+    if (ctx->fetching_base) {
+        dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_BASE,
+                              dmcf->base.digest, NULL);
+        ctx->fetching_base = 0;
+    }
 }
 
 

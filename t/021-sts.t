@@ -509,7 +509,54 @@ InternalServerError","message":"credentials for .* are unavailable: STS is unrea
 
 
 
-=== TEST 18: no secret and no session token in the error log, even at debug level
+=== TEST 18: a fetch whose client left is given up: the next request fetches at once
+The first client leaves while STS holds its AssumeRole; without the
+release, the next request would wait for the lease (timeout=20s) and
+this block would time out.
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/c33c6462-b3e5-4c81-96cf-86fef55c881b
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts timeout=20s;
+    }
+    location = /_sts {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/;
+        proxy_set_header Host sts.us-east-1.amazonaws.com;
+        proxy_read_timeout 20s;
+    }
+--- emu_faults
+{"service": "sts", "mode": "hang", "count": 1}
+--- init
+my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT};
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die "connect: $!\n";
+print $s "GET /t HTTP/1.1\r\nHost: localhost\r\ncyral.token: $::tok{alice}\r\n\r\n";
+# leave once STS holds the call (a few seconds at most under valgrind)
+my $emu = Dynamo::Test::emulator();
+for (1 .. 200) {
+    last if $emu->count(sts => "AssumeRole") >= 1;
+    select undef, undef, undef, 0.05;
+}
+close $s;
+select undef, undef, undef, 0.5;
+--- pipelined_requests eval
+["GET /t", "GET /emu/counters"]
+--- more_headers eval
+"cyral.token: $::tok{alice}"
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/^ok$/, qr/"sts": \{"AssumeRole": 2\}/]
+--- error_log
+dynamo: credentials fetch for "arn:aws:iam::123456789012:role/Orders" given up: the request ended first
+--- timeout: 8
+
+
+
+=== TEST 19: no secret and no session token in the error log, even at debug level
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -533,7 +580,7 @@ InternalServerError","message":"credentials for .* are unavailable: STS is unrea
 
 
 
-=== TEST 19: dynamo_sts without base credentials fails at start
+=== TEST 20: dynamo_sts without base credentials fails at start
 --- http_config
     dynamo_zone dynamo:1m;
 --- config
@@ -549,7 +596,7 @@ dynamo_sts "/_sts" needs the gateway's own credentials to sign its calls: add "d
 
 
 
-=== TEST 20: dynamo_assume_role_duration is bounded by what STS accepts
+=== TEST 21: dynamo_assume_role_duration is bounded by what STS accepts
 --- config
     location = /t {
         dynamo_assume_role_duration 5m;
