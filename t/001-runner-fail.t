@@ -107,6 +107,9 @@ my @must_fail = map { qr/\Q$_->[0] - $_->[1]\E/ } (
      'die with the expected exit code'],
     ['TEST 14: the second of two requests has the wrong status',
      'status code ok'],
+    ['TEST 15: ignore_response still checks access_log',
+     'pattern "GET /never-requested-either" should match a line in '
+     . 'access.log'],
 );
 
 # the client time-out test is named differently, as in the real runner

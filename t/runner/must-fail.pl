@@ -180,3 +180,16 @@ GET /never-requested
 ["GET /t", "GET /t"]
 --- error_code eval
 [200, 500]
+
+
+
+=== TEST 15: ignore_response still checks access_log
+--- config
+    location = /t {
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- ignore_response
+--- access_log
+GET /never-requested-either
