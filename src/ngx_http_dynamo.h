@@ -68,6 +68,15 @@ typedef struct {
 } ngx_http_dynamo_binding_t;
 
 
+/* an identity and all its roles, the first its default */
+
+typedef struct {
+    ngx_str_t                        identity;
+    ngx_str_t                       *roles;
+    ngx_uint_t                       nroles;
+} ngx_http_dynamo_bound_t;
+
+
 typedef struct {
     ngx_http_complex_value_t         source;
     ngx_http_regex_t                *regex;
@@ -291,7 +300,7 @@ typedef struct {
     ngx_uint_t                       fingerprinted;
 
     ngx_array_t                     *bindings;   /* _binding_t */
-    ngx_hash_t                       bindings_hash;
+    ngx_array_t                     *bound;      /* _bound_t, sorted */
     ngx_array_t                     *role_rules; /* _role_rule_t */
 
     ngx_str_t                        sts_uri;

@@ -26,6 +26,11 @@
 static ngx_int_t ngx_http_dynamo_bindings_add(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_str_t *identity, ngx_str_t *arn,
     const char *where);
+static int ngx_libc_cdecl ngx_http_dynamo_binding_cmp(const void *one,
+    const void *two);
+static ngx_int_t ngx_http_dynamo_identity_cmp(ngx_str_t *a, ngx_str_t *b);
+static ngx_http_dynamo_bound_t *ngx_http_dynamo_bound_find(
+    ngx_array_t *bound, ngx_str_t *identity);
 static ngx_int_t ngx_http_dynamo_role_matches(ngx_str_t *role,
     ngx_str_t *wanted);
 static ngx_int_t ngx_http_dynamo_rule_role(ngx_http_request_t *r,
@@ -276,86 +281,142 @@ ngx_http_dynamo_bindings_add(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf,
 
 
 /*
- * The exact bindings of one level as a hash: identity -> its roles, in
- * the order they were given.
+ * The exact bindings of one level as a table sorted by identity, each
+ * identity once with its roles in the order they were given.  Identities
+ * are matched byte for byte: nginx's hashes keep their keys in lower
+ * case, and "App" and "app" are two service accounts.
  */
 
 ngx_int_t
 ngx_http_dynamo_bindings_init(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *dlcf)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                  *role;
-    ngx_uint_t                  i, j;
-    ngx_array_t                *roles;
-    ngx_hash_init_t             hash;
-    ngx_hash_key_t             *key;
-    ngx_hash_keys_arrays_t      keys;
-    ngx_http_dynamo_binding_t  *b;
+    ngx_str_t                   *role;
+    ngx_uint_t                   i, n;
+    ngx_http_dynamo_bound_t     *bound;
+    ngx_http_dynamo_binding_t  **sorted, *b;
 
+    n = dlcf->bindings->nelts;
     b = dlcf->bindings->elts;
 
-    ngx_memzero(&keys, sizeof(ngx_hash_keys_arrays_t));
-
-    keys.pool = cf->pool;
-    keys.temp_pool = cf->temp_pool;
-
-    if (ngx_hash_keys_array_init(&keys, NGX_HASH_SMALL) != NGX_OK) {
+    dlcf->bound = ngx_array_create(cf->pool, n,
+                                   sizeof(ngx_http_dynamo_bound_t));
+    if (dlcf->bound == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < dlcf->bindings->nelts; i++) {
+    /*
+     * pointers into the bindings, sorted by identity and then by where
+     * they stand, so that an identity's roles keep their order
+     */
 
-        roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
-        if (roles == NULL) {
-            return NGX_ERROR;
-        }
+    sorted = ngx_palloc(cf->temp_pool,
+                        n * sizeof(ngx_http_dynamo_binding_t *));
+    if (sorted == NULL) {
+        return NGX_ERROR;
+    }
 
-        rc = ngx_hash_add_key(&keys, &b[i].identity, roles,
-                              NGX_HASH_READONLY_KEY);
+    for (i = 0; i < n; i++) {
+        sorted[i] = &b[i];
+    }
 
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+    ngx_qsort(sorted, n, sizeof(ngx_http_dynamo_binding_t *),
+              ngx_http_dynamo_binding_cmp);
 
-        if (rc == NGX_BUSY) {
-            /* the identity is known: its roles are found below */
-            continue;
-        }
+    role = ngx_palloc(cf->pool, n * sizeof(ngx_str_t));
+    if (role == NULL) {
+        return NGX_ERROR;
+    }
 
-        for (j = i; j < dlcf->bindings->nelts; j++) {
+    bound = NULL;
 
-            if (b[j].identity.len != b[i].identity.len
-                || ngx_strncmp(b[j].identity.data, b[i].identity.data,
-                               b[i].identity.len) != 0)
-            {
-                continue;
-            }
+    for (i = 0; i < n; i++) {
 
-            role = ngx_array_push(roles);
-            if (role == NULL) {
+        if (bound == NULL
+            || ngx_http_dynamo_identity_cmp(&bound->identity,
+                                            &sorted[i]->identity) != 0)
+        {
+            bound = ngx_array_push(dlcf->bound);
+            if (bound == NULL) {
                 return NGX_ERROR;
             }
 
-            *role = b[j].role_arn;
+            bound->identity = sorted[i]->identity;
+            bound->roles = role;
+            bound->nroles = 0;
         }
-    }
 
-    hash.hash = &dlcf->bindings_hash;
-    hash.key = ngx_hash_key;
-    hash.max_size = 65536;
-    hash.bucket_size = ngx_align(128, ngx_cacheline_size);
-    hash.name = "dynamo_service_account_hash";
-    hash.pool = cf->pool;
-    hash.temp_pool = NULL;
+        /* an identity's roles are next to each other in "role" */
 
-    key = keys.keys.elts;
-
-    if (ngx_hash_init(&hash, key, keys.keys.nelts) != NGX_OK) {
-        return NGX_ERROR;
+        *role++ = sorted[i]->role_arn;
+        bound->nroles++;
     }
 
     return NGX_OK;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_dynamo_binding_cmp(const void *one, const void *two)
+{
+    ngx_int_t                   rc;
+    ngx_http_dynamo_binding_t  *a, *b;
+
+    a = *(ngx_http_dynamo_binding_t **) one;
+    b = *(ngx_http_dynamo_binding_t **) two;
+
+    rc = ngx_http_dynamo_identity_cmp(&a->identity, &b->identity);
+
+    if (rc != 0) {
+        return (int) rc;
+    }
+
+    return (a < b) ? -1 : (a > b);
+}
+
+
+/* shorter first, then byte by byte: an order, not a collation */
+
+static ngx_int_t
+ngx_http_dynamo_identity_cmp(ngx_str_t *a, ngx_str_t *b)
+{
+    if (a->len != b->len) {
+        return (a->len < b->len) ? -1 : 1;
+    }
+
+    return ngx_memcmp(a->data, b->data, a->len);
+}
+
+
+static ngx_http_dynamo_bound_t *
+ngx_http_dynamo_bound_find(ngx_array_t *bound, ngx_str_t *identity)
+{
+    ngx_int_t                 rc;
+    ngx_uint_t                lo, hi, mid;
+    ngx_http_dynamo_bound_t  *b;
+
+    b = bound->elts;
+    lo = 0;
+    hi = bound->nelts;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        rc = ngx_http_dynamo_identity_cmp(identity, &b[mid].identity);
+
+        if (rc == 0) {
+            return &b[mid];
+        }
+
+        if (rc < 0) {
+            hi = mid;
+
+        } else {
+            lo = mid + 1;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -445,31 +506,27 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_int_t                     rc;
-    ngx_str_t                    *roles, *wanted, role;
-    ngx_uint_t                    i, n, key;
-    ngx_array_t                  *bound;
+    ngx_str_t                    *wanted, role;
+    ngx_uint_t                    i, n;
+    ngx_http_dynamo_bound_t      *bound;
     ngx_http_dynamo_role_rule_t  *rule;
 
     wanted = ctx->role_header;
     n = 0;
 
-    if (dlcf->bindings != NULL) {
-        key = ngx_hash_key(ctx->token.identity.data,
-                           ctx->token.identity.len);
-
-        bound = ngx_hash_find(&dlcf->bindings_hash, key,
-                              ctx->token.identity.data,
-                              ctx->token.identity.len);
+    if (dlcf->bound != NULL) {
+        bound = ngx_http_dynamo_bound_find(dlcf->bound,
+                                           &ctx->token.identity);
 
         if (bound != NULL) {
-            roles = bound->elts;
-            n = bound->nelts;
+            n = bound->nroles;
 
-            for (i = 0; i < bound->nelts; i++) {
+            for (i = 0; i < bound->nroles; i++) {
                 if (wanted == NULL
-                    || ngx_http_dynamo_role_matches(&roles[i], wanted))
+                    || ngx_http_dynamo_role_matches(&bound->roles[i],
+                                                    wanted))
                 {
-                    ctx->role_arn = roles[i];
+                    ctx->role_arn = bound->roles[i];
                     return NGX_OK;
                 }
             }
@@ -509,7 +566,9 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
                                     "\"%V\"",
                                     ngx_http_dynamo_printable(r, wanted,
                                                               128),
-                                    &ctx->token.identity);
+                                    ngx_http_dynamo_printable(r,
+                                                       &ctx->token.identity,
+                                                       128));
     }
 
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,

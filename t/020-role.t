@@ -7,15 +7,38 @@ use lib 't/lib';
 BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
 use Test::Nginx::Socket 'no_plan';
 use Dynamo::Test;
+use File::Temp ();
 
 our %tok;
 
 my %claims = (sub => 'u-1', iss => 'https://cp.example.com/auth');
+# the last three: case matters, and the longest identity there may be
 my @ids = ('drsa/sa/default/c33c6462-b3e5-4c81-96cf-86fef55c881b',
            'drsa/sa/default/billing', 'team-42/orders', 'nobody',
-           'team-7/a b');
+           'team-7/a b', 'Team-42/Orders', 'TEAM-42/ORDERS',
+           'svc/' . ('l' x 252));
 
-@tok{qw(alice billing team nobody team_bad)} = mint_tokens(
+# 2000 service accounts and the long identity, for TEST 14
+
+{
+    my $dir = File::Temp::tempdir('dynamo-role-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    my $file = "$dir/accounts.json";
+
+    open my $out, '>', $file or die "$file: $!";
+    print $out "[\n", join(",\n",
+        (map { qq({"clientId": "svc/$_", )
+               . qq("name": "arn:aws:iam::123456789012:role/R$_"}) }
+             1 .. 2000),
+        qq({"clientId": "$ids[-1]", )
+        . qq("name": "arn:aws:iam::123456789012:role/Long"})), "\n]\n";
+    close $out;
+
+    $ENV{TEST_NGINX_ACCOUNTS} = $file;
+}
+
+@tok{qw(alice billing team nobody team_bad team_mixed team_upper long)}
+    = mint_tokens(
     map { { key => 'rsa1', alg => 'RS256', kid => 'rsa1',
             claims => {%claims, azp => $_}, exp_in => 3600 } } @ids);
 
@@ -270,3 +293,59 @@ made an invalid role ARN "arn:aws:iam::123456789012:role/a b"
 [200, 400]
 --- response_headers eval
 ["X-Role: arn:aws:iam::123456789012:role/Billing", ""]
+
+
+
+=== TEST 13: identities are matched byte for byte: Team-42/Orders and team-42/orders are two accounts
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account Team-42/Orders arn:aws:iam::123456789012:role/Mixed;
+        dynamo_service_account team-42/orders arn:aws:iam::123456789012:role/Lower;
+        dynamo_service_account Team-42/Orders arn:aws:iam::123456789012:role/Mixed2;
+        add_header X-Role $dynamo_role_arn;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /t", "GET /t", "GET /t"]
+--- more_headers eval
+["cyral.token: $::tok{team_mixed}",
+ "cyral.token: $::tok{team}",
+ "cyral.token: $::tok{team_mixed}\nX-Dynamo-Role: Mixed2",
+ "cyral.token: $::tok{team}\nX-Dynamo-Role: Mixed2",
+ "cyral.token: $::tok{team_upper}"]
+--- error_code eval
+[200, 200, 200, 400, 400]
+--- response_headers eval
+["X-Role: arn:aws:iam::123456789012:role/Mixed",
+ "X-Role: arn:aws:iam::123456789012:role/Lower",
+ "X-Role: arn:aws:iam::123456789012:role/Mixed2",
+ "", ""]
+--- response_body_like eval
+["^ok", "^ok", "^ok",
+ qr/"role \\"Mixed2\\" is not bound to identity \\"team-42\/orders\\""/,
+ qr/"no role for identity \\"TEAM-42\/ORDERS\\""/]
+
+
+
+=== TEST 14: an identity of 256 bytes, the longest allowed, among many bindings
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_accounts $TEST_NGINX_ACCOUNTS;
+        dynamo_service_account team-42/orders arn:aws:iam::123456789012:role/Orders;
+        add_header X-Role $dynamo_role_arn;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /t"]
+--- more_headers eval
+["cyral.token: $::tok{long}", "cyral.token: $::tok{team}",
+ "cyral.token: $::tok{nobody}"]
+--- error_code eval
+[200, 200, 400]
+--- response_headers eval
+["X-Role: arn:aws:iam::123456789012:role/Long",
+ "X-Role: arn:aws:iam::123456789012:role/Orders", ""]
