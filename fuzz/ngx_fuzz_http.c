@@ -1,0 +1,308 @@
+
+/*
+ * Copyright (C) The ngx_dynamo authors
+ */
+
+
+/*
+ * The HTTP side of the harnesses of jwt.c and role.c: the module's table
+ * (ngx_dynamo_module.c is not linked: a zeroed one, ctx_index 0), fake
+ * configurations, requests and shared zones, and the few HTTP functions
+ * error.c calls, which record the answer instead of sending it.  The
+ * functions of role rules (complex values, regexes) are not faked: the
+ * harnesses configure no rule, and a call aborts.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_dynamo.h"
+#include "ngx_fuzz_http.h"
+
+
+#define NGX_FUZZ_HTTP_MODULES  4
+
+
+ngx_module_t  ngx_http_dynamo_module;
+
+
+static ngx_uint_t  ngx_fuzz_status;
+static ngx_str_t   ngx_fuzz_body;
+
+
+ngx_conf_t *
+ngx_fuzz_conf(ngx_pool_t *pool, ngx_str_t *prefix)
+{
+    ngx_conf_t   *cf;
+    ngx_cycle_t  *cycle;
+
+    cf = ngx_pcalloc(pool, sizeof(ngx_conf_t));
+    cycle = ngx_pcalloc(pool, sizeof(ngx_cycle_t));
+
+    if (cf == NULL || cycle == NULL) {
+        return NULL;
+    }
+
+    cycle->pool = pool;
+    cycle->log = ngx_fuzz_log();
+    cycle->prefix = *prefix;
+    cycle->conf_prefix = *prefix;
+
+    cf->args = ngx_array_create(pool, 4, sizeof(ngx_str_t));
+    if (cf->args == NULL) {
+        return NULL;
+    }
+
+    cf->name = "fuzz";
+    cf->cycle = cycle;
+    cf->pool = pool;
+    cf->temp_pool = pool;
+    cf->log = ngx_fuzz_log();
+
+    return cf;
+}
+
+
+ngx_int_t
+ngx_fuzz_conf_args(ngx_conf_t *cf, ngx_str_t *argv, ngx_uint_t n)
+{
+    ngx_str_t   *arg;
+    ngx_uint_t   i;
+
+    cf->args->nelts = 0;
+
+    for (i = 0; i < n; i++) {
+        arg = ngx_array_push(cf->args);
+        if (arg == NULL) {
+            return NGX_ERROR;
+        }
+
+        arg->len = argv[i].len;
+        arg->data = ngx_pnalloc(cf->pool, argv[i].len + 1);
+        if (arg->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(arg->data, argv[i].data, argv[i].len);
+        arg->data[arg->len] = '\0';
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_http_dynamo_loc_conf_t *
+ngx_fuzz_loc_conf(ngx_pool_t *pool)
+{
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    dlcf = ngx_pcalloc(pool, sizeof(ngx_http_dynamo_loc_conf_t));
+    if (dlcf == NULL) {
+        return NULL;
+    }
+
+    dlcf->access = NGX_CONF_UNSET;
+    dlcf->keys = NGX_CONF_UNSET_PTR;
+    dlcf->issuers = NGX_CONF_UNSET_PTR;
+    dlcf->audiences = NGX_CONF_UNSET_PTR;
+    dlcf->leeway = NGX_CONF_UNSET;
+    dlcf->token_in_session_token = NGX_CONF_UNSET;
+    dlcf->identity_claims = NGX_CONF_UNSET_PTR;
+    dlcf->bindings = NGX_CONF_UNSET_PTR;
+    dlcf->role_rules = NGX_CONF_UNSET_PTR;
+
+    return dlcf;
+}
+
+
+ngx_http_request_t *
+ngx_fuzz_request(ngx_pool_t *pool, ngx_http_dynamo_main_conf_t *dmcf)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
+    c = ngx_pcalloc(pool, sizeof(ngx_connection_t));
+
+    if (r == NULL || c == NULL) {
+        return NULL;
+    }
+
+    c->log = ngx_fuzz_log();
+    c->pool = pool;
+
+    r->ctx = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
+    r->main_conf = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
+    r->srv_conf = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
+    r->loc_conf = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
+
+    if (r->ctx == NULL || r->main_conf == NULL || r->srv_conf == NULL
+        || r->loc_conf == NULL)
+    {
+        return NULL;
+    }
+
+    r->main_conf[ngx_http_dynamo_module.ctx_index] = dmcf;
+
+    r->connection = c;
+    r->pool = pool;
+    r->main = r;
+    r->headers_out.content_length_n = -1;
+
+    ngx_fuzz_status = 0;
+    ngx_str_null(&ngx_fuzz_body);
+
+    return r;
+}
+
+
+ngx_int_t
+ngx_fuzz_zone(ngx_conf_t *cf, ngx_http_dynamo_main_conf_t *dmcf,
+    size_t budget)
+{
+    ngx_str_t        args[2];
+    ngx_shm_zone_t  *shm_zone;
+
+    ngx_str_set(&args[0], "dynamo_zone");
+    ngx_str_set(&args[1], "fuzz:1m");
+
+    if (ngx_fuzz_conf_args(cf, args, 2) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    dmcf->shm_zone = NULL;
+
+    if (ngx_http_dynamo_zone(cf, NULL, dmcf) != NGX_CONF_OK) {
+        return NGX_ERROR;
+    }
+
+    shm_zone = dmcf->shm_zone;
+
+    shm_zone->shm.addr = (u_char *) ngx_fuzz_slab_pool(budget);
+    if (shm_zone->shm.addr == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->shm.exists = 0;
+
+    return shm_zone->init(shm_zone, NULL);
+}
+
+
+ngx_uint_t
+ngx_fuzz_http_status(void)
+{
+    return ngx_fuzz_status;
+}
+
+
+ngx_str_t *
+ngx_fuzz_http_body(void)
+{
+    return &ngx_fuzz_body;
+}
+
+
+/* what error.c calls to answer */
+
+ngx_int_t
+ngx_http_discard_request_body(ngx_http_request_t *r)
+{
+    (void) r;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_send_header(ngx_http_request_t *r)
+{
+    ngx_fuzz_status = r->headers_out.status;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    u_char       *p;
+    size_t        len;
+    ngx_chain_t  *cl;
+
+    len = ngx_fuzz_body.len;
+
+    for (cl = in; cl; cl = cl->next) {
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_fuzz_body.len) {
+        ngx_memcpy(p, ngx_fuzz_body.data, ngx_fuzz_body.len);
+    }
+
+    ngx_fuzz_body.data = p;
+    p += ngx_fuzz_body.len;
+
+    for (cl = in; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    *p = '\0';
+    ngx_fuzz_body.len = len;
+
+    return NGX_OK;
+}
+
+
+/* role rules: not configured by the harnesses */
+
+ngx_int_t
+ngx_http_compile_complex_value(ngx_http_compile_complex_value_t *ccv)
+{
+    (void) ccv;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_compile_complex_value()");
+}
+
+
+ngx_int_t
+ngx_http_complex_value(ngx_http_request_t *r, ngx_http_complex_value_t *val,
+    ngx_str_t *value)
+{
+    (void) r;
+    (void) val;
+    (void) value;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_complex_value()");
+}
+
+
+ngx_http_regex_t *
+ngx_http_regex_compile(ngx_conf_t *cf, ngx_regex_compile_t *rc)
+{
+    (void) cf;
+    (void) rc;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_regex_compile()");
+}
+
+
+ngx_int_t
+ngx_http_regex_exec(ngx_http_request_t *r, ngx_http_regex_t *re,
+    ngx_str_t *s)
+{
+    (void) r;
+    (void) re;
+    (void) s;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked", "ngx_http_regex_exec()");
+}
