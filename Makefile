@@ -2,10 +2,14 @@
 #
 #   make demo     set up, build, and run the gateway locally with real clients
 #   make test     set up, build, and run the whole test suite
+#
+#   make valgrind | asan | bench | faults | fuzz [FUZZ_SECONDS=600]
+#   make fuzz-<target>
 
 SHELL := /bin/bash
 
-.PHONY: all module setup test demo demo-stop valgrind asan bench clean
+.PHONY: all module setup test demo demo-stop valgrind asan bench faults fuzz \
+        clean
 
 all: module
 
@@ -32,6 +36,17 @@ demo-stop:
 
 bench:
 	bench/run
+
+faults: setup
+	bench/faults
+
+# every harness, one after the other (60 s each unless FUZZ_SECONDS), or
+# one: make fuzz-jwt_verify; fuzz/run list names them
+fuzz: setup
+	fuzz/run all $(FUZZ_SECONDS)
+
+fuzz-%: setup
+	fuzz/run $* $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build t/servroot* t/data/keys
