@@ -1334,6 +1334,15 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
 
         kid.data = (u_char *) json_string_value(v);
         kid.len = json_string_length(v);
+
+        /* an empty kid names no key, and is not taken for no kid at all */
+
+        if (kid.len == 0) {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                        "identity token names an unknown "
+                                        "key (kid \"\")");
+        }
     }
 
     claims = ngx_http_dynamo_jwt_decode_json(r, &parts[1],

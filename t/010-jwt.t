@@ -42,6 +42,8 @@ my @specs = (
                     claims => {%sa}, exp_in => 3600 },
     unknown_kid => { key => 'rsa1', alg => 'RS256', kid => 'nope',
                     claims => {%sa}, exp_in => 3600 },
+    empty_kid  => { key => 'rsa1', alg => 'RS256', kid => '',
+                    claims => {%sa}, exp_in => 3600 },
     ec_kid     => { key => 'rsa1', alg => 'RS256', kid => 'ec256',
                     claims => {%sa}, exp_in => 3600 },
     wrong_key  => { key => 'rsa2', alg => 'RS256', kid => 'rsa1',
@@ -307,7 +309,26 @@ GET /t
 
 
 
-=== TEST 12: a kid naming an EC key on an RS256 token is refused
+=== TEST 12: an empty kid names no key: refused, though a key without kid would verify the token
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/rsa1.pub alg=RS256;
+    }
+--- request eval
+["GET /t", "GET /t"]
+--- more_headers eval
+["cyral.token: $::tok{empty_kid}", "cyral.token: $::tok{rs256_nokid}"]
+--- error_code eval
+[400, 200]
+--- response_body_like eval
+[qr/^\{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"identity token names an unknown key \(kid \\"\\"\)"\}$/,
+ qr/^ok$/]
+
+
+
+=== TEST 13: a kid naming an EC key on an RS256 token is refused
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -324,7 +345,7 @@ GET /t
 
 
 
-=== TEST 13: a tampered payload and a token signed by another key are refused
+=== TEST 14: a tampered payload and a token signed by another key are refused
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -343,7 +364,7 @@ GET /t
 
 
 
-=== TEST 14: an expired token: ExpiredTokenException naming the time
+=== TEST 15: an expired token: ExpiredTokenException naming the time
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -360,7 +381,7 @@ GET /t
 
 
 
-=== TEST 15: nbf in the future, and iat in the future: not yet valid
+=== TEST 16: nbf in the future, and iat in the future: not yet valid
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -379,7 +400,7 @@ GET /t
 
 
 
-=== TEST 16: leeway 10m: expired 5m ago passes, 15m ago does not
+=== TEST 17: leeway 10m: expired 5m ago passes, 15m ago does not
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -398,7 +419,7 @@ GET /t
 
 
 
-=== TEST 17: leeway 10m on nbf: valid in 5m passes, in 15m does not
+=== TEST 18: leeway 10m on nbf: valid in 5m passes, in 15m does not
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -415,7 +436,7 @@ GET /t
 
 
 
-=== TEST 18: without leeway, the token expired 5m ago is refused
+=== TEST 19: without leeway, the token expired 5m ago is refused
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -432,7 +453,7 @@ ExpiredTokenException
 
 
 
-=== TEST 19: issuer: the configured one passes, another is refused
+=== TEST 20: issuer: the configured one passes, another is refused
 --- config
     ignore_invalid_headers off;
     location = /good {
@@ -459,7 +480,7 @@ ExpiredTokenException
 
 
 
-=== TEST 20: audience as a string and as an array; a wrong audience is refused
+=== TEST 21: audience as a string and as an array; a wrong audience is refused
 --- config
     ignore_invalid_headers off;
     location = /good {
@@ -488,7 +509,7 @@ ExpiredTokenException
 
 
 
-=== TEST 21: no exp claim, no identity claim: refused
+=== TEST 22: no exp claim, no identity claim: refused
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -507,7 +528,7 @@ ExpiredTokenException
 
 
 
-=== TEST 22: the identity comes from clientId when there is no azp
+=== TEST 23: the identity comes from clientId when there is no azp
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -524,7 +545,7 @@ X-Identity: drsa/sa/default/from-clientid
 
 
 
-=== TEST 23: dynamo_identity_claim picks another claim
+=== TEST 24: dynamo_identity_claim picks another claim
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -542,7 +563,7 @@ X-Identity: e350970e-0c1f-43fb-88b2-80e848044da3
 
 
 
-=== TEST 24: broken base64, parts that are not JSON, two parts: malformed
+=== TEST 25: broken base64, parts that are not JSON, two parts: malformed
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -564,7 +585,7 @@ X-Identity: e350970e-0c1f-43fb-88b2-80e848044da3
 
 
 
-=== TEST 25: a 16 KB token is refused before any parsing
+=== TEST 26: a 16 KB token is refused before any parsing
 --- config
     ignore_invalid_headers off;
     large_client_header_buffers 4 64k;
@@ -582,7 +603,7 @@ GET /t
 
 
 
-=== TEST 26: the token header sent twice is refused
+=== TEST 27: the token header sent twice is refused
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -599,7 +620,7 @@ GET /t
 
 
 
-=== TEST 27: no token at all: MissingAuthenticationTokenException
+=== TEST 28: no token at all: MissingAuthenticationTokenException
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -618,7 +639,7 @@ dynamo: missing token: no identity token
 
 
 
-=== TEST 28: the token as X-Amz-Security-Token: accepted when enabled, ignored otherwise
+=== TEST 29: the token as X-Amz-Security-Token: accepted when enabled, ignored otherwise
 --- config
     ignore_invalid_headers off;
     location = /on {
@@ -644,7 +665,7 @@ dynamo: missing token: no identity token
 
 
 
-=== TEST 29: a real session token (not a JWT) is not taken for the identity token
+=== TEST 30: a real session token (not a JWT) is not taken for the identity token
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -662,7 +683,7 @@ X-Amz-Security-Token: FwoGZXIvYXdzEBYaDHqa0AP1mn+8cLsbHyKsAcs0
 
 
 
-=== TEST 30: a repeated token is verified once, then served from the cache
+=== TEST 31: a repeated token is verified once, then served from the cache
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -685,7 +706,7 @@ dynamo: token cache hit
 
 
 
-=== TEST 31: a cached token is checked against the clock on every hit
+=== TEST 32: a cached token is checked against the clock on every hit
 The token expired a minute ago: /lenient (1h leeway) accepts and caches it;
 /strict shares the keys, so finds it in the cache, and refuses it.
 --- config
@@ -716,7 +737,7 @@ dynamo: token cache hit
 
 
 
-=== TEST 32: a dotted token header without "ignore_invalid_headers off" fails at start
+=== TEST 33: a dotted token header without "ignore_invalid_headers off" fails at start
 --- config
     location = /t {
         dynamo_access on;
@@ -728,7 +749,7 @@ the identity token header "cyral.token" contains ".", which nginx drops as an in
 
 
 
-=== TEST 33: a token header without a dot needs no such setting
+=== TEST 34: a token header without a dot needs no such setting
 --- config
     location = /t {
         dynamo_access on;
@@ -745,7 +766,7 @@ X-Identity: drsa/sa/default/c33c6462-b3e5-4c81-96cf-86fef55c881b
 
 
 
-=== TEST 34: the token never reaches the log, even when refused
+=== TEST 35: the token never reaches the log, even when refused
 --- log_level: info
 --- config
     ignore_invalid_headers off;
@@ -766,7 +787,7 @@ dynamo: invalid token: identity token issuer is not accepted
 
 
 
-=== TEST 35: keys that must not load: a private key, a weak RSA key, no key at all
+=== TEST 36: keys that must not load: a private key, a weak RSA key, no key at all
 --- config
     ignore_invalid_headers off;
     location = /a {
@@ -779,7 +800,7 @@ holds a private key: give the gateway only the public key
 
 
 
-=== TEST 36: an RSA key under 2048 bits is refused
+=== TEST 37: an RSA key under 2048 bits is refused
 --- config
     ignore_invalid_headers off;
     location = /a {
@@ -792,7 +813,7 @@ qr/RSA key "" in ".*weak.pub" has 1024 bits, at least 2048 are needed/
 
 
 
-=== TEST 37: dynamo_access without a key, and without a zone
+=== TEST 38: dynamo_access without a key, and without a zone
 --- http_config
 --- config
     ignore_invalid_headers off;
@@ -806,7 +827,7 @@ dynamo_access needs a shared zone: add "dynamo_zone name:size;" to the http bloc
 
 
 
-=== TEST 38: a JWK with no alg takes RS256 from its RSA key
+=== TEST 39: a JWK with no alg takes RS256 from its RSA key
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -823,7 +844,7 @@ X-Identity: drsa/sa/default/c33c6462-b3e5-4c81-96cf-86fef55c881b
 
 
 
-=== TEST 39: an EC key cannot be declared to verify RS256
+=== TEST 40: an EC key cannot be declared to verify RS256
 --- config
     ignore_invalid_headers off;
     location = /ec {
@@ -836,7 +857,7 @@ which signs ES256, not RS256
 
 
 
-=== TEST 40: the HMAC secret must be long enough for its algorithm
+=== TEST 41: the HMAC secret must be long enough for its algorithm
 --- config
     ignore_invalid_headers off;
     location = /t {
@@ -849,7 +870,7 @@ qr/the HS512 secret in ".*hs256.secret" is 43 bytes long, at least 64 are needed
 
 
 
-=== TEST 41: dynamo_access off in a nested location turns the check off
+=== TEST 42: dynamo_access off in a nested location turns the check off
 --- config
     ignore_invalid_headers off;
     dynamo_access on;
