@@ -307,7 +307,7 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
      *
      *     dlcf->token_header = { 0, NULL };
      *     dlcf->fingerprinted = 0;
-     *     dlcf->bound = NULL;
+     *     dlcf->bindings_sorted = 0;
      *     dlcf->sts_uri = { 0, NULL };
      *     dlcf->sts_host = { 0, NULL };
      *     dlcf->sts_region = { 0, NULL };
@@ -383,7 +383,7 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* exact bindings: a level's own replace its parent's */
 
     if (prev->bindings != NGX_CONF_UNSET_PTR && prev->bindings != NULL
-        && prev->bound == NULL
+        && !prev->bindings_sorted
         && ngx_http_dynamo_bindings_init(cf, prev) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -392,9 +392,9 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->bindings == NGX_CONF_UNSET_PTR) {
         conf->bindings = (prev->bindings == NGX_CONF_UNSET_PTR)
                          ? NULL : prev->bindings;
-        conf->bound = prev->bound;
+        conf->bindings_sorted = prev->bindings_sorted;
 
-    } else if (conf->bound == NULL
+    } else if (!conf->bindings_sorted
                && ngx_http_dynamo_bindings_init(cf, conf) != NGX_OK)
     {
         return NGX_CONF_ERROR;

@@ -6,7 +6,7 @@
 
 /*
  * ngx_http_dynamo_service_accounts(): the dynamo_service_accounts file,
- * then the bindings' table (ngx_http_dynamo_bindings_init()) and the role
+ * then the bindings' sorting (ngx_http_dynamo_bindings_init()) and the role
  * of each identity (ngx_http_dynamo_role_select()), with and without an
  * X-Dynamo-Role naming one of its roles; and the role ARN parser.
  *
@@ -15,8 +15,8 @@
  * role ARN for ngx_http_dynamo_role_arn_parse() alone.
  *
  * Checked: a role ARN accepted has a name of 1 to 64 IAM characters that
- * ends it; every binding of a file accepted has a valid ARN; the table of
- * an accepted file builds, whatever its identities' length and case; each
+ * ends it; every binding of a file accepted has a valid ARN; the bindings of
+ * an accepted file sort, whatever its identities' length and case; each
  * identity gets its first role, the role its X-Dynamo-Role names by ARN
  * or by name; session names made from identities are 2 to 64 characters
  * of [\w+=,.@-].

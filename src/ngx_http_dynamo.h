@@ -65,16 +65,8 @@ typedef struct {
 typedef struct {
     ngx_str_t                        identity;
     ngx_str_t                        role_arn;
+    ngx_uint_t                       order;      /* as configured */
 } ngx_http_dynamo_binding_t;
-
-
-/* an identity and all its roles, the first its default */
-
-typedef struct {
-    ngx_str_t                        identity;
-    ngx_str_t                       *roles;
-    ngx_uint_t                       nroles;
-} ngx_http_dynamo_bound_t;
 
 
 typedef struct {
@@ -300,7 +292,7 @@ typedef struct {
     ngx_uint_t                       fingerprinted;
 
     ngx_array_t                     *bindings;   /* _binding_t */
-    ngx_array_t                     *bound;      /* _bound_t, sorted */
+    ngx_uint_t                       bindings_sorted;
     ngx_array_t                     *role_rules; /* _role_rule_t */
 
     ngx_str_t                        sts_uri;

@@ -29,8 +29,8 @@ static ngx_int_t ngx_http_dynamo_bindings_add(ngx_conf_t *cf,
 static int ngx_libc_cdecl ngx_http_dynamo_binding_cmp(const void *one,
     const void *two);
 static ngx_int_t ngx_http_dynamo_identity_cmp(ngx_str_t *a, ngx_str_t *b);
-static ngx_http_dynamo_bound_t *ngx_http_dynamo_bound_find(
-    ngx_array_t *bound, ngx_str_t *identity);
+static ngx_uint_t ngx_http_dynamo_bindings_find(ngx_array_t *bindings,
+    ngx_str_t *identity);
 static ngx_int_t ngx_http_dynamo_role_matches(ngx_str_t *role,
     ngx_str_t *wanted);
 static ngx_int_t ngx_http_dynamo_rule_role(ngx_http_request_t *r,
@@ -275,82 +275,29 @@ ngx_http_dynamo_bindings_add(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf,
 
     b->identity = *identity;
     b->role_arn = *arn;
+    b->order = dlcf->bindings->nelts - 1;
 
     return NGX_OK;
 }
 
 
 /*
- * The exact bindings of one level as a table sorted by identity, each
- * identity once with its roles in the order they were given.  Identities
- * are matched byte for byte: nginx's hashes keep their keys in lower
- * case, and "App" and "app" are two service accounts.
+ * The exact bindings of one level, sorted by identity and, for one
+ * identity, in the order they were given: its roles stand together, its
+ * default first.  Identities are matched byte for byte: nginx's hashes
+ * keep their keys in lower case, and "App" and "app" are two service
+ * accounts.
  */
 
 ngx_int_t
 ngx_http_dynamo_bindings_init(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *dlcf)
 {
-    ngx_str_t                   *role;
-    ngx_uint_t                   i, n;
-    ngx_http_dynamo_bound_t     *bound;
-    ngx_http_dynamo_binding_t  **sorted, *b;
-
-    n = dlcf->bindings->nelts;
-    b = dlcf->bindings->elts;
-
-    dlcf->bound = ngx_array_create(cf->pool, n,
-                                   sizeof(ngx_http_dynamo_bound_t));
-    if (dlcf->bound == NULL) {
-        return NGX_ERROR;
-    }
-
-    /*
-     * pointers into the bindings, sorted by identity and then by where
-     * they stand, so that an identity's roles keep their order
-     */
-
-    sorted = ngx_palloc(cf->temp_pool,
-                        n * sizeof(ngx_http_dynamo_binding_t *));
-    if (sorted == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        sorted[i] = &b[i];
-    }
-
-    ngx_qsort(sorted, n, sizeof(ngx_http_dynamo_binding_t *),
+    ngx_qsort(dlcf->bindings->elts, dlcf->bindings->nelts,
+              sizeof(ngx_http_dynamo_binding_t),
               ngx_http_dynamo_binding_cmp);
 
-    role = ngx_palloc(cf->pool, n * sizeof(ngx_str_t));
-    if (role == NULL) {
-        return NGX_ERROR;
-    }
-
-    bound = NULL;
-
-    for (i = 0; i < n; i++) {
-
-        if (bound == NULL
-            || ngx_http_dynamo_identity_cmp(&bound->identity,
-                                            &sorted[i]->identity) != 0)
-        {
-            bound = ngx_array_push(dlcf->bound);
-            if (bound == NULL) {
-                return NGX_ERROR;
-            }
-
-            bound->identity = sorted[i]->identity;
-            bound->roles = role;
-            bound->nroles = 0;
-        }
-
-        /* an identity's roles are next to each other in "role" */
-
-        *role++ = sorted[i]->role_arn;
-        bound->nroles++;
-    }
+    dlcf->bindings_sorted = 1;
 
     return NGX_OK;
 }
@@ -362,8 +309,8 @@ ngx_http_dynamo_binding_cmp(const void *one, const void *two)
     ngx_int_t                   rc;
     ngx_http_dynamo_binding_t  *a, *b;
 
-    a = *(ngx_http_dynamo_binding_t **) one;
-    b = *(ngx_http_dynamo_binding_t **) two;
+    a = (ngx_http_dynamo_binding_t *) one;
+    b = (ngx_http_dynamo_binding_t *) two;
 
     rc = ngx_http_dynamo_identity_cmp(&a->identity, &b->identity);
 
@@ -371,7 +318,7 @@ ngx_http_dynamo_binding_cmp(const void *one, const void *two)
         return (int) rc;
     }
 
-    return (a < b) ? -1 : (a > b);
+    return (a->order < b->order) ? -1 : (a->order > b->order);
 }
 
 
@@ -388,35 +335,30 @@ ngx_http_dynamo_identity_cmp(ngx_str_t *a, ngx_str_t *b)
 }
 
 
-static ngx_http_dynamo_bound_t *
-ngx_http_dynamo_bound_find(ngx_array_t *bound, ngx_str_t *identity)
-{
-    ngx_int_t                 rc;
-    ngx_uint_t                lo, hi, mid;
-    ngx_http_dynamo_bound_t  *b;
+/* where the identity's bindings start, or would: the first not before it */
 
-    b = bound->elts;
+static ngx_uint_t
+ngx_http_dynamo_bindings_find(ngx_array_t *bindings, ngx_str_t *identity)
+{
+    ngx_uint_t                  lo, hi, mid;
+    ngx_http_dynamo_binding_t  *b;
+
+    b = bindings->elts;
     lo = 0;
-    hi = bound->nelts;
+    hi = bindings->nelts;
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
 
-        rc = ngx_http_dynamo_identity_cmp(identity, &b[mid].identity);
-
-        if (rc == 0) {
-            return &b[mid];
-        }
-
-        if (rc < 0) {
-            hi = mid;
+        if (ngx_http_dynamo_identity_cmp(&b[mid].identity, identity) < 0) {
+            lo = mid + 1;
 
         } else {
-            lo = mid + 1;
+            hi = mid;
         }
     }
 
-    return NULL;
+    return lo;
 }
 
 
@@ -508,28 +450,34 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_int_t                     rc;
     ngx_str_t                    *wanted, role;
     ngx_uint_t                    i, n;
-    ngx_http_dynamo_bound_t      *bound;
+    ngx_http_dynamo_binding_t    *b;
     ngx_http_dynamo_role_rule_t  *rule;
 
     wanted = ctx->role_header;
     n = 0;
 
-    if (dlcf->bound != NULL) {
-        bound = ngx_http_dynamo_bound_find(dlcf->bound,
-                                           &ctx->token.identity);
+    if (dlcf->bindings != NULL) {
+        b = dlcf->bindings->elts;
 
-        if (bound != NULL) {
-            n = bound->nroles;
+        i = ngx_http_dynamo_bindings_find(dlcf->bindings,
+                                          &ctx->token.identity);
 
-            for (i = 0; i < bound->nroles; i++) {
-                if (wanted == NULL
-                    || ngx_http_dynamo_role_matches(&bound->roles[i],
-                                                    wanted))
-                {
-                    ctx->role_arn = bound->roles[i];
-                    return NGX_OK;
-                }
+        /* the identity's roles, if any, from there on */
+
+        while (i < dlcf->bindings->nelts
+               && ngx_http_dynamo_identity_cmp(&b[i].identity,
+                                               &ctx->token.identity) == 0)
+        {
+            n++;
+
+            if (wanted == NULL
+                || ngx_http_dynamo_role_matches(&b[i].role_arn, wanted))
+            {
+                ctx->role_arn = b[i].role_arn;
+                return NGX_OK;
             }
+
+            i++;
         }
     }
 
