@@ -171,12 +171,6 @@ typedef struct {
 } ngx_http_dynamo_shctx_t;
 
 
-typedef struct {
-    ngx_http_dynamo_shctx_t         *sh;
-    ngx_slab_pool_t                 *shpool;
-} ngx_http_dynamo_zone_t;
-
-
 /* kinds of entries in the zone's tree */
 
 #define NGX_HTTP_DYNAMO_NODE_TOKEN       1
@@ -238,6 +232,26 @@ typedef struct {
     uint32_t                         token_len;
     u_char                           data[1];   /* ..., the token itself */
 } ngx_http_dynamo_token_node_t;
+
+
+/*
+ * The zone as a worker sees it.  Besides the shared part, what the worker
+ * keeps of it to spare the zone's lock on every request: the counters of
+ * the roles it counted (role entries are never freed), and copies of the
+ * tokens it verified or found in the zone lately, whole, found by digest
+ * and compared byte for byte like the zone's.
+ */
+
+#define NGX_HTTP_DYNAMO_ROLE_SLOTS       64
+#define NGX_HTTP_DYNAMO_TOKEN_SLOTS      256
+#define NGX_HTTP_DYNAMO_TOKEN_SLOT_MAX   4096
+
+typedef struct {
+    ngx_http_dynamo_shctx_t         *sh;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_dynamo_role_node_t     *roles[NGX_HTTP_DYNAMO_ROLE_SLOTS];
+    ngx_http_dynamo_token_node_t    *tokens[NGX_HTTP_DYNAMO_TOKEN_SLOTS];
+} ngx_http_dynamo_zone_t;
 
 
 /*

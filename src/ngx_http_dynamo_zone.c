@@ -31,6 +31,14 @@ static ngx_int_t ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_dynamo_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_uint_t ngx_http_dynamo_token_slot(u_char *digest);
+static size_t ngx_http_dynamo_token_size(ngx_http_dynamo_token_node_t *tn);
+static ngx_int_t ngx_http_dynamo_token_copy(ngx_http_request_t *r,
+    ngx_http_dynamo_token_node_t *tn, ngx_str_t *raw,
+    ngx_http_dynamo_token_t *token);
+static void ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_token_node_t *tn);
+static void ngx_http_dynamo_zone_cleanup(void *data);
 
 
 char *
@@ -41,6 +49,7 @@ ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                  *p;
     ssize_t                  size;
     ngx_str_t               *value, name, s;
+    ngx_pool_cleanup_t      *cln;
     ngx_http_dynamo_zone_t  *zone;
 
     if (dmcf->shm_zone) {
@@ -82,6 +91,14 @@ ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_dynamo_zone_cleanup;
+    cln->data = zone;
 
     dmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                            &ngx_http_dynamo_module);
@@ -370,18 +387,34 @@ ngx_http_dynamo_node_insert_locked(ngx_http_dynamo_zone_t *zone,
 }
 
 
-/* verified tokens */
+/*
+ * Verified tokens.  A worker looks in its own slots first, then in the
+ * zone; what it finds in the zone, or verifies, it keeps a copy of in a
+ * slot, so that a token a client sends again costs no lock.  A slot holds
+ * an entry laid out as the zone's, copied whole.
+ */
 
 ngx_int_t
 ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
     ngx_str_t *raw, ngx_http_dynamo_token_t *token)
 {
-    u_char                        *p, *data;
-    size_t                         len;
+    ngx_int_t                      rc;
     ngx_http_dynamo_zone_t        *zone;
     ngx_http_dynamo_token_node_t  *tn;
 
     zone = ngx_http_dynamo_get_zone(r);
+
+    tn = zone->tokens[ngx_http_dynamo_token_slot(digest)];
+
+    if (tn != NULL
+        && ngx_memcmp(tn->sh.digest, digest, NGX_HTTP_DYNAMO_DIGEST_LEN) == 0)
+    {
+        rc = ngx_http_dynamo_token_copy(r, tn, raw, token);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -394,50 +427,15 @@ ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
         return NGX_DECLINED;
     }
 
-    len = tn->identity_len + tn->subject_len + tn->token_id_len
-          + tn->payload_len;
+    rc = ngx_http_dynamo_token_copy(r, tn, raw, token);
 
-    /* the same hash is not the same token: the token itself must match */
-
-    if (tn->token_len != raw->len
-        || ngx_memcmp(tn->data + len, raw->data, raw->len) != 0)
-    {
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-        return NGX_DECLINED;
+    if (rc == NGX_OK) {
+        ngx_http_dynamo_token_keep(zone, tn);
     }
-
-    data = ngx_pnalloc(r->pool, len);
-    if (data == NULL) {
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(data, tn->data, len);
-
-    token->exp = tn->exp;
-    token->nbf = tn->nbf;
-    token->iat = tn->iat;
-
-    p = data;
-
-    token->identity.data = p;
-    token->identity.len = tn->identity_len;
-    p += tn->identity_len;
-
-    token->subject.data = p;
-    token->subject.len = tn->subject_len;
-    p += tn->subject_len;
-
-    token->token_id.data = p;
-    token->token_id.len = tn->token_id_len;
-    p += tn->token_id_len;
-
-    token->payload.data = p;
-    token->payload.len = tn->payload_len;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -464,10 +462,11 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    if (ngx_http_dynamo_node_lookup_locked(zone, NGX_HTTP_DYNAMO_NODE_TOKEN,
-                                           digest)
-        != NULL)
-    {
+    tn = (ngx_http_dynamo_token_node_t *)
+             ngx_http_dynamo_node_lookup_locked(zone,
+                                                NGX_HTTP_DYNAMO_NODE_TOKEN,
+                                                digest);
+    if (tn != NULL) {
         /* another worker verified the same token meanwhile */
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return;
@@ -510,9 +509,147 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
     ngx_http_dynamo_node_insert_locked(zone, &tn->sh,
                                        NGX_HTTP_DYNAMO_NODE_TOKEN, digest);
 
+    ngx_http_dynamo_token_keep(zone, tn);
+
     (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, 1);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+static ngx_uint_t
+ngx_http_dynamo_token_slot(u_char *digest)
+{
+    uint32_t  hash;
+
+    /* the digest starts with the token's hash */
+
+    ngx_memcpy(&hash, digest, sizeof(uint32_t));
+
+    return hash % NGX_HTTP_DYNAMO_TOKEN_SLOTS;
+}
+
+
+static size_t
+ngx_http_dynamo_token_size(ngx_http_dynamo_token_node_t *tn)
+{
+    return offsetof(ngx_http_dynamo_token_node_t, data)
+           + tn->identity_len + tn->subject_len + tn->token_id_len
+           + tn->payload_len + tn->token_len;
+}
+
+
+/*
+ * Fills token from an entry whose digest matched, in the request's pool,
+ * if the entry holds this very token: NGX_DECLINED when it does not.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_token_copy(ngx_http_request_t *r,
+    ngx_http_dynamo_token_node_t *tn, ngx_str_t *raw,
+    ngx_http_dynamo_token_t *token)
+{
+    u_char  *p, *data;
+    size_t   len;
+
+    len = tn->identity_len + tn->subject_len + tn->token_id_len
+          + tn->payload_len;
+
+    /* the same hash is not the same token: the token itself must match */
+
+    if (tn->token_len != raw->len
+        || ngx_memcmp(tn->data + len, raw->data, raw->len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    data = ngx_pnalloc(r->pool, len);
+    if (data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(data, tn->data, len);
+
+    token->exp = tn->exp;
+    token->nbf = tn->nbf;
+    token->iat = tn->iat;
+
+    p = data;
+
+    token->identity.data = p;
+    token->identity.len = tn->identity_len;
+    p += tn->identity_len;
+
+    token->subject.data = p;
+    token->subject.len = tn->subject_len;
+    p += tn->subject_len;
+
+    token->token_id.data = p;
+    token->token_id.len = tn->token_id_len;
+    p += tn->token_id_len;
+
+    token->payload.data = p;
+    token->payload.len = tn->payload_len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Keeps a worker's copy of a zone entry in its slot, in place of the
+ * token there; a large entry is not kept.  Failing to allocate only
+ * means the next request takes the lock.
+ */
+
+static void
+ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_token_node_t *tn)
+{
+    size_t                          size;
+    ngx_uint_t                      slot;
+    ngx_http_dynamo_token_node_t   *copy;
+
+    size = ngx_http_dynamo_token_size(tn);
+
+    if (size > NGX_HTTP_DYNAMO_TOKEN_SLOT_MAX) {
+        return;
+    }
+
+    slot = ngx_http_dynamo_token_slot(tn->sh.digest);
+    copy = zone->tokens[slot];
+
+    if (copy != NULL && ngx_http_dynamo_token_size(copy) < size) {
+        ngx_free(copy);
+        copy = NULL;
+        zone->tokens[slot] = NULL;
+    }
+
+    if (copy == NULL) {
+        copy = ngx_alloc(size, ngx_cycle->log);
+        if (copy == NULL) {
+            return;
+        }
+
+        zone->tokens[slot] = copy;
+    }
+
+    ngx_memcpy(copy, tn, size);
+}
+
+
+static void
+ngx_http_dynamo_zone_cleanup(void *data)
+{
+    ngx_http_dynamo_zone_t *zone = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_TOKEN_SLOTS; i++) {
+        if (zone->tokens[i]) {
+            ngx_free(zone->tokens[i]);
+            zone->tokens[i] = NULL;
+        }
+    }
 }
 
 
@@ -525,6 +662,7 @@ void
 ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
 {
     uint32_t                      hash[2];
+    ngx_uint_t                    slot;
     ngx_http_dynamo_zone_t       *zone;
     ngx_http_dynamo_role_node_t  *rn;
     u_char                        digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
@@ -533,16 +671,29 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
         return;
     }
 
+    zone = ngx_http_dynamo_get_zone(r);
+
+    /* the worker's own slots first: no lock for a role seen before */
+
+    hash[0] = ngx_murmur_hash2(role->data, role->len);
+    slot = hash[0] % NGX_HTTP_DYNAMO_ROLE_SLOTS;
+
+    rn = zone->roles[slot];
+
+    if (rn && rn->len == role->len
+        && ngx_memcmp(rn->role, role->data, role->len) == 0)
+    {
+        (void) ngx_atomic_fetch_add(&rn->requests, 1);
+        return;
+    }
+
     /* statistics need no cryptographic digest: the ARN is compared too */
 
     ngx_memzero(digest, sizeof(digest));
-    hash[0] = ngx_murmur_hash2(role->data, role->len);
     hash[1] = ngx_crc32_long(role->data, role->len);
     ngx_memcpy(digest, "role", 4);
     ngx_memcpy(digest + 4, hash, sizeof(hash));
     ngx_memcpy(digest + 12, role->data, ngx_min(role->len, 20));
-
-    zone = ngx_http_dynamo_get_zone(r);
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -588,6 +739,8 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    zone->roles[slot] = rn;
 
     (void) ngx_atomic_fetch_add(&rn->requests, 1);
 }

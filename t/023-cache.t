@@ -17,6 +17,12 @@ $tok{alice} = mint_token(key => 'ec256', alg => 'ES256', kid => 'ec256',
                          claims => {azp => 'drsa/sa/default/alice'},
                          exp_in => 3600);
 
+# more tokens than a worker has slots for, for two workers
+our @many = mint_tokens(map {
+    { secret => 'hs256', alg => 'HS256', exp_in => 3600,
+      claims => {azp => "drsa/sa/default/many-$_", jti => "jti-$_"} }
+} 1 .. 300);
+
 sub pids_in_log {
     my %pids;
     open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/pid.log" or return 0;
@@ -125,3 +131,30 @@ dynamo: token cache hit
 --- error_log
 reconfiguring
 --- timeout: 20
+
+
+
+=== TEST 3: two workers, 300 tokens sent twice: each verified once in all, never mixed up
+A worker that has not seen a token finds it in the zone, where the other
+put it; every answer names the identity of the token it was sent with.
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/hs256.secret alg=HS256;
+        add_header X-Identity "$dynamo_identity $dynamo_claim_jti";
+    }
+    location = /status {
+        dynamo_status;
+    }
+--- request eval
+[("GET /t") x 600, "GET /status"]
+--- more_headers eval
+[(map { "cyral.token: $::many[$_ % 300]" } 0 .. 599), ""]
+--- response_headers eval
+[(map { my $i = $_ % 300 + 1;
+        "X-Identity: drsa/sa/default/many-$i jti-$i" } 0 .. 599), ""]
+--- response_body_like eval
+[(qr/^ok$/) x 600,
+ qr/"tokens":\{"hits":300,"misses":300,"entries":300\}/]
+--- timeout: 60
