@@ -37,6 +37,7 @@ static void ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s,
     u_char *order);
 static ngx_int_t ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b);
 static size_t ngx_http_dynamo_sigv4_space(u_char *p, u_char *last);
+static ngx_inline ngx_uint_t ngx_http_dynamo_sigv4_clean(u_char *p);
 static u_char *ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src,
     size_t len);
 static void ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s,
@@ -670,44 +671,63 @@ ngx_http_dynamo_sigv4_space(u_char *p, u_char *last)
 }
 
 
-/* the value without white space around it, inner runs made one space */
+/*
+ * Whether none of the 8 bytes at p may begin white space: all are in
+ * 0x21..0x7f (ngx_http_dynamo_sigv4_ws has entries only below 0x21 and
+ * above 0x7f).  In v - 0x2121..21 the lowest byte below 0x21 sets its top
+ * bit, and only such a byte borrows from the next; v itself has the top
+ * bit of each byte from 0x80 up.  Portable: a copy, in any byte order.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_dynamo_sigv4_clean(u_char *p)
+{
+    uint64_t  v;
+
+    ngx_memcpy(&v, p, sizeof(uint64_t));
+
+    return (((v - 0x2121212121212121ULL) | v) & 0x8080808080808080ULL) == 0;
+}
+
+
+/*
+ * The value without white space around it, inner runs made one space.
+ * Runs of anything but white space are scanned 8 bytes at a time while
+ * no byte may begin white space (tokens, dates, names: the whole value),
+ * then copied at once.
+ */
 
 static u_char *
 ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src, size_t len)
 {
-    u_char      c, *last, *run;
-    size_t      n;
-    ngx_uint_t  started, pending;
+    u_char      *last, *run;
+    size_t       n;
+    ngx_uint_t   started, pending;
 
     last = src + len;
-
-    /* the common case: a value with nothing to trim nor collapse */
-
-    for (run = src; run < last; run++) {
-        if (ngx_http_dynamo_sigv4_ws[*run]) {
-            break;
-        }
-    }
-
-    if (run == last) {
-        return ngx_cpymem(dst, src, len);
-    }
-
     started = 0;
     pending = 0;
 
     while (src < last) {
 
-        /* a run of anything but white space, copied at once */
+        /* a run of anything but white space */
 
-        for (run = src; src < last; src++) {
-            c = *src;
+        run = src;
 
-            if ((c <= 0x20 || c == 0xc2 || (c >= 0xe1 && c <= 0xe3))
+        while (src < last) {
+
+            if (last - src >= 8 && ngx_http_dynamo_sigv4_clean(src)) {
+                src += 8;
+                continue;
+            }
+
+            if (ngx_http_dynamo_sigv4_ws[*src]
                 && ngx_http_dynamo_sigv4_space(src, last))
             {
                 break;
             }
+
+            src++;
         }
 
         if (src > run) {
