@@ -25,6 +25,8 @@
  *     service, "aws4_request";
  *   - the string to sign names the SHA-256 of the canonical request the
  *     debug hook shows, the signature is its HMAC with the key;
+ *   - the same headers lowercased and sorted, signed with s.sorted, give
+ *     the same Authorization (when the names are distinct);
  *   - the canonical request starts with method, uri and query and ends
  *     with the signed headers and the payload hash; with ASCII values it
  *     is exactly the expected one; x-amz-security-token shows masked;
@@ -477,6 +479,50 @@ fuzz_line(ngx_str_t *line, const char *name)
 }
 
 
+/*
+ * With distinct names, the headers lowercased and in sorted order, signed
+ * with s.sorted, give the same Authorization.  sorted: the lower names
+ * (the same pointers), sorted, repeated ones dropped.
+ */
+
+static void
+fuzz_sorted(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool, ngx_str_t *lower,
+    ngx_str_t *sorted, ngx_uint_t nsorted, ngx_str_t *auth)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      auth2;
+    ngx_uint_t                     i, j;
+    ngx_http_dynamo_sigv4_t        s2;
+    ngx_http_dynamo_aws_header_t   headers[FUZZ_HEADERS_MAX];
+
+    if (nsorted != s->nheaders) {
+        return;
+    }
+
+    for (i = 0; i < nsorted; i++) {
+        for (j = 0; lower[j].data != sorted[i].data; j++) {
+            /* void */
+        }
+
+        headers[i].name = sorted[i];
+        headers[i].value = s->headers[j].value;
+    }
+
+    s2 = *s;
+    s2.headers = headers;
+    s2.sorted = 1;
+    s2.debug = NULL;
+
+    rc = ngx_http_dynamo_sigv4_sign(&s2, pool, &auth2);
+
+    ngx_fuzz_assert(rc == NGX_OK && auth2.len == auth->len
+                    && ngx_memcmp(auth2.data, auth->data, auth->len) == 0,
+                    "signed as sorted: \"%.*s\", expected \"%.*s\"",
+                    (int) (rc == NGX_OK ? auth2.len : 0), auth2.data,
+                    (int) auth->len, auth->data);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -730,6 +776,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     signed_headers.len = q - signed_headers.data;
+
+    fuzz_sorted(&s, pool, lower, sorted, nsorted, &auth);
 
     /* the Authorization value */
 

@@ -431,7 +431,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
         return NGX_ERROR;
     }
 
-    /* in the order the signature sorts them in: fewer comparisons */
+    /* lowercase, distinct and sorted, as sv.sorted says: no sort needed */
 
     n = 0;
 
@@ -474,6 +474,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     sv.key = ctx->creds.key;
     sv.sha256 = dmcf->sha256;
     sv.log = r->connection->log;
+    sv.sorted = 1;
 
 #if (NGX_DEBUG)
     if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {

@@ -36,6 +36,7 @@ static ngx_int_t ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s);
 static void ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s,
     u_char *order);
 static ngx_int_t ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b);
+static ngx_uint_t ngx_http_dynamo_sigv4_name_eq(ngx_str_t *a, ngx_str_t *b);
 static size_t ngx_http_dynamo_sigv4_space(u_char *p, u_char *last);
 static ngx_inline ngx_uint_t ngx_http_dynamo_sigv4_clean(u_char *p);
 static u_char *ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src,
@@ -216,19 +217,22 @@ ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s)
 
     for (i = 0; i < s->nheaders; i++) {
 
-        for (j = 0; j < i; j++) {
-            if (ngx_http_dynamo_sigv4_name_cmp(&s->headers[i].name,
-                                               &s->headers[j].name)
-                == 0)
-            {
-                break;
+        if (!s->sorted) {
+            for (j = 0; j < i; j++) {
+                if (ngx_http_dynamo_sigv4_name_eq(&s->headers[i].name,
+                                                  &s->headers[j].name))
+                {
+                    break;
+                }
+            }
+
+            if (j != i) {
+                continue;
             }
         }
 
-        if (j == i) {
-            len += s->headers[i].name.len;
-            distinct++;
-        }
+        len += s->headers[i].name.len;
+        distinct++;
     }
 
     if (distinct > 1) {
@@ -262,18 +266,24 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     u_char                         sts[256];
     u_char                         stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
     size_t                         len, sts_len, signed_len;
-    ngx_uint_t                     i, j;
+    ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    ngx_uint_t                     i, j, n;
     EVP_MD_CTX                    *ctx;
     const EVP_MD                  *alg;
     ngx_http_dynamo_aws_header_t  *h;
-
-    static ngx_str_t  token_name = ngx_string(NGX_HTTP_DYNAMO_SIGV4_TOKEN);
 
     if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
         return NULL;
     }
 
-    ngx_http_dynamo_sigv4_sort(s, order);
+    if (s->sorted) {
+        for (i = 0; i < s->nheaders; i++) {
+            order[i] = (u_char) i;
+        }
+
+    } else {
+        ngx_http_dynamo_sigv4_sort(s, order);
+    }
 
     /* trimmed values are never longer than the values */
 
@@ -307,30 +317,47 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     *p++ = '\n';
 
+    /*
+     * the canonical headers: each name lowercased once, here, and the
+     * signed headers copied from these copies
+     */
+
     token = NULL;
     token_last = NULL;
+    n = 0;
 
     for (i = 0; i < s->nheaders; i = j) {
         h = &s->headers[order[i]];
 
-        for (j = 0; j < h->name.len; j++) {
-            *p++ = ngx_tolower(h->name.data[j]);
+        names[n].data = p;
+        names[n].len = h->name.len;
+
+        if (s->sorted) {
+            p = ngx_cpymem(p, h->name.data, h->name.len);
+
+        } else {
+            for (j = 0; j < h->name.len; j++) {
+                *p++ = ngx_tolower(h->name.data[j]);
+            }
         }
 
         *p++ = ':';
 
-        if (h->name.len == token_name.len
-            && ngx_http_dynamo_sigv4_name_cmp(&h->name, &token_name) == 0)
+        if (names[n].len == sizeof(NGX_HTTP_DYNAMO_SIGV4_TOKEN) - 1
+            && ngx_memcmp(names[n].data, NGX_HTTP_DYNAMO_SIGV4_TOKEN,
+                          sizeof(NGX_HTTP_DYNAMO_SIGV4_TOKEN) - 1)
+               == 0)
         {
             token = p;
         }
 
         p = ngx_http_dynamo_sigv4_trimall(p, h->value.data, h->value.len);
 
-        for (j = i + 1; j < s->nheaders; j++) {
-            if (ngx_http_dynamo_sigv4_name_cmp(&h->name,
-                                               &s->headers[order[j]].name)
-                != 0)
+        /* repeated names, next to each other once sorted: one line */
+
+        for (j = i + 1; j < s->nheaders && !s->sorted; j++) {
+            if (!ngx_http_dynamo_sigv4_name_eq(&names[n],
+                                               &s->headers[order[j]].name))
             {
                 break;
             }
@@ -346,31 +373,19 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
         }
 
         *p++ = '\n';
+        n++;
     }
 
     *p++ = '\n';
 
     signed_headers = p;
 
-    for (i = 0; i < s->nheaders; i = j) {
-        h = &s->headers[order[i]];
-
+    for (i = 0; i < n; i++) {
         if (i != 0) {
             *p++ = ';';
         }
 
-        for (j = 0; j < h->name.len; j++) {
-            *p++ = ngx_tolower(h->name.data[j]);
-        }
-
-        for (j = i + 1; j < s->nheaders; j++) {
-            if (ngx_http_dynamo_sigv4_name_cmp(&h->name,
-                                               &s->headers[order[j]].name)
-                != 0)
-            {
-                break;
-            }
-        }
+        p = ngx_cpymem(p, names[i].data, names[i].len);
     }
 
     signed_len = p - signed_headers;
@@ -612,6 +627,29 @@ ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b)
     }
 
     return (a->len < b->len) ? -1 : 1;
+}
+
+
+/* whether the names are equal, ignoring ASCII case */
+
+static ngx_uint_t
+ngx_http_dynamo_sigv4_name_eq(ngx_str_t *a, ngx_str_t *b)
+{
+    size_t  i;
+
+    if (a->len != b->len) {
+        return 0;
+    }
+
+    for (i = 0; i < a->len; i++) {
+        if (a->data[i] != b->data[i]
+            && ngx_tolower(a->data[i]) != ngx_tolower(b->data[i]))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

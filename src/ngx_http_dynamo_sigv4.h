@@ -52,7 +52,9 @@
  * Header values are canonicalised as botocore does (Python's str.split()
  * on the value decoded as UTF-8: leading and trailing white space removed,
  * inner runs collapsed to one space), names are lowercased (ASCII), sorted,
- * and repeated names joined with ",".
+ * and repeated names joined with ",".  A caller whose names are already
+ * lowercase, distinct and sorted (by bytes) says so with s.sorted, which
+ * spares the sort and the comparisons; the signature is then the same.
  *
  * s.debug, when set, receives the canonical request with the value of
  * x-amz-security-token replaced by "<redacted>", and the string to sign;
@@ -114,6 +116,9 @@ typedef struct {
     ngx_log_t                       *log;           /* errors; may be NULL */
     ngx_http_dynamo_sigv4_debug_pt   debug;         /* may be NULL */
     void                            *debug_data;
+
+    /* the names are lowercase, distinct and sorted: taken as they are */
+    unsigned                         sorted:1;
 } ngx_http_dynamo_sigv4_t;
 
 

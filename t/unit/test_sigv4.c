@@ -857,9 +857,84 @@ test_mask(const char *canonical, const char *token)
 }
 
 
+static int
+test_name_cmp(ngx_str_t *a, ngx_str_t *b)
+{
+    int  rc;
+
+    rc = memcmp(a->data, b->data, ngx_min(a->len, b->len));
+
+    if (rc != 0 || a->len == b->len) {
+        return rc;
+    }
+
+    return (a->len < b->len) ? -1 : 1;
+}
+
+
+/*
+ * The headers of s lowercased and sorted, signed with s.sorted, must give
+ * auth.  Only when the names are distinct, as s.sorted requires: returns
+ * whether it checked.
+ */
+
+static int
+test_sorted(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool, ngx_str_t *auth,
+    const char *name)
+{
+    int                            rc;
+    size_t                         i, j, k;
+    ngx_str_t                      auth2;
+    ngx_http_dynamo_sigv4_t        s2;
+    ngx_http_dynamo_aws_header_t   h[TEST_MAX_HEADERS / 2], t;
+
+    for (i = 0; i < s->nheaders; i++) {
+        t = s->headers[i];
+        t.name.data = ngx_pnalloc(pool, t.name.len);
+        if (t.name.data == NULL) {
+            abort();
+        }
+
+        for (k = 0; k < t.name.len; k++) {
+            t.name.data[k] = ngx_tolower(s->headers[i].name.data[k]);
+        }
+
+        for (j = i; j > 0; j--) {
+            rc = test_name_cmp(&h[j - 1].name, &t.name);
+
+            if (rc == 0) {
+                return 0;
+            }
+
+            if (rc < 0) {
+                break;
+            }
+
+            h[j] = h[j - 1];
+        }
+
+        h[j] = t;
+    }
+
+    s2 = *s;
+    s2.headers = h;
+    s2.sorted = 1;
+    s2.debug = NULL;
+
+    check(ngx_http_dynamo_sigv4_auth_len(&s2) == auth->len
+          && ngx_http_dynamo_sigv4_sign(&s2, pool, &auth2) == NGX_OK
+          && auth2.len == auth->len
+          && memcmp(auth2.data, auth->data, auth->len) == 0,
+          "%s: signed as sorted, another Authorization", name);
+
+    return 1;
+}
+
+
 static void
 test_sign_cases(json_t *answers)
 {
+    int                            sorted;
     u_char                        *end;
     size_t                         i, j, n, chunk;
     char                          *masked;
@@ -877,6 +952,8 @@ test_sign_cases(json_t *answers)
     u_char                         hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
     u_char                         hash1[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
     u_char                         buf[1024];
+
+    sorted = 0;
 
     for (i = 0; cases[i].name; i++) {
         c = &cases[i];
@@ -976,6 +1053,8 @@ test_sign_cases(json_t *answers)
               && buf[auth.len] == 0xa5,
               "%s: sign_buf differs from sign", c->name);
 
+        sorted += test_sorted(&s, pool, &auth, c->name);
+
         a = json_object_get(answers, c->name);
         want = json_string_value(json_object_get(a, "authorization"));
 
@@ -1025,6 +1104,8 @@ test_sign_cases(json_t *answers)
 
         ngx_destroy_pool(pool);
     }
+
+    check(sorted > 0, "no case signed as sorted");
 }
 
 
