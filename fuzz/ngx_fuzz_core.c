@@ -591,6 +591,15 @@ ngx_fuzz_array_grow(ngx_array_t *a, ngx_uint_t want)
 
 /* strings */
 
+/* a zeroing the compiler may not drop, as the C library's */
+
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    explicit_bzero(buf, n);
+}
+
+
 void
 ngx_strlow(u_char *dst, u_char *src, size_t n)
 {

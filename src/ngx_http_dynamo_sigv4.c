@@ -8,8 +8,9 @@
  * AWS Signature Version 4: the signing key, the canonical request, the
  * string to sign and the Authorization header, as botocore computes them;
  * AWS's URI encoding and the form bodies of STS Query requests.  A leaf:
- * no nginx function is called but the pool allocators and the logging
- * macros, so the file is unit-tested and fuzzed outside nginx.
+ * no nginx function is called but the pool allocators, the logging macros
+ * and ngx_explicit_memzero(), so the file is unit-tested and fuzzed
+ * outside nginx.
  */
 
 
@@ -18,7 +19,6 @@
 #include "ngx_http_dynamo_sigv4.h"
 
 #include <openssl/evp.h>
-#include <openssl/crypto.h>
 
 
 /* canonical requests up to this size are built on the stack */
@@ -147,9 +147,9 @@ failed:
 
     EVP_MD_CTX_free(md);
 
-    OPENSSL_cleanse(buf, sizeof(buf));
-    OPENSSL_cleanse(a, sizeof(a));
-    OPENSSL_cleanse(b, sizeof(b));
+    ngx_explicit_memzero(buf, sizeof(buf));
+    ngx_explicit_memzero(a, sizeof(a));
+    ngx_explicit_memzero(b, sizeof(b));
 
     return rc;
 }
@@ -477,7 +477,7 @@ done:
     /* the canonical request holds the session token */
 
     if (cr == stack) {
-        OPENSSL_cleanse(stack, len);
+        ngx_explicit_memzero(stack, len);
     }
 
     return p;
@@ -878,8 +878,8 @@ ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
 
 failed:
 
-    OPENSSL_cleanse(pad, sizeof(pad));
-    OPENSSL_cleanse(inner, sizeof(inner));
+    ngx_explicit_memzero(pad, sizeof(pad));
+    ngx_explicit_memzero(inner, sizeof(inner));
 
     return rc;
 }

@@ -7,7 +7,7 @@
 /*
  * AWS Signature Version 4, header form, computed as botocore computes it,
  * and the encoders AWS requests need.  A leaf: it calls no nginx function
- * but the pool allocators and the logging macros.
+ * but the pool allocators, the logging macros and ngx_explicit_memzero().
  *
  * Usage:
  *

@@ -7,7 +7,8 @@
 /*
  * The few nginx core functions the module's leaf parsers and encoders may
  * call, so that they can be unit-tested and fuzzed outside nginx: pool
- * allocation (every block is freed with the pool) and logging.
+ * allocation (every block is freed with the pool), logging and zeroing
+ * secrets.
  */
 
 
@@ -137,6 +138,15 @@ ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
     p->cleanup = c;
 
     return c;
+}
+
+
+/* a zeroing the compiler may not drop, as the C library's */
+
+void
+ngx_explicit_memzero(void *buf, size_t n)
+{
+    explicit_bzero(buf, n);
 }
 
 
