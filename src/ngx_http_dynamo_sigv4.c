@@ -850,8 +850,13 @@ ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
 
     rc = NGX_ERROR;
 
+    /* the key, zero-padded to a block, xor'ed with ipad, then opad */
+
+    ngx_memcpy(pad, key, key_len);
+    ngx_memzero(pad + key_len, sizeof(pad) - key_len);
+
     for (i = 0; i < sizeof(pad); i++) {
-        pad[i] = (u_char) ((i < key_len ? key[i] : 0) ^ 0x36);
+        pad[i] ^= 0x36;
     }
 
     if (EVP_DigestInit_ex(md, alg, NULL) != 1
@@ -863,7 +868,7 @@ ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
     }
 
     for (i = 0; i < sizeof(pad); i++) {
-        pad[i] = (u_char) ((i < key_len ? key[i] : 0) ^ 0x5c);
+        pad[i] ^= 0x36 ^ 0x5c;
     }
 
     if (EVP_DigestInit_ex(md, alg, NULL) != 1
