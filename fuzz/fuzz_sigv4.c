@@ -532,6 +532,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     u_char                         key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
     u_char                         key2[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
     u_char                         md[32], hex[64];
+    void                          *sha256;
     size_t                         split, n;
     time_t                         now;
     ngx_int_t                      rc;
@@ -690,9 +691,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_fuzz_assert(ngx_memcmp(key, key2, sizeof(key)) == 0,
                     "the signing key is not the HMAC chain");
 
-    s.sha256 = (size & 1) ? ngx_http_dynamo_sigv4_sha256(pool) : NULL;
+    sha256 = (size & 1) ? ngx_http_dynamo_sigv4_sha256(pool) : NULL;
 
-    fuzz_payload_hash(pool, s.sha256, &body, split, hash);
+    fuzz_payload_hash(pool, sha256, &body, split, hash);
 
     fuzz_uri_encode(&s.uri);
     fuzz_uri_encode(&body);

@@ -411,10 +411,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     ngx_table_elt_t               *h, *nh;
     ngx_list_part_t               *part;
     ngx_http_dynamo_sigv4_t        sv;
-    ngx_http_dynamo_main_conf_t   *dmcf;
     ngx_http_dynamo_aws_header_t   signed_headers[5];
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
 
     amz_date = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
     if (amz_date == NULL) {
@@ -472,7 +469,6 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     sv.service = ngx_http_dynamo_service;
     sv.access_key_id = ctx->creds.access_key_id;
     sv.key = ctx->creds.key;
-    sv.sha256 = dmcf->sha256;
     sv.log = r->connection->log;
     sv.sorted = 1;
 

@@ -18,7 +18,17 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
 
+/*
+ * the low-level SHA-256 calls, deprecated by OpenSSL 3 but not removed:
+ * nginx allows them (ngx_event_openssl.h), as here when included first
+ */
+
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 
 /* canonical requests up to this size are built on the stack */
@@ -44,8 +54,8 @@ static u_char *ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src,
 static void ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, u_char *cr, size_t len, u_char *token,
     u_char *token_last, u_char *sts, size_t sts_len);
-static ngx_int_t ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg,
-    u_char *out, u_char *key, size_t key_len, u_char *data, size_t len);
+static ngx_int_t ngx_http_dynamo_hmac(u_char *out, u_char *key,
+    size_t key_len, u_char *data, size_t len);
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static u_char *ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
@@ -82,21 +92,13 @@ ngx_int_t
 ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret, u_char *date,
     ngx_str_t *region, ngx_str_t *service)
 {
-    u_char        *k;
-    u_char         buf[NGX_HTTP_DYNAMO_SHA256_BLOCK];
-    u_char         a[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
-    u_char         b[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
-    size_t         k_len;
-    ngx_int_t      rc;
-    EVP_MD_CTX    *md;
-    const EVP_MD  *alg;
-
-    alg = EVP_sha256();
-
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return NGX_ERROR;
-    }
+    u_char      *k;
+    u_char       buf[NGX_HTTP_DYNAMO_SHA256_BLOCK];
+    u_char       a[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char       b[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    size_t       k_len;
+    ngx_int_t    rc;
+    SHA256_CTX   sha;
 
     rc = NGX_ERROR;
 
@@ -113,10 +115,10 @@ ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret, u_char *date,
 
         /* HMAC replaces a key longer than a block with the key's hash */
 
-        if (EVP_DigestInit_ex(md, alg, NULL) != 1
-            || EVP_DigestUpdate(md, "AWS4", 4) != 1
-            || EVP_DigestUpdate(md, secret->data, secret->len) != 1
-            || EVP_DigestFinal_ex(md, buf, NULL) != 1)
+        if (SHA256_Init(&sha) != 1
+            || SHA256_Update(&sha, "AWS4", 4) != 1
+            || SHA256_Update(&sha, secret->data, secret->len) != 1
+            || SHA256_Final(buf, &sha) != 1)
         {
             goto failed;
         }
@@ -124,16 +126,15 @@ ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret, u_char *date,
         k_len = NGX_HTTP_DYNAMO_SIGV4_KEY_LEN;
     }
 
-    if (ngx_http_dynamo_hmac(md, alg, a, buf, k_len, date,
+    if (ngx_http_dynamo_hmac(a, buf, k_len, date,
                              NGX_HTTP_DYNAMO_SIGV4_DATE_LEN)
         != NGX_OK
-        || ngx_http_dynamo_hmac(md, alg, b, a, sizeof(a), region->data,
-                                region->len)
+        || ngx_http_dynamo_hmac(b, a, sizeof(a), region->data, region->len)
            != NGX_OK
-        || ngx_http_dynamo_hmac(md, alg, a, b, sizeof(b), service->data,
+        || ngx_http_dynamo_hmac(a, b, sizeof(b), service->data,
                                 service->len)
            != NGX_OK
-        || ngx_http_dynamo_hmac(md, alg, key, a, sizeof(a),
+        || ngx_http_dynamo_hmac(key, a, sizeof(a),
                                 (u_char *) NGX_HTTP_DYNAMO_SIGV4_TERMINATOR,
                                 sizeof(NGX_HTTP_DYNAMO_SIGV4_TERMINATOR) - 1)
            != NGX_OK)
@@ -145,8 +146,7 @@ ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret, u_char *date,
 
 failed:
 
-    EVP_MD_CTX_free(md);
-
+    ngx_explicit_memzero(&sha, sizeof(SHA256_CTX));
     ngx_explicit_memzero(buf, sizeof(buf));
     ngx_explicit_memzero(a, sizeof(a));
     ngx_explicit_memzero(b, sizeof(b));
@@ -268,8 +268,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     size_t                         len, sts_len, signed_len;
     ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
     ngx_uint_t                     i, j, n;
-    EVP_MD_CTX                    *ctx;
-    const EVP_MD                  *alg;
+    SHA256_CTX                     sha;
     ngx_http_dynamo_aws_header_t  *h;
 
     if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
@@ -397,16 +396,9 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     p = NULL;
 
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        goto done;
-    }
-
-    alg = (s->sha256 != NULL) ? s->sha256 : EVP_sha256();
-
-    if (EVP_DigestInit_ex(ctx, alg, NULL) != 1
-        || EVP_DigestUpdate(ctx, cr, len) != 1
-        || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+    if (SHA256_Init(&sha) != 1
+        || SHA256_Update(&sha, cr, len) != 1
+        || SHA256_Final(md, &sha) != 1)
     {
         if (s->log) {
             ngx_log_error(NGX_LOG_ALERT, s->log, 0,
@@ -433,8 +425,8 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     sts_len = last - sts;
 
-    if (ngx_http_dynamo_hmac(ctx, alg, md, s->key,
-                             NGX_HTTP_DYNAMO_SIGV4_KEY_LEN, sts, sts_len)
+    if (ngx_http_dynamo_hmac(md, s->key, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN, sts,
+                             sts_len)
         != NGX_OK)
     {
         if (s->log) {
@@ -469,10 +461,6 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     }
 
 done:
-
-    if (ctx != NULL) {
-        EVP_MD_CTX_free(ctx);
-    }
 
     /* the canonical request holds the session token */
 
@@ -831,18 +819,20 @@ ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
 
 /*
- * HMAC-SHA256 (RFC 2104) over a digest context the caller reuses, which
- * spares OpenSSL 3's per-call MAC fetch; keys are at most a block long
+ * HMAC-SHA256 (RFC 2104) with the low-level SHA-256 calls on the stack:
+ * no allocation, none of OpenSSL 3's fetches and dispatch; keys are at
+ * most a block long
  */
 
 static ngx_int_t
-ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
-    u_char *key, size_t key_len, u_char *data, size_t len)
+ngx_http_dynamo_hmac(u_char *out, u_char *key, size_t key_len, u_char *data,
+    size_t len)
 {
-    u_char     pad[NGX_HTTP_DYNAMO_SHA256_BLOCK];
-    u_char     inner[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
-    size_t     i;
-    ngx_int_t  rc;
+    u_char      pad[NGX_HTTP_DYNAMO_SHA256_BLOCK];
+    u_char      inner[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    size_t      i;
+    ngx_int_t   rc;
+    SHA256_CTX  sha;
 
     if (key_len > sizeof(pad)) {
         return NGX_ERROR;
@@ -859,10 +849,10 @@ ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
         pad[i] ^= 0x36;
     }
 
-    if (EVP_DigestInit_ex(md, alg, NULL) != 1
-        || EVP_DigestUpdate(md, pad, sizeof(pad)) != 1
-        || EVP_DigestUpdate(md, data, len) != 1
-        || EVP_DigestFinal_ex(md, inner, NULL) != 1)
+    if (SHA256_Init(&sha) != 1
+        || SHA256_Update(&sha, pad, sizeof(pad)) != 1
+        || SHA256_Update(&sha, data, len) != 1
+        || SHA256_Final(inner, &sha) != 1)
     {
         goto failed;
     }
@@ -871,10 +861,10 @@ ngx_http_dynamo_hmac(EVP_MD_CTX *md, const EVP_MD *alg, u_char *out,
         pad[i] ^= 0x36 ^ 0x5c;
     }
 
-    if (EVP_DigestInit_ex(md, alg, NULL) != 1
-        || EVP_DigestUpdate(md, pad, sizeof(pad)) != 1
-        || EVP_DigestUpdate(md, inner, sizeof(inner)) != 1
-        || EVP_DigestFinal_ex(md, out, NULL) != 1)
+    if (SHA256_Init(&sha) != 1
+        || SHA256_Update(&sha, pad, sizeof(pad)) != 1
+        || SHA256_Update(&sha, inner, sizeof(inner)) != 1
+        || SHA256_Final(out, &sha) != 1)
     {
         goto failed;
     }
@@ -885,6 +875,7 @@ failed:
 
     ngx_explicit_memzero(pad, sizeof(pad));
     ngx_explicit_memzero(inner, sizeof(inner));
+    ngx_explicit_memzero(&sha, sizeof(SHA256_CTX));
 
     return rc;
 }
@@ -906,10 +897,11 @@ ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p, size_t len)
 
 
 /*
- * SHA-256 fetched once: OpenSSL 3 otherwise fetches the algorithm again
- * at every digest, which costs a third of a signature.  Fetch it at
- * configuration time, in a pool that lives as long as the configuration;
- * it is freed with the pool.  NULL on failure.
+ * SHA-256 fetched once, for the payload hash and other EVP digests:
+ * OpenSSL 3 otherwise fetches the algorithm again at every digest.  (The
+ * signature itself uses the low-level calls, which need no fetch.)  Fetch
+ * it at configuration time, in a pool that lives as long as the
+ * configuration; it is freed with the pool.  NULL on failure.
  */
 
 void *

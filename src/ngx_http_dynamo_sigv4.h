@@ -11,7 +11,8 @@
  *
  * Usage:
  *
- *     -- once, at configuration time (spares OpenSSL 3 a fetch per digest)
+ *     -- once, at configuration time, for the payload hash (spares
+ *     -- OpenSSL 3 a fetch per digest)
  *     mcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
  *
  *     u_char  key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
@@ -34,7 +35,7 @@
  *     -- then one call per request
  *     s.method, s.uri ("/"), s.query (""), s.headers, s.nheaders,
  *     s.payload_hash = hash, s.amz_date = amz_date, s.region, s.service,
- *     s.access_key_id, s.key = key, s.sha256 = mcf->sha256, s.log
+ *     s.access_key_id, s.key = key, s.log
  *     ngx_http_dynamo_sigv4_sign(&s, r->pool, &authorization);
  *
  * All functions returning ngx_int_t answer NGX_OK or NGX_ERROR; sign_buf()
@@ -112,7 +113,6 @@ typedef struct {
     ngx_str_t                        service;
     ngx_str_t                        access_key_id;
     u_char                          *key;           /* 32 bytes */
-    void                            *sha256;        /* may be NULL */
     ngx_log_t                       *log;           /* errors; may be NULL */
     ngx_http_dynamo_sigv4_debug_pt   debug;         /* may be NULL */
     void                            *debug_data;
