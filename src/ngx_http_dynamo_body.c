@@ -51,7 +51,6 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_int_t                     rc;
-    ngx_http_dynamo_main_conf_t  *dmcf;
 
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
@@ -87,11 +86,7 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     ngx_http_dynamo_ddb_request_init(ctx->rq, ctx->op, ctx->stmt_mode,
                                      ctx->stmt_buf, ctx->stmt_max);
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
-
-    if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha, r->pool,
-                                                dmcf->sha256)
-        != NGX_OK)
+    if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -18,17 +18,7 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
 
-/*
- * the low-level SHA-256 calls, deprecated by OpenSSL 3 but not removed:
- * nginx allows them (ngx_event_openssl.h), as here when included first
- */
-
-#ifndef OPENSSL_SUPPRESS_DEPRECATED
-#define OPENSSL_SUPPRESS_DEPRECATED
-#endif
-
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 
 /* canonical requests up to this size are built on the stack */
@@ -60,7 +50,6 @@ static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static u_char *ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
     size_t len, ngx_uint_t plus);
-static void ngx_http_dynamo_sha256_cleanup(void *data);
 static void ngx_http_dynamo_sha256_md_cleanup(void *data);
 
 
@@ -933,39 +922,20 @@ ngx_http_dynamo_sha256_md_cleanup(void *data)
 
 
 /*
- * An incremental SHA-256 over a request body; h lives as long as the
- * pool (a request's context), the digest context is freed with the pool.
- * A second init restarts the hash.  sha256: from
- * ngx_http_dynamo_sigv4_sha256(), or NULL.
+ * An incremental SHA-256 over a request body, with the low-level calls:
+ * the state is in h itself, nothing to allocate or free.  A second init
+ * restarts the hash.
  */
 
 ngx_int_t
-ngx_http_dynamo_sigv4_payload_hash_init(ngx_http_dynamo_sha256_t *h,
-    ngx_pool_t *pool, void *sha256)
+ngx_http_dynamo_sigv4_payload_hash_init(ngx_http_dynamo_sha256_t *h)
 {
-    ngx_pool_cleanup_t  *cln;
-
-    if (h->md == NULL) {
-        cln = ngx_pool_cleanup_add(pool, 0);
-        if (cln == NULL) {
-            return NGX_ERROR;
-        }
-
-        cln->handler = ngx_http_dynamo_sha256_cleanup;
-        cln->data = h;
-
-        h->md = EVP_MD_CTX_new();
-        if (h->md == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (EVP_DigestInit_ex(h->md, (sha256 != NULL) ? sha256 : EVP_sha256(),
-                          NULL)
-        != 1)
-    {
+    if (SHA256_Init(&h->sha) != 1) {
+        h->started = 0;
         return NGX_ERROR;
     }
+
+    h->started = 1;
 
     return NGX_OK;
 }
@@ -975,7 +945,7 @@ ngx_int_t
 ngx_http_dynamo_sigv4_payload_hash_update(ngx_http_dynamo_sha256_t *h,
     u_char *p, size_t len)
 {
-    if (h->md == NULL) {
+    if (!h->started) {
         return NGX_ERROR;
     }
 
@@ -983,7 +953,7 @@ ngx_http_dynamo_sigv4_payload_hash_update(ngx_http_dynamo_sha256_t *h,
         return NGX_OK;
     }
 
-    if (EVP_DigestUpdate(h->md, p, len) != 1) {
+    if (SHA256_Update(&h->sha, p, len) != 1) {
         return NGX_ERROR;
     }
 
@@ -999,29 +969,19 @@ ngx_http_dynamo_sigv4_payload_hash_final(ngx_http_dynamo_sha256_t *h,
 {
     u_char  md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
 
-    if (h->md == NULL) {
+    if (!h->started) {
         return NGX_ERROR;
     }
 
-    if (EVP_DigestFinal_ex(h->md, md, NULL) != 1) {
+    h->started = 0;
+
+    if (SHA256_Final(md, &h->sha) != 1) {
         return NGX_ERROR;
     }
 
     ngx_http_dynamo_hex(out, md, sizeof(md));
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_dynamo_sha256_cleanup(void *data)
-{
-    ngx_http_dynamo_sha256_t  *h = data;
-
-    if (h->md) {
-        EVP_MD_CTX_free(h->md);
-        h->md = NULL;
-    }
 }
 
 

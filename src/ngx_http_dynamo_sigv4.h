@@ -25,10 +25,8 @@
  *     -- derive it once a day and keep it next to the credentials
  *     ngx_http_dynamo_sigv4_key(key, &secret, amz_date, &region, &service);
  *
- *     -- the payload hash, incrementally as the body arrives; ctx->sha is
- *     -- zeroed memory that lives as long as r->pool
- *     ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha, r->pool,
- *                                             mcf->sha256);
+ *     -- the payload hash, incrementally as the body arrives
+ *     ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha);
  *     ngx_http_dynamo_sigv4_payload_hash_update(&ctx->sha, p, n);  ...
  *     ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha, hash);
  *
@@ -72,6 +70,18 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_palloc.h"
+
+/*
+ * the low-level SHA-256 calls, deprecated by OpenSSL 3 but not removed,
+ * spare an allocation and a provider dispatch per digest; nginx allows
+ * them too (ngx_event_openssl.h)
+ */
+
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
+#include <openssl/sha.h>
 
 
 #define NGX_HTTP_DYNAMO_SIGV4_KEY_LEN        32
@@ -125,7 +135,8 @@ typedef struct {
 /* an incremental SHA-256; zero it before the first init */
 
 typedef struct {
-    void                            *md;            /* EVP_MD_CTX */
+    SHA256_CTX                       sha;
+    unsigned                         started:1;
 } ngx_http_dynamo_sha256_t;
 
 
@@ -148,7 +159,7 @@ void *ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool);
 ngx_int_t ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p,
     size_t len);
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_init(
-    ngx_http_dynamo_sha256_t *h, ngx_pool_t *pool, void *sha256);
+    ngx_http_dynamo_sha256_t *h);
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_update(
     ngx_http_dynamo_sha256_t *h, u_char *p, size_t len);
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_final(
