@@ -24,6 +24,8 @@
 #define NGX_HTTP_DYNAMO_STMT_LIMIT     (1024 * 1024)
 #define NGX_HTTP_DYNAMO_TRUNCATED      "...[truncated]"
 
+#define ngx_http_dynamo_log_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
+
 /* what ngx_syslog_add_header() writes at most */
 #define NGX_HTTP_DYNAMO_SYSLOG_HEADER                                        \
     (sizeof("<255>Jan 01 00:00:00 ") - 1 + NGX_MAXHOSTNAMELEN + 32 + 2)
@@ -54,6 +56,10 @@ static size_t ngx_http_dynamo_log_len(ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_time(u_char *p, uint64_t ns);
 static u_char *ngx_http_dynamo_log_duration(u_char *p, uint64_t ns);
+static u_char *ngx_http_dynamo_log_uint(u_char *p, uint64_t v);
+static u_char *ngx_http_dynamo_log_digits(u_char *p, uint64_t v,
+    ngx_uint_t n);
+static u_char *ngx_http_dynamo_log_bool(u_char *p, ngx_uint_t v);
 
 
 static ngx_str_t  ngx_http_dynamo_sidecar_name = ngx_string("ngx_dynamo");
@@ -347,7 +353,8 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     ngx_str_t                     *t, s, stmt, type, message, host, ua,
                                    hostname;
     uint64_t                       conn_ns, exec_ns;
-    ngx_uint_t                     i, status, is_error, port, records;
+    ngx_uint_t                     i, status, is_error, port, records,
+                                   client_port;
     ngx_msec_int_t                 ms;
     ngx_http_dynamo_ctx_t         *ctx;
     ngx_http_dynamo_loc_conf_t    *dlcf;
@@ -509,59 +516,91 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_syslog_add_header(dlcf->activity_log->syslog_peer, p);
     }
 
-    p = ngx_sprintf(p, "{\"activityId\":\"%V:%ui:%uL:%ui\",",
-                    &r->connection->addr_text,
-                    ngx_inet_get_port(r->connection->sockaddr), conn_ns,
-                    r->connection->requests);
+    /* written piece by piece: ngx_sprintf() is most of a record's cost */
 
-    p = ngx_cpymem(p, "\"activityTime\":", 15);
+    client_port = ngx_inet_get_port(r->connection->sockaddr);
+
+    p = ngx_http_dynamo_log_lit(p, "{\"activityId\":\"");
+    p = ngx_cpymem(p, r->connection->addr_text.data,
+                   r->connection->addr_text.len);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, client_port);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, r->connection->requests);
+    p = ngx_http_dynamo_log_lit(p, "\",");
+
+    p = ngx_http_dynamo_log_lit(p, "\"activityTime\":");
     p = ngx_http_dynamo_log_time(p, ctx->start_ns);
 
-    p = ngx_sprintf(p, ",\"activityTimeNanos\":%uL,\"activityTypes\":[\"%s\"],",
-                    ctx->start_ns,
-                    op == NULL ? "query"
-                    : (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN) ? "ddl"
-                    : ((op->flags & NGX_HTTP_DYNAMO_DDB_WRITE)
-                       || (rq && rq->partiql_write)) ? "dml" : "query");
+    p = ngx_http_dynamo_log_lit(p, ",\"activityTimeNanos\":");
+    p = ngx_http_dynamo_log_uint(p, ctx->start_ns);
+    p = ngx_http_dynamo_log_lit(p, ",\"activityTypes\":[\"");
 
-    p = ngx_cpymem(p, "\"identity\":{\"endUser\":", 22);
+    if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
+        p = ngx_http_dynamo_log_lit(p, "ddl");
+
+    } else if (op != NULL && ((op->flags & NGX_HTTP_DYNAMO_DDB_WRITE)
+                              || (rq && rq->partiql_write)))
+    {
+        p = ngx_http_dynamo_log_lit(p, "dml");
+
+    } else {
+        p = ngx_http_dynamo_log_lit(p, "query");
+    }
+
+    p = ngx_http_dynamo_log_lit(p, "\"],");
+
+    p = ngx_http_dynamo_log_lit(p, "\"identity\":{\"endUser\":");
     p = ngx_http_dynamo_log_str(p, &ctx->end_user);
-    p = ngx_cpymem(p, ",\"repoUser\":", 12);
+    p = ngx_http_dynamo_log_lit(p, ",\"repoUser\":");
     p = ngx_http_dynamo_log_str(p, &ctx->end_user);
-    p = ngx_cpymem(p, ",\"dbRole\":", 10);
+    p = ngx_http_dynamo_log_lit(p, ",\"dbRole\":");
     p = ngx_http_dynamo_log_str(p, &ctx->role_arn);
-    p = ngx_cpymem(p, ",\"serviceAccount\":", 18);
+    p = ngx_http_dynamo_log_lit(p, ",\"serviceAccount\":");
     p = ngx_http_dynamo_log_str(p, &ctx->token.identity);
-    p = ngx_cpymem(p, ",\"subject\":", 11);
+    p = ngx_http_dynamo_log_lit(p, ",\"subject\":");
     p = ngx_http_dynamo_log_str(p, &ctx->token.subject);
-    p = ngx_cpymem(p, ",\"tokenId\":", 11);
+    p = ngx_http_dynamo_log_lit(p, ",\"tokenId\":");
     p = ngx_http_dynamo_log_str(p, &ctx->token.token_id);
-    p = ngx_cpymem(p, ",\"roleSessionName\":", 19);
+    p = ngx_http_dynamo_log_lit(p, ",\"roleSessionName\":");
     p = ngx_http_dynamo_log_str(p, &ctx->session_name);
 
-    p = ngx_cpymem(p, "},\"repo\":{\"name\":", 17);
+    p = ngx_http_dynamo_log_lit(p, "},\"repo\":{\"name\":");
     p = ngx_http_dynamo_log_str(p, &dlcf->repo_name);
-    p = ngx_cpymem(p, ",\"type\":\"dynamodb\",\"host\":", 26);
+    p = ngx_http_dynamo_log_lit(p, ",\"type\":\"dynamodb\",\"host\":");
     p = ngx_http_dynamo_log_str(p, &host);
-    p = ngx_sprintf(p, ",\"port\":%ui},", port);
+    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
+    p = ngx_http_dynamo_log_uint(p, port);
 
-    p = ngx_sprintf(p, "\"client\":{\"connectionId\":\"%V:%ui:%uL\","
-                    "\"connectionTime\":", &r->connection->addr_text,
-                    ngx_inet_get_port(r->connection->sockaddr), conn_ns);
+    p = ngx_http_dynamo_log_lit(p, "},\"client\":{\"connectionId\":\"");
+    p = ngx_cpymem(p, r->connection->addr_text.data,
+                   r->connection->addr_text.len);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, client_port);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    p = ngx_http_dynamo_log_lit(p, "\",\"connectionTime\":");
     p = ngx_http_dynamo_log_time(p, conn_ns);
-    p = ngx_sprintf(p, ",\"connectionTimeNanos\":%uL,\"host\":", conn_ns);
+    p = ngx_http_dynamo_log_lit(p, ",\"connectionTimeNanos\":");
+    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    p = ngx_http_dynamo_log_lit(p, ",\"host\":");
     p = ngx_http_dynamo_log_str(p, &r->connection->addr_text);
-    p = ngx_sprintf(p, ",\"port\":%ui,\"applicationName\":",
-                    ngx_inet_get_port(r->connection->sockaddr));
+    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
+    p = ngx_http_dynamo_log_uint(p, client_port);
+    p = ngx_http_dynamo_log_lit(p, ",\"applicationName\":");
     p = ngx_http_dynamo_log_str(p, &ua);
 
-    p = ngx_cpymem(p, "},\"sidecar\":{\"name\":", 20);
+    p = ngx_http_dynamo_log_lit(p, "},\"sidecar\":{\"name\":");
     p = ngx_http_dynamo_log_str(p, &ngx_http_dynamo_sidecar_name);
-    p = ngx_cpymem(p, ",\"hostname\":", 12);
+    p = ngx_http_dynamo_log_lit(p, ",\"hostname\":");
     p = ngx_http_dynamo_log_str(p, &hostname);
-    p = ngx_sprintf(p, ",\"pid\":%P},", ngx_pid);
+    p = ngx_http_dynamo_log_lit(p, ",\"pid\":");
+    p = ngx_http_dynamo_log_uint(p, (uint64_t) ngx_pid);
+    p = ngx_http_dynamo_log_lit(p, "},");
 
-    p = ngx_cpymem(p, "\"request\":{\"statement\":", 23);
+    p = ngx_http_dynamo_log_lit(p, "\"request\":{\"statement\":");
 
     if (rq && rq->stmt_truncated) {
         /* the marker inside the string, where a reader sees it */
@@ -573,8 +612,9 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_log_str(p, &stmt);
     }
 
-    p = ngx_sprintf(p, ",\"statementTruncated\":%s,\"statementType\":",
-                    (rq && rq->stmt_truncated) ? "true" : "false");
+    p = ngx_http_dynamo_log_lit(p, ",\"statementTruncated\":");
+    p = ngx_http_dynamo_log_bool(p, rq && rq->stmt_truncated);
+    p = ngx_http_dynamo_log_lit(p, ",\"statementType\":");
 
     if (op) {
         p = ngx_http_dynamo_log_str(p, &op->type);
@@ -583,7 +623,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_log_str(p, &empty);
     }
 
-    p = ngx_cpymem(p, ",\"tables\":[", 11);
+    p = ngx_http_dynamo_log_lit(p, ",\"tables\":[");
 
     for (i = 0; i < ctx->tables.nelts; i++) {
         if (i) {
@@ -593,32 +633,39 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_log_str(p, &t[i]);
     }
 
-    p = ngx_cpymem(p, "],\"statementData\":{\"targetRegion\":", 34);
+    p = ngx_http_dynamo_log_lit(p, "],\"statementData\":{\"targetRegion\":");
     p = ngx_http_dynamo_log_str(p, &dlcf->pass_region);
 
-    p = ngx_sprintf(p, "}},\"response\":{\"status\":%ui,\"message\":",
-                    status);
+    p = ngx_http_dynamo_log_lit(p, "}},\"response\":{\"status\":");
+    p = ngx_http_dynamo_log_uint(p, status);
+    p = ngx_http_dynamo_log_lit(p, ",\"message\":");
     p = ngx_http_dynamo_log_str(p, &message);
-    p = ngx_sprintf(p, ",\"isError\":%s,\"errorType\":",
-                    is_error ? "true" : "false");
+    p = ngx_http_dynamo_log_lit(p, ",\"isError\":");
+    p = ngx_http_dynamo_log_bool(p, is_error);
+    p = ngx_http_dynamo_log_lit(p, ",\"errorType\":");
     p = ngx_http_dynamo_log_str(p, &type);
 
     if (rs && rs->records_set && !is_error) {
-        p = ngx_sprintf(p, ",\"records\":%ui", records);
+        p = ngx_http_dynamo_log_lit(p, ",\"records\":");
+        p = ngx_http_dynamo_log_uint(p, records);
     }
 
-    p = ngx_sprintf(p, ",\"bytes\":%O,\"executionTime\":\"",
-                    ctx->response_bytes);
+    p = ngx_http_dynamo_log_lit(p, ",\"bytes\":");
+    p = ngx_http_dynamo_log_uint(p, ctx->response_bytes > 0
+                                    ? (uint64_t) ctx->response_bytes : 0);
+    p = ngx_http_dynamo_log_lit(p, ",\"executionTime\":\"");
     p = ngx_http_dynamo_log_duration(p, exec_ns);
-    p = ngx_sprintf(p, "\",\"executionTimeNanos\":%uL", exec_ns);
+    p = ngx_http_dynamo_log_lit(p, "\",\"executionTimeNanos\":");
+    p = ngx_http_dynamo_log_uint(p, exec_ns);
 
     if (rs && rs->capacity_len && !rs->capacity_overflow) {
-        p = ngx_cpymem(p, ",\"consumedCapacity\":", 20);
+        p = ngx_http_dynamo_log_lit(p, ",\"consumedCapacity\":");
         p = ngx_cpymem(p, rs->capacity, rs->capacity_len);
     }
 
-    p = ngx_sprintf(p, "},\"policyViolated\":%s}",
-                    ctx->policy_violated ? "true" : "false");
+    p = ngx_http_dynamo_log_lit(p, "},\"policyViolated\":");
+    p = ngx_http_dynamo_log_bool(p, ctx->policy_violated);
+    *p++ = '}';
 
     if (dlcf->activity_log->syslog_peer) {
         s.len = p - line;
@@ -815,10 +862,22 @@ ngx_http_dynamo_log_time(u_char *p, uint64_t ns)
 
     ngx_gmtime((time_t) (ns / 1000000000), &tm);
 
-    return ngx_sprintf(p, "\"%4d-%02d-%02d %02d:%02d:%02d.%09uL +0000 UTC\"",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                       ns % 1000000000);
+    *p++ = '"';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_year, 4);
+    *p++ = '-';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_mon, 2);
+    *p++ = '-';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_mday, 2);
+    *p++ = ' ';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_hour, 2);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_min, 2);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_sec, 2);
+    *p++ = '.';
+    p = ngx_http_dynamo_log_digits(p, ns % 1000000000, 9);
+
+    return ngx_http_dynamo_log_lit(p, " +0000 UTC\"");
 }
 
 
@@ -832,7 +891,8 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
     const char   *name;
 
     if (ns < 1000) {
-        return ngx_sprintf(p, "%uLns", ns);
+        p = ngx_http_dynamo_log_uint(p, ns);
+        return ngx_http_dynamo_log_lit(p, "ns");
     }
 
     if (ns < 1000000) {
@@ -851,7 +911,7 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
         digits = 9;
     }
 
-    p = ngx_sprintf(p, "%uL", ns / unit);
+    p = ngx_http_dynamo_log_uint(p, ns / unit);
 
     frac = ns % unit;
 
@@ -873,5 +933,51 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
         p += digits;
     }
 
-    return ngx_sprintf(p, "%s", name);
+    return ngx_cpymem(p, name, ngx_strlen(name));
+}
+
+
+/* v in decimal */
+
+static u_char *
+ngx_http_dynamo_log_uint(u_char *p, uint64_t v)
+{
+    u_char   buf[NGX_INT64_LEN];
+    u_char  *b;
+
+    b = buf + NGX_INT64_LEN;
+
+    do {
+        *--b = (u_char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+
+    return ngx_cpymem(p, b, buf + NGX_INT64_LEN - b);
+}
+
+
+/* the n lowest decimal digits of v, zeros in front */
+
+static u_char *
+ngx_http_dynamo_log_digits(u_char *p, uint64_t v, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = n; i > 0; i--) {
+        p[i - 1] = (u_char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + n;
+}
+
+
+static u_char *
+ngx_http_dynamo_log_bool(u_char *p, ngx_uint_t v)
+{
+    if (v) {
+        return ngx_http_dynamo_log_lit(p, "true");
+    }
+
+    return ngx_http_dynamo_log_lit(p, "false");
 }
