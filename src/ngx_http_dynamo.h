@@ -129,7 +129,12 @@ typedef struct {
 } ngx_http_dynamo_base_t;
 
 
-/* counters kept in the shared zone, exact across workers */
+/*
+ * Counters kept in the shared zone, exact across workers.  Each worker
+ * adds to a shard of its own (ngx_worker modulo the number of shards), a
+ * cache line apart from the others' so that two workers do not fight
+ * over one line on every request; dynamo_status sums the shards.
+ */
 
 typedef struct {
     ngx_atomic_t                     requests;
@@ -156,8 +161,17 @@ typedef struct {
     ngx_atomic_t                     sts_time_ms;
 
     ngx_atomic_t                     evictions;
-    ngx_atomic_t                     chain_clamp_logged;
+    ngx_atomic_t                     chain_clamp_logged;  /* shard 0 */
 } ngx_http_dynamo_counters_t;
+
+
+#define NGX_HTTP_DYNAMO_SHARDS           16
+
+typedef union {
+    ngx_http_dynamo_counters_t       c;
+    u_char                           pad[(sizeof(ngx_http_dynamo_counters_t)
+                                          + 127) & ~127];
+} ngx_http_dynamo_shard_t;
 
 
 typedef struct {
@@ -166,7 +180,7 @@ typedef struct {
     ngx_queue_t                      lru;        /* most recent first */
     ngx_queue_t                      roles;      /* never evicted */
     ngx_uint_t                       nroles;
-    ngx_http_dynamo_counters_t       counters;
+    ngx_http_dynamo_shard_t          shards[NGX_HTTP_DYNAMO_SHARDS];
     ngx_uint_t                       nomem_logged;
 } ngx_http_dynamo_shctx_t;
 
@@ -566,9 +580,12 @@ void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,
 ngx_msec_t ngx_http_dynamo_now_ms(void);
 void ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role);
 
+#define ngx_http_dynamo_counters(zone)                                       \
+    (&(zone)->sh->shards[ngx_worker % NGX_HTTP_DYNAMO_SHARDS].c)
+
 #define ngx_http_dynamo_count(zone, name, n)                                 \
     if ((zone) != NULL) {                                                     \
-        (void) ngx_atomic_fetch_add(&(zone)->sh->counters.name, n);          \
+        (void) ngx_atomic_fetch_add(&ngx_http_dynamo_counters(zone)->name, n); \
     }
 
 /* variables */

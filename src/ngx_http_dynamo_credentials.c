@@ -594,7 +594,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         ngx_http_dynamo_node_insert_locked(zone, &cn->sh, kind, digest);
 
         if (kind == NGX_HTTP_DYNAMO_NODE_CREDS) {
-            (void) ngx_atomic_fetch_add(&zone->sh->counters.cred_entries, 1);
+            ngx_http_dynamo_count(zone, cred_entries, 1);
         }
     }
 
@@ -778,7 +778,7 @@ ngx_http_dynamo_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         ngx_http_dynamo_node_insert_locked(zone, &cn->sh, kind, digest);
 
         if (kind == NGX_HTTP_DYNAMO_NODE_CREDS) {
-            (void) ngx_atomic_fetch_add(&zone->sh->counters.cred_entries, 1);
+            ngx_http_dynamo_count(zone, cred_entries, 1);
         }
     }
 

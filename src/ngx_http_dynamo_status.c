@@ -23,6 +23,8 @@
 
 static ngx_int_t ngx_http_dynamo_status_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_dynamo_status_prometheus(ngx_http_request_t *r);
+static void ngx_http_dynamo_status_sum(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_counters_t *sum);
 
 
 typedef struct {
@@ -85,7 +87,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     ngx_http_dynamo_zone_t        *zone;
     ngx_http_dynamo_outcome_t     *o;
     ngx_http_dynamo_role_node_t   *rn;
-    ngx_http_dynamo_counters_t    *c;
+    ngx_http_dynamo_counters_t    *c, sum;
     ngx_http_dynamo_main_conf_t   *dmcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -100,7 +102,8 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
     zone = ngx_http_dynamo_get_zone(r);
-    c = &zone->sh->counters;
+    ngx_http_dynamo_status_sum(zone, &sum);
+    c = &sum;
 
     prom = ngx_http_dynamo_status_prometheus(r);
 
@@ -268,6 +271,30 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
 
 
 /* Prometheus scrapes with "Accept: text/plain;version=0.0.4;..." */
+
+/* the workers' shards added up; each read is atomic */
+
+static void
+ngx_http_dynamo_status_sum(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_counters_t *sum)
+{
+    ngx_uint_t     i, j, n;
+    ngx_atomic_t  *from, *to;
+
+    ngx_memzero(sum, sizeof(ngx_http_dynamo_counters_t));
+
+    n = sizeof(ngx_http_dynamo_counters_t) / sizeof(ngx_atomic_t);
+    to = (ngx_atomic_t *) sum;
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_SHARDS; i++) {
+        from = (ngx_atomic_t *) &zone->sh->shards[i].c;
+
+        for (j = 0; j < n; j++) {
+            to[j] += from[j];
+        }
+    }
+}
+
 
 static ngx_uint_t
 ngx_http_dynamo_status_prometheus(ngx_http_request_t *r)

@@ -576,7 +576,7 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
 
         zone = ngx_http_dynamo_get_zone(r);
 
-        if (ngx_atomic_cmp_set(&zone->sh->counters.chain_clamp_logged, 0, 1))
+        if (ngx_atomic_cmp_set(&zone->sh->shards[0].c.chain_clamp_logged, 0, 1))
         {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "dynamo: the gateway's credentials are a role "

@@ -18,7 +18,7 @@
 #include "ngx_http_dynamo.h"
 
 
-#define NGX_HTTP_DYNAMO_ZONE_VERSION  3
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  4
 
 
 typedef struct {
@@ -315,11 +315,11 @@ ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
     switch (dn->kind) {
 
     case NGX_HTTP_DYNAMO_NODE_TOKEN:
-        (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, -1);
+        ngx_http_dynamo_count(zone, token_entries, -1);
         break;
 
     case NGX_HTTP_DYNAMO_NODE_CREDS:
-        (void) ngx_atomic_fetch_add(&zone->sh->counters.cred_entries, -1);
+        ngx_http_dynamo_count(zone, cred_entries, -1);
         break;
     }
 
@@ -360,7 +360,7 @@ ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
 
         ngx_http_dynamo_node_free_locked(zone, dn);
 
-        (void) ngx_atomic_fetch_add(&zone->sh->counters.evictions, 1);
+        ngx_http_dynamo_count(zone, evictions, 1);
     }
 
     if (!zone->sh->nomem_logged) {
@@ -511,7 +511,7 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
 
     ngx_http_dynamo_token_keep(zone, tn);
 
-    (void) ngx_atomic_fetch_add(&zone->sh->counters.token_entries, 1);
+    ngx_http_dynamo_count(zone, token_entries, 1);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 }
