@@ -131,6 +131,19 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     zone = shm_zone->data;
 
     if (ozone) {
+
+        /* a reload may bring a module of another version, on the same zone */
+
+        shm = ozone->shpool->data;
+
+        if (shm->version != NGX_HTTP_DYNAMO_ZONE_VERSION) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "dynamo_zone \"%V\" was created by another "
+                          "version of the module: rename the zone or "
+                          "restart nginx", &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
         zone->sh = ozone->sh;
         zone->shpool = ozone->shpool;
 
