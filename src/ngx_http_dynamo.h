@@ -248,24 +248,6 @@ typedef struct {
 } ngx_http_dynamo_token_node_t;
 
 
-/*
- * The zone as a worker sees it.  Besides the shared part, what the worker
- * keeps of it to spare the zone's lock on every request: the counters of
- * the roles it counted (role entries are never freed), and copies of the
- * tokens it verified or found in the zone lately, whole, found by digest
- * and compared byte for byte like the zone's.
- */
-
-#define NGX_HTTP_DYNAMO_ROLE_SLOTS       64
-#define NGX_HTTP_DYNAMO_TOKEN_SLOTS      256
-#define NGX_HTTP_DYNAMO_TOKEN_SLOT_MAX   4096
-
-typedef struct {
-    ngx_http_dynamo_shctx_t         *sh;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_dynamo_role_node_t     *roles[NGX_HTTP_DYNAMO_ROLE_SLOTS];
-    ngx_http_dynamo_token_node_t    *tokens[NGX_HTTP_DYNAMO_TOKEN_SLOTS];
-} ngx_http_dynamo_zone_t;
 
 
 /*
@@ -293,6 +275,29 @@ typedef struct {
     u_short                          session_token_len;
     u_char                           data[1];
 } ngx_http_dynamo_creds_node_t;
+
+
+/*
+ * The zone as a worker sees it.  Besides the shared part, what the worker
+ * keeps of it to spare the zone's lock on every request: the counters of
+ * the roles it counted (role entries are never freed), copies of the
+ * tokens it verified or found in the zone lately, whole, found by digest
+ * and compared byte for byte like the zone's, and copies of the
+ * credentials it used, until they are due for a refresh.
+ */
+
+#define NGX_HTTP_DYNAMO_ROLE_SLOTS       64
+#define NGX_HTTP_DYNAMO_TOKEN_SLOTS      256
+#define NGX_HTTP_DYNAMO_TOKEN_SLOT_MAX   4096
+#define NGX_HTTP_DYNAMO_CREDS_SLOTS      16
+
+typedef struct {
+    ngx_http_dynamo_shctx_t         *sh;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_dynamo_role_node_t     *roles[NGX_HTTP_DYNAMO_ROLE_SLOTS];
+    ngx_http_dynamo_token_node_t    *tokens[NGX_HTTP_DYNAMO_TOKEN_SLOTS];
+    ngx_http_dynamo_creds_node_t    *creds[NGX_HTTP_DYNAMO_CREDS_SLOTS];
+} ngx_http_dynamo_zone_t;
 
 
 typedef struct {
@@ -573,6 +578,7 @@ void ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
     ngx_http_dynamo_node_t *dn);
 void *ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
     ngx_log_t *log);
+void ngx_http_dynamo_creds_wipe(ngx_http_dynamo_creds_node_t *cn);
 ngx_int_t ngx_http_dynamo_token_cache_get(ngx_http_request_t *r,
     u_char *digest, ngx_str_t *raw, ngx_http_dynamo_token_t *token);
 void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,

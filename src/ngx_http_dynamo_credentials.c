@@ -53,6 +53,10 @@ static void ngx_http_dynamo_store(ngx_http_request_t *r,
     ngx_http_dynamo_creds_t *creds);
 static ngx_int_t ngx_http_dynamo_creds_copy(ngx_http_request_t *r,
     ngx_http_dynamo_creds_node_t *cn, ngx_http_dynamo_creds_t *creds);
+static ngx_http_dynamo_creds_node_t **ngx_http_dynamo_creds_slot(
+    ngx_http_dynamo_zone_t *zone, u_char *digest);
+static void ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_creds_node_t *cn);
 static ngx_int_t ngx_http_dynamo_base_failed(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 static ngx_int_t ngx_http_dynamo_role_failed(ngx_http_request_t *r,
@@ -500,7 +504,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_uint_t kind, u_char *digest, time_t refresh, ngx_msec_t timeout,
     ngx_http_dynamo_creds_t *creds)
 {
-    time_t                         now;
+    time_t                         now, ahead;
     ngx_int_t                      rc;
     ngx_msec_t                     now_ms;
     ngx_http_dynamo_zone_t        *zone;
@@ -515,6 +519,32 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     now = ngx_time();
+
+    /*
+     * a role's credentials this worker used, while they are not due for
+     * a refresh, are used again without the zone's lock; from then on
+     * the zone decides, as it always did
+     */
+
+    ahead = ngx_max(refresh, NGX_HTTP_DYNAMO_CREDS_MARGIN);
+
+    if (kind == NGX_HTTP_DYNAMO_NODE_CREDS) {
+        cn = *ngx_http_dynamo_creds_slot(zone, digest);
+
+        if (cn != NULL && cn->expiration > now + ahead
+            && ngx_memcmp(cn->sh.digest, digest, NGX_HTTP_DYNAMO_DIGEST_LEN)
+               == 0)
+        {
+            if (ngx_http_dynamo_creds_copy(r, cn, creds) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_dynamo_count(zone, cred_hits, 1);
+
+            return NGX_HTTP_DYNAMO_ACQ_HIT;
+        }
+    }
+
     now_ms = ngx_http_dynamo_now_ms();
 
     ngx_shmtx_lock(&zone->shpool->mutex);
@@ -533,6 +563,12 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
             || (cn->fetch_until && cn->fetch_until > now_ms)
             || cn->retry_at > now)
         {
+            if (kind == NGX_HTTP_DYNAMO_NODE_CREDS
+                && cn->expiration > now + ahead)
+            {
+                ngx_http_dynamo_creds_keep(zone, cn);
+            }
+
             ngx_shmtx_unlock(&zone->shpool->mutex);
 
             if (kind == NGX_HTTP_DYNAMO_NODE_CREDS) {
@@ -847,6 +883,61 @@ ngx_http_dynamo_creds_copy(ngx_http_request_t *r,
 }
 
 
+static ngx_http_dynamo_creds_node_t **
+ngx_http_dynamo_creds_slot(ngx_http_dynamo_zone_t *zone, u_char *digest)
+{
+    /* the digest is a SHA-256: any of its bytes will do */
+
+    return &zone->creds[digest[0] % NGX_HTTP_DYNAMO_CREDS_SLOTS];
+}
+
+
+/*
+ * Keeps a worker's copy of a zone entry, in place of the credentials in
+ * its slot, which are wiped.  Called with the zone locked; failing to
+ * allocate only means the next request takes the lock.
+ */
+
+static void
+ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
+    ngx_http_dynamo_creds_node_t *cn)
+{
+    size_t                          size;
+    ngx_http_dynamo_creds_node_t  **slot, *copy;
+
+    size = offsetof(ngx_http_dynamo_creds_node_t, data)
+           + cn->access_key_id_len + cn->secret_len + cn->session_token_len;
+
+    slot = ngx_http_dynamo_creds_slot(zone, cn->sh.digest);
+
+    if (*slot != NULL) {
+        ngx_http_dynamo_creds_wipe(*slot);
+        ngx_free(*slot);
+        *slot = NULL;
+    }
+
+    copy = ngx_alloc(size, ngx_cycle->log);
+    if (copy == NULL) {
+        return;
+    }
+
+    ngx_memcpy(copy, cn, size);
+
+    *slot = copy;
+}
+
+
+/* the secrets of a worker's copy, zeroed before it is freed */
+
+void
+ngx_http_dynamo_creds_wipe(ngx_http_dynamo_creds_node_t *cn)
+{
+    ngx_explicit_memzero(cn, offsetof(ngx_http_dynamo_creds_node_t, data)
+                             + cn->access_key_id_len + cn->secret_len
+                             + cn->session_token_len);
+}
+
+
 /* fetched base credentials are fetched anew by the next request */
 
 void
@@ -935,6 +1026,21 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    /* and in the worker's copy, if it holds these credentials */
+
+    cn = *ngx_http_dynamo_creds_slot(zone, ctx->digest);
+
+    if (cn && ngx_memcmp(cn->sh.digest, ctx->digest,
+                         NGX_HTTP_DYNAMO_DIGEST_LEN) == 0
+        && cn->access_key_id_len == creds->access_key_id.len
+        && ngx_memcmp(cn->data, creds->access_key_id.data,
+                      creds->access_key_id.len) == 0)
+    {
+        ngx_memcpy(cn->key, creds->key, sizeof(cn->key));
+        ngx_memcpy(cn->key_date, amz_date, 8);
+        cn->key_scope = scope;
+    }
 
     return NGX_OK;
 }

@@ -663,6 +663,14 @@ ngx_http_dynamo_zone_cleanup(void *data)
             zone->tokens[i] = NULL;
         }
     }
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_CREDS_SLOTS; i++) {
+        if (zone->creds[i]) {
+            ngx_http_dynamo_creds_wipe(zone->creds[i]);
+            ngx_free(zone->creds[i]);
+            zone->creds[i] = NULL;
+        }
+    }
 }
 
 

@@ -604,3 +604,42 @@ dynamo_sts "/_sts" needs the gateway's own credentials to sign its calls: add "d
 --- must_die
 --- error_log
 value must be between 900 and 43200
+
+
+
+=== TEST 22: more roles than a worker has credential slots: each signs as itself, one AssumeRole each
+20 roles (a worker keeps 16 credentials): twice round them all, each
+request carries its own role's keys, the same both times.
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_role_rule $http_x_team ^(r\d+)$
+                         arn:aws:iam::123456789012:role/$1;
+        dynamo_sts /_sts;
+        add_header X-Key $dynamo_access_key_id;
+        add_header X-Role $dynamo_role_arn;
+    }
+--- init
+require HTTP::Tiny;
+my $http = HTTP::Tiny->new(timeout => 30);
+my (%key, $same, $ok);
+for my $round (1, 2) {
+    for my $n (1 .. 20) {
+        my $res = $http->get("http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}/t",
+            { headers => {'cyral.token' => $::tok{alice}, 'X-Team' => "r$n"} });
+        $ok++ if $res->{status} == 200
+                 && $res->{headers}{'x-role'} eq "arn:aws:iam::123456789012:role/r$n";
+        my $k = $res->{headers}{'x-key'} // '';
+        if ($round == 1) { $key{$n} = $k } elsif ($key{$n} eq $k) { $same++ }
+    }
+}
+my %distinct = map { $_ => 1 } grep { /^ASIA/ } values %key;
+is($ok, 40, "TEST 22: 40 requests signed for their own role");
+is(scalar keys %distinct, 20, "TEST 22: 20 roles, 20 access keys");
+is($same, 20, "TEST 22: each role's second request uses its first keys");
+--- request
+GET /emu/counters
+--- response_body_like chomp
+"sts": \{"AssumeRole": 20\}
