@@ -511,6 +511,148 @@ test_strings(void)
 }
 
 
+/* the trace of plain bytes, as trace_value() shows them */
+
+static char *
+trace_plain(char *e, const u_char *s, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < 0x7f) {
+            *e++ = s[i];
+
+        } else {
+            e += sprintf(e, "\\x%02x", s[i]);
+        }
+    }
+
+    return e;
+}
+
+
+/*
+ * Runs of plain bytes are skipped a word at a time: one byte or sequence
+ * that is not plain, or a plain byte next to one, at each offset of runs
+ * of 0 .. 17, 25, 33 and 41 bytes, in a value and in a key, each fed whole,
+ * byte by byte and split at every position, captured and not.  The runs
+ * are made of plain bytes at the edges of their ranges.
+ */
+
+#define S(s)  (u_char *) s, sizeof(s) - 1
+
+static void
+test_plain_runs(void)
+{
+    char        expect[512], *e;
+    u_char      run[64], in[128], *p;
+    size_t      len, at, i, k, n;
+    trace_t     t;
+    ngx_uint_t  key, capture;
+
+    static const u_char  fill[] = " !#[]~\x7f" "azAZ09";
+
+    static const struct {
+        u_char              *in;
+        size_t               len;
+        const char          *out;       /* its trace, or NULL: an error */
+        size_t               length;    /* decoded */
+        const char          *error;
+        size_t               at;        /* of the error, from in */
+    } cases[] = {
+        { S("\\n"), "\\x0a", 1, NULL, 0 },
+        { S("\\\\"), "\\x5c", 1, NULL, 0 },
+        { S("\\\""), "\"", 1, NULL, 0 },
+        { S("\\u00e9"), "\\xc3\\xa9", 2, NULL, 0 },
+        { S("\xc3\xa9"), "\\xc3\\xa9", 2, NULL, 0 },
+        { S("\xe2\x82\xac"), "\\xe2\\x82\\xac", 3, NULL, 0 },
+        { S("\xf0\x9f\x98\x80"), "\\xf0\\x9f\\x98\\x80", 4, NULL, 0 },
+        { S(" "), " ", 1, NULL, 0 },
+        { S("!"), "!", 1, NULL, 0 },
+        { S("#"), "#", 1, NULL, 0 },
+        { S("["), "[", 1, NULL, 0 },
+        { S("]"), "]", 1, NULL, 0 },
+        { S("\x7f"), "\\x7f", 1, NULL, 0 },
+        { S("\"x"), NULL, 0, "unexpected character", 1 },
+        { S("\0"), NULL, 0, "control character in string", 0 },
+        { S("\x01"), NULL, 0, "control character in string", 0 },
+        { S("\n"), NULL, 0, "control character in string", 0 },
+        { S("\x1f"), NULL, 0, "control character in string", 0 },
+        { S("\x80"), NULL, 0, "invalid UTF-8", 0 },
+        { S("\xbf"), NULL, 0, "invalid UTF-8", 0 },
+        { S("\xc0\x80"), NULL, 0, "invalid UTF-8", 0 },
+        { S("\xff"), NULL, 0, "invalid UTF-8", 0 },
+        { S("\xc3x"), NULL, 0, "invalid UTF-8", 1 },
+        { S("\\x"), NULL, 0, "invalid escape", 1 }
+    };
+
+    memset(&t, 0, sizeof(trace_t));
+
+    for (i = 0; i < sizeof(run); i++) {
+        run[i] = fill[i % (sizeof(fill) - 1)];
+    }
+
+    for (len = 0; len <= 41; len += (len < 17) ? 1 : 8) {
+        for (at = 0; at <= len; at++) {
+            for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+                for (key = 0; key < 2; key++) {
+
+                    /* ["run"] or {"run":1}, the case at offset at */
+
+                    p = in;
+                    *p++ = key ? '{' : '[';
+                    *p++ = '"';
+
+                    memcpy(p, run, at);
+                    p += at;
+                    memcpy(p, cases[k].in, cases[k].len);
+                    p += cases[k].len;
+                    memcpy(p, run + at, len - at);
+                    p += len - at;
+
+                    n = key ? 4 : 2;
+                    memcpy(p, key ? "\":1}" : "\"]", n);
+                    n += p - in;
+
+                    if (cases[k].out == NULL) {
+                        fail_n((char *) in, n, cases[k].error,
+                               2 + at + cases[k].at);
+                        continue;
+                    }
+
+                    for (capture = 0; capture < 2; capture++) {
+                        t.capture = capture;
+
+                        e = expect;
+                        e += sprintf(e, key ? "{k" : "[s");
+
+                        if (key || capture) {
+                            e = trace_plain(e, run, at);
+                            e += sprintf(e, "%s", cases[k].out);
+                            e = trace_plain(e, run + at, len - at);
+
+                        } else {
+                            e += sprintf(e, "~%lu", (unsigned long)
+                                         (len + cases[k].length));
+                        }
+
+                        if (key) {
+                            e += sprintf(e, capture ? ":n1 }1 "
+                                                    : ":n~1 }1 ");
+
+                        } else {
+                            e += sprintf(e, " ]1 ");
+                        }
+
+                        ok_t(&t, (char *) in, n, expect);
+                    }
+                }
+            }
+        }
+    }
+}
+
+
 static void
 test_numbers(void)
 {
@@ -1026,6 +1168,7 @@ main(void)
 {
     test_events();
     test_strings();
+    test_plain_runs();
     test_numbers();
     test_literals();
     test_structure();
