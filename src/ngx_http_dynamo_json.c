@@ -104,6 +104,26 @@ static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
 #define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
+/*
+ * Whether any of the eight bytes of w is not PLAIN: below 20, '"' (22),
+ * '\' (5C), or 80 and above.  Such a byte b sets its high bit in
+ * (b - 20) | ((b ^ 22) - 1) | ((b ^ 5C) - 1): the first term for b < 20,
+ * the others for 22 and 5C, and for b >= 80 the second one, or the third
+ * when b is A2.  A plain byte sets no high bit and makes no subtraction
+ * borrow, so the least significant byte that is not plain sees no borrow
+ * from below.  The answer, for the word as a whole, is thus exact on
+ * either byte order; the byte loop then finds which byte it is.
+ */
+
+#define ngx_json_bytes(b)  ((uint64_t) (b) * 0x0101010101010101ULL)
+#define ngx_json_special8(w)                                                  \
+    ((((w) - ngx_json_bytes(0x20))                                            \
+      | (((w) ^ ngx_json_bytes(0x22)) - ngx_json_bytes(0x01))                 \
+      | (((w) ^ ngx_json_bytes(0x5c)) - ngx_json_bytes(0x01)))                \
+     & ngx_json_bytes(0x80))
+
+
+static u_char *ngx_http_dynamo_json_plain(u_char *p, u_char *last);
 static ngx_int_t ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js,
     ngx_uint_t event);
 static void ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s,
@@ -132,7 +152,7 @@ ngx_int_t
 ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
     u_char *last)
 {
-    u_char                              c, *start, *raw, *s;
+    u_char                              c, *start, *raw, *s, *end;
     uint32_t                            cp;
     ngx_uint_t                          cls, event;
     const char                         *err;
@@ -236,12 +256,27 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
 
             for ( ;; ) {
 
-                while (p < last && ngx_http_dynamo_json_class[*p] == 0) {
+                /*
+                 * most keys and many values are short: up to eight bytes
+                 * one by one, then a word at a time
+                 */
+
+                end = (last - p > 8) ? p + 8 : last;
+
+                while (p < end && ngx_http_dynamo_json_class[*p] == 0) {
                     p++;
                 }
 
-                if (p == last) {
-                    break;
+                if (p == end) {
+                    if (p == last) {
+                        break;
+                    }
+
+                    p = ngx_http_dynamo_json_plain(p, last);
+
+                    if (p == last) {
+                        break;
+                    }
                 }
 
                 cls = ngx_http_dynamo_json_class[*p];
@@ -965,6 +1000,47 @@ ngx_http_dynamo_utf8_cut(u_char *p, size_t len)
     }
 
     return (i + need > len) ? i : len;
+}
+
+
+/* the end of the run of PLAIN bytes that starts at p */
+
+static u_char *
+ngx_http_dynamo_json_plain(u_char *p, u_char *last)
+{
+    size_t    n;
+    uint64_t  w0, w1;
+
+    /*
+     * Two words at a time while both are plain, then one more word, so
+     * that the byte loop looks at eight bytes at most.  A fixed-size
+     * memcpy() is one load, whatever the alignment.
+     */
+
+    for (n = (last - p) / 16; n; n--) {
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + 8, 8);
+
+        if (ngx_json_special8(w0) | ngx_json_special8(w1)) {
+            break;
+        }
+
+        p += 16;
+    }
+
+    if (last - p >= 8) {
+        memcpy(&w0, p, 8);
+
+        if (!ngx_json_special8(w0)) {
+            p += 8;
+        }
+    }
+
+    while (p < last && ngx_http_dynamo_json_class[*p] == 0) {
+        p++;
+    }
+
+    return p;
 }
 
 
