@@ -816,6 +816,23 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
     u_char    *src, *last, *start;
     uint32_t   ch;
 
+    /* printable ASCII but '"' and '\\': copied as they are */
+
+    static uint32_t  plain[] = {
+        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0xfffffffb, /* 1111 1111 1111 1111  1111 1111 1111 1011 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0xefffffff, /* 1110 1111 1111 1111  1111 1111 1111 1111 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
+
+        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    };
+
     *p++ = '"';
 
     src = s->data;
@@ -823,18 +840,23 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 
     while (src < last) {
 
-        if (*src < 0x80) {
-            start = src;
+        start = src;
 
-            while (src < last && *src < 0x80) {
-                src++;
-            }
+        while (src < last && (plain[*src >> 5] & (1U << (*src & 0x1f)))) {
+            src++;
+        }
 
-            p = (u_char *) ngx_escape_json(p, start, src - start);
+        if (src != start) {
+            p = ngx_cpymem(p, start, src - start);
             continue;
         }
 
-        start = src;
+        if (*src < 0x80) {
+            p = (u_char *) ngx_escape_json(p, src, 1);
+            src++;
+            continue;
+        }
+
         ch = ngx_utf8_decode(&src, last - src);
 
         if (ch > 0x10ffff) {

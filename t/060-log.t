@@ -200,6 +200,23 @@ dynamo_activity_log logs/activity.log;
 
 
 
+=== TEST 3a: strings in a record are JSON-escaped, invalid UTF-8 made "?"
+A quote, a backslash, a tab, a control character, a byte that cannot
+begin UTF-8, a two-byte character and DEL in the client's User-Agent.
+--- activity
+dynamo_activity_log logs/activity.log;
+--- request eval
+[qq{POST /\n{"TableName": "orders"}}, "GET /activity"]
+--- more_headers eval
+["X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: a\"b\\c\td\x01e\xfff\xc3\xa9\x7fg", ""]
+--- error_code eval
+[400, 200]
+--- response_body_like eval
+["MissingAuthenticationToken",
+ qr/"applicationName":"a\\"b\\\\c\\td\\u0001e\?f\xc3\xa9\x7fg"\}/]
+
+
+
 === TEST 4: statements: full, keys (names without values), off, and a length cap
 --- activity
 dynamo_activity_log logs/activity.log;
