@@ -200,7 +200,7 @@ dynamo_activity_log logs/activity.log;
 
 
 
-=== TEST 3a: strings in a record are JSON-escaped, invalid UTF-8 made "?"
+=== TEST 4: strings in a record are JSON-escaped, invalid UTF-8 made "?"
 A quote, a backslash, a tab, a control character, a byte that cannot
 begin UTF-8, a two-byte character and DEL in the client's User-Agent.
 --- activity
@@ -217,7 +217,7 @@ dynamo_activity_log logs/activity.log;
 
 
 
-=== TEST 4: statements: full, keys (names without values), off, and a length cap
+=== TEST 5: statements: full, keys (names without values), off, and a length cap
 --- activity
 dynamo_activity_log logs/activity.log;
 dynamo_activity_log_statement full;
@@ -272,7 +272,7 @@ my $put = qq{{"TableName": "users", "Item": {"email": {"S": "ann\@example.com"},
 
 
 
-=== TEST 5: refusals are recorded with their reason; a policy refusal says so
+=== TEST 6: refusals are recorded with their reason; a policy refusal says so
 --- activity
 dynamo_activity_log logs/activity.log;
 dynamo_policy deny op=DeleteTable;
@@ -291,7 +291,7 @@ dynamo_policy allow;
 
 
 
-=== TEST 6: buffer= holds records until flush= or until it is full
+=== TEST 7: buffer= holds records until flush= or until it is full
 The third request waits 2 s in limit_req, past the 1 s flush.
 --- http_config
     dynamo_zone dynamo:1m;
@@ -318,7 +318,7 @@ dynamo_activity_log logs/activity.log buffer=64k flush=1s;
 
 
 
-=== TEST 7: records larger than the buffer are written as they come
+=== TEST 8: records larger than the buffer are written as they come
 --- activity
 dynamo_activity_log logs/activity.log buffer=1k;
 --- request eval
@@ -334,7 +334,7 @@ DESCRIBE_TABLE [users] status=200 records=- error=- policy=0 role=yes capacity=-
 
 
 
-=== TEST 8: syslog: one message per record, to a local UDP listener
+=== TEST 9: syslog: one message per record, to a local UDP listener
 --- activity
 dynamo_activity_log syslog:server=127.0.0.1:$TEST_NGINX_SYSLOG_PORT,tag=dynamo;
 --- init
@@ -354,7 +354,7 @@ main::syslog_open();
 
 
 
-=== TEST 9: reopened on USR1, like access_log
+=== TEST 10: reopened on USR1, like access_log
 --- activity
 dynamo_activity_log logs/activity.log;
 --- config
@@ -383,7 +383,7 @@ select undef, undef, undef, 0.5;
 
 
 
-=== TEST 10: a log that cannot be written is reported once a minute, not per request
+=== TEST 11: a log that cannot be written is reported once a minute, not per request
 --- activity
 dynamo_activity_log /dev/full;
 --- request eval
