@@ -851,6 +851,12 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
             continue;
         }
 
+        if (*src == '"' || *src == '\\') {
+            *p++ = '\\';
+            *p++ = *src++;
+            continue;
+        }
+
         if (*src < 0x80) {
             p = (u_char *) ngx_escape_json(p, src, 1);
             src++;
