@@ -987,7 +987,8 @@ test_sign_cases(json_t *answers)
 
         check(i % 2 == 0 || sha256 != NULL, "%s: fetch", c->name);
 
-        check(ngx_http_dynamo_sigv4_payload_hash_init(&sha) == NGX_OK, "%s: hash init", c->name);
+        check(ngx_http_dynamo_sigv4_payload_hash_init(&sha) == NGX_OK,
+              "%s: hash init", c->name);
 
         for (j = 0, chunk = 1; j < run->body_len; j += n, chunk = chunk * 3 + 1)
         {
