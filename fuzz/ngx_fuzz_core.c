@@ -141,6 +141,7 @@ static void ngx_fuzz_rbtree_replace(ngx_rbtree_t *tree, ngx_rbtree_node_t *u,
 ngx_uint_t               ngx_pagesize = 4096;
 ngx_uint_t               ngx_pagesize_shift = 12;
 ngx_uint_t               ngx_cacheline_size = 64;
+ngx_uint_t               ngx_worker;
 
 volatile ngx_time_t     *ngx_cached_time;
 
@@ -586,6 +587,17 @@ ngx_fuzz_array_grow(ngx_array_t *a, ngx_uint_t want)
     a->nalloc = capacity;
 
     return NGX_OK;
+}
+
+
+/* memory outside pools: what the worker keeps of the zone */
+
+void *
+ngx_alloc(size_t size, ngx_log_t *log)
+{
+    (void) log;
+
+    return malloc(size);
 }
 
 

@@ -56,7 +56,7 @@ static ngx_int_t ngx_http_dynamo_creds_copy(ngx_http_request_t *r,
 static ngx_http_dynamo_creds_node_t **ngx_http_dynamo_creds_slot(
     ngx_http_dynamo_zone_t *zone, u_char *digest);
 static void ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
-    ngx_http_dynamo_creds_node_t *cn);
+    ngx_http_dynamo_creds_node_t *cn, ngx_log_t *log);
 static ngx_int_t ngx_http_dynamo_base_failed(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 static ngx_int_t ngx_http_dynamo_role_failed(ngx_http_request_t *r,
@@ -566,7 +566,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
             if (kind == NGX_HTTP_DYNAMO_NODE_CREDS
                 && cn->expiration > now + ahead)
             {
-                ngx_http_dynamo_creds_keep(zone, cn);
+                ngx_http_dynamo_creds_keep(zone, cn, r->connection->log);
             }
 
             ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -900,7 +900,7 @@ ngx_http_dynamo_creds_slot(ngx_http_dynamo_zone_t *zone, u_char *digest)
 
 static void
 ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
-    ngx_http_dynamo_creds_node_t *cn)
+    ngx_http_dynamo_creds_node_t *cn, ngx_log_t *log)
 {
     size_t                          size;
     ngx_http_dynamo_creds_node_t  **slot, *copy;
@@ -916,7 +916,7 @@ ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
         *slot = NULL;
     }
 
-    copy = ngx_alloc(size, ngx_cycle->log);
+    copy = ngx_alloc(size, log);
     if (copy == NULL) {
         return;
     }
@@ -924,17 +924,6 @@ ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
     ngx_memcpy(copy, cn, size);
 
     *slot = copy;
-}
-
-
-/* the secrets of a worker's copy, zeroed before it is freed */
-
-void
-ngx_http_dynamo_creds_wipe(ngx_http_dynamo_creds_node_t *cn)
-{
-    ngx_explicit_memzero(cn, offsetof(ngx_http_dynamo_creds_node_t, data)
-                             + cn->access_key_id_len + cn->secret_len
-                             + cn->session_token_len);
 }
 
 

@@ -37,7 +37,7 @@ static ngx_int_t ngx_http_dynamo_token_copy(ngx_http_request_t *r,
     ngx_http_dynamo_token_node_t *tn, ngx_str_t *raw,
     ngx_http_dynamo_token_t *token);
 static void ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
-    ngx_http_dynamo_token_node_t *tn);
+    ngx_http_dynamo_token_node_t *tn, ngx_log_t *log);
 static void ngx_http_dynamo_zone_cleanup(void *data);
 
 
@@ -443,7 +443,7 @@ ngx_http_dynamo_token_cache_get(ngx_http_request_t *r, u_char *digest,
     rc = ngx_http_dynamo_token_copy(r, tn, raw, token);
 
     if (rc == NGX_OK) {
-        ngx_http_dynamo_token_keep(zone, tn);
+        ngx_http_dynamo_token_keep(zone, tn, r->connection->log);
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -522,7 +522,7 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
     ngx_http_dynamo_node_insert_locked(zone, &tn->sh,
                                        NGX_HTTP_DYNAMO_NODE_TOKEN, digest);
 
-    ngx_http_dynamo_token_keep(zone, tn);
+    ngx_http_dynamo_token_keep(zone, tn, r->connection->log);
 
     ngx_http_dynamo_count(zone, token_entries, 1);
 
@@ -616,7 +616,7 @@ ngx_http_dynamo_token_copy(ngx_http_request_t *r,
 
 static void
 ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
-    ngx_http_dynamo_token_node_t *tn)
+    ngx_http_dynamo_token_node_t *tn, ngx_log_t *log)
 {
     size_t                          size;
     ngx_uint_t                      slot;
@@ -638,7 +638,7 @@ ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
     }
 
     if (copy == NULL) {
-        copy = ngx_alloc(size, ngx_cycle->log);
+        copy = ngx_alloc(size, log);
         if (copy == NULL) {
             return;
         }
@@ -647,6 +647,17 @@ ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
     }
 
     ngx_memcpy(copy, tn, size);
+}
+
+
+/* the secrets of a worker's copy, zeroed before it is freed */
+
+void
+ngx_http_dynamo_creds_wipe(ngx_http_dynamo_creds_node_t *cn)
+{
+    ngx_explicit_memzero(cn, offsetof(ngx_http_dynamo_creds_node_t, data)
+                             + cn->access_key_id_len + cn->secret_len
+                             + cn->session_token_len);
 }
 
 
