@@ -15,7 +15,8 @@ use JSON::PP ();
 use Exporter 'import';
 our @EXPORT = qw(keys_dir mint_token mint_tokens debian_python json_encode
                  json_decode emulator aws_block_preprocessor
-                 concurrent_requests nginx_get);
+                 concurrent_requests nginx_get slot_tokens
+                 slot_answers_right);
 
 my $top = abs_path(dirname(__FILE__) . '/../../..');
 my $python = '/usr/bin/python3';     # Debian's, with botocore and PyJWT
@@ -183,6 +184,42 @@ sub nginx_get {
         "http://127.0.0.1:$port$path", { headers => \%headers });
 
     return $res->{status};
+}
+
+# More HS256 tokens than a worker has token slots (256), each with an
+# identity and a jti of its own, for the tests of those slots.
+
+sub slot_tokens {
+    return mint_tokens(map {
+        { secret => 'hs256', alg => 'HS256', exp_in => 3600,
+          claims => {azp => "drsa/sa/default/many-$_", jti => "jti-$_"} }
+    } 1 .. 300);
+}
+
+# Sends each of those tokens twice to /t, which answers with
+# X-Identity: "$dynamo_identity $dynamo_claim_jti", and counts the
+# answers that name the identity of the token they were sent with.
+
+sub slot_answers_right {
+    my @tokens = @_;
+
+    require HTTP::Tiny;
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    my $http = HTTP::Tiny->new(timeout => 30);
+    my $right = 0;
+
+    for my $i (0 .. 2 * @tokens - 1) {
+        my $n = $i % @tokens + 1;
+        my $res = $http->get("http://127.0.0.1:$port/t",
+            { headers => {'cyral.token' => $tokens[$n - 1]} });
+
+        $right++ if $res->{status} == 200
+            && ($res->{headers}{'x-identity'} // '')
+               eq "drsa/sa/default/many-$n jti-$n";
+    }
+
+    return $right;
 }
 
 # Sends $n requests at once (one connection each) and returns the status
