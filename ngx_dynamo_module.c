@@ -306,6 +306,7 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     dlcf->token_header = { 0, NULL };
+     *     dlcf->token_header_lc = { 0, NULL };
      *     dlcf->fingerprinted = 0;
      *     dlcf->bindings_sorted = 0;
      *     dlcf->sts_uri = { 0, NULL };
@@ -355,6 +356,23 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
     ngx_conf_merge_str_value(conf->token_header, prev->token_header,
                              "cyral.token");
+
+    if (conf->token_header.data == prev->token_header.data
+        && prev->token_header_lc.data != NULL)
+    {
+        conf->token_header_lc = prev->token_header_lc;
+
+    } else {
+        conf->token_header_lc.len = conf->token_header.len;
+        conf->token_header_lc.data = ngx_pnalloc(cf->pool,
+                                                 conf->token_header.len);
+        if (conf->token_header_lc.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_strlow(conf->token_header_lc.data, conf->token_header.data,
+                   conf->token_header.len);
+    }
     ngx_conf_merge_value(conf->token_in_session_token,
                          prev->token_in_session_token, 0);
 

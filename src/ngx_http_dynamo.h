@@ -317,6 +317,7 @@ typedef struct {
     ngx_array_t                     *audiences;  /* ngx_str_t */
     time_t                           leeway;
     ngx_str_t                        token_header;
+    ngx_str_t                        token_header_lc;  /* lowercased */
     ngx_flag_t                       token_in_session_token;
     ngx_array_t                     *identity_claims;  /* ngx_str_t */
 
@@ -593,6 +594,15 @@ void ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role);
     if ((zone) != NULL) {                                                     \
         (void) ngx_atomic_fetch_add(&ngx_http_dynamo_counters(zone)->name, n); \
     }
+
+/*
+ * a request header by its name, given in lowercase: nginx keeps every
+ * header's name lowercased in lowcase_key, so one memcmp() decides
+ */
+
+#define ngx_http_dynamo_header_is(h, lc)                                     \
+    ((h)->key.len == (lc)->len                                                \
+     && ngx_memcmp((h)->lowcase_key, (lc)->data, (lc)->len) == 0)
 
 /* variables */
 

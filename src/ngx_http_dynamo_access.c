@@ -26,12 +26,14 @@ static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 
 
+/* header names as nginx lowercases them into lowcase_key */
+
 static ngx_str_t  ngx_http_dynamo_session_token_header =
-    ngx_string("X-Amz-Security-Token");
-static ngx_str_t  ngx_http_dynamo_role_header = ngx_string("X-Dynamo-Role");
-static ngx_str_t  ngx_http_dynamo_target_header = ngx_string("X-Amz-Target");
-static ngx_str_t  ngx_http_dynamo_type_header = ngx_string("Content-Type");
-static ngx_str_t  ngx_http_dynamo_auth_header = ngx_string("Authorization");
+    ngx_string("x-amz-security-token");
+static ngx_str_t  ngx_http_dynamo_role_header = ngx_string("x-dynamo-role");
+static ngx_str_t  ngx_http_dynamo_target_header = ngx_string("x-amz-target");
+static ngx_str_t  ngx_http_dynamo_type_header = ngx_string("content-type");
+static ngx_str_t  ngx_http_dynamo_auth_header = ngx_string("authorization");
 
 
 ngx_http_dynamo_ctx_t *
@@ -227,58 +229,37 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (h[i].key.len == dlcf->token_header.len
-            && ngx_strncasecmp(h[i].key.data, dlcf->token_header.data,
-                               h[i].key.len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(&h[i], &dlcf->token_header_lc)) {
             *token = h[i].value;
             n++;
             continue;
         }
 
         if (dlcf->token_in_session_token
-            && h[i].key.len == ngx_http_dynamo_session_token_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_dynamo_session_token_header.data,
-                               h[i].key.len) == 0)
+            && ngx_http_dynamo_header_is(&h[i],
+                                         &ngx_http_dynamo_session_token_header))
         {
             session = &h[i].value;
             sessions++;
             continue;
         }
 
-        if (h[i].key.len == ngx_http_dynamo_role_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_dynamo_role_header.data,
-                               h[i].key.len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_role_header)) {
             ctx->role_header = &h[i].value;
             continue;
         }
 
-        if (h[i].key.len == ngx_http_dynamo_target_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_dynamo_target_header.data,
-                               h[i].key.len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_target_header)) {
             ctx->target = &h[i].value;
             continue;
         }
 
-        if (h[i].key.len == ngx_http_dynamo_type_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_dynamo_type_header.data,
-                               h[i].key.len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_type_header)) {
             ctx->content_type = &h[i].value;
             continue;
         }
 
-        if (h[i].key.len == ngx_http_dynamo_auth_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_dynamo_auth_header.data,
-                               h[i].key.len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_auth_header)) {
             ngx_http_dynamo_end_user(&h[i].value, &ctx->end_user);
         }
     }

@@ -529,32 +529,33 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
             return NGX_ERROR;
         }
 
+        ngx_memzero(nh, sizeof(ngx_table_elt_t));
+
         switch (i) {
 
         case 0:
             ngx_str_set(&nh->key, "X-Amz-Date");
+            nh->lowcase_key = (u_char *) "x-amz-date";
             nh->value.data = amz_date;
             nh->value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
             break;
 
         case 1:
             ngx_str_set(&nh->key, "Authorization");
+            nh->lowcase_key = (u_char *) "authorization";
             nh->value = auth;
             break;
 
         default:
             ngx_str_set(&nh->key, "X-Amz-Security-Token");
+            nh->lowcase_key = (u_char *) "x-amz-security-token";
             nh->value = ctx->creds.session_token;
             break;
         }
 
-        nh->lowcase_key = ngx_pnalloc(r->pool, nh->key.len);
-        if (nh->lowcase_key == NULL) {
-            return NGX_ERROR;
-        }
+        /* the proxy finds its proxy_set_header names by this hash */
 
-        nh->hash = ngx_hash_strlow(nh->lowcase_key, nh->key.data,
-                                   nh->key.len);
+        nh->hash = ngx_hash_key(nh->lowcase_key, nh->key.len);
     }
 
     r->headers_in.headers = headers;
@@ -569,17 +570,12 @@ ngx_http_dynamo_strip_header(ngx_http_dynamo_ctx_t *ctx,
 {
     ngx_str_t  *s;
 
-    if (h->key.len == dlcf->token_header.len
-        && ngx_strncasecmp(h->key.data, dlcf->token_header.data,
-                           h->key.len) == 0)
-    {
+    if (ngx_http_dynamo_header_is(h, &dlcf->token_header_lc)) {
         return 1;
     }
 
     for (s = ngx_http_dynamo_stripped; s->len; s++) {
-        if (h->key.len == s->len
-            && ngx_strncasecmp(h->key.data, s->data, s->len) == 0)
-        {
+        if (ngx_http_dynamo_header_is(h, s)) {
             return 1;
         }
     }

@@ -514,3 +514,22 @@ http://127.0.0.1:$TEST_NGINX_ECHO_PORT
 --- response_body chomp
 {}
 --- timeout: 5
+
+
+
+=== TEST 18: header names in any case: found, stripped and re-signed the same
+nginx matches names case-insensitively; so does the gateway, from the
+lowercased names nginx keeps.
+--- pass_location
+http://127.0.0.1:$TEST_NGINX_ECHO_PORT
+--- request eval
+[qq{POST /\n{"TableName": "orders"}}, "GET /emu/requests?service=echo"]
+--- more_headers eval
+["CYRAL.TOKEN: $::tok{alice}\nx-amz-target: DynamoDB_20120810.DescribeTable\nCONTENT-TYPE: application/x-amz-json-1.0\nauthorization: AWS4-HMAC-SHA256 Credential=AKIDCLIENTKEY0000/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00\nx-AMZ-date: 20260101T000000Z\nX-AMZ-SECURITY-TOKEN: client-session-token\nx-dynamo-role: Orders",
+ ""]
+--- response_headers_like eval
+["X-Operation: DescribeTable\nX-Tables: orders\nX-End-User: AKIDCLIENTKEY0000", ""]
+--- response_body_like eval
+[qr/^\{\}$/, qr/\["CONTENT-TYPE", "application\/x-amz-json-1.0"\].*\["X-Amz-Date", "\d{8}T\d{6}Z"\], \["Authorization", "AWS4-HMAC-SHA256 Credential=ASIA[A-Z0-9]{16}\/\d{8}\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}"\], \["X-Amz-Security-Token", "IQoJb3JpZ2luX2VjE[^"]+"\]\].*"authorization_matches": true/s]
+--- response_body_unlike eval
+["", qr/cyral|AKIDCLIENTKEY|client-session-token|dynamo-role|20260101T000000Z/i]
