@@ -17,6 +17,7 @@
 
 
 #define NGX_HTTP_DYNAMO_TOKEN_MAX        8192
+#define NGX_HTTP_DYNAMO_TOKEN_HASHED     64    /* the tail the cache hashes */
 #define NGX_HTTP_DYNAMO_DIGEST_LEN       32
 #define NGX_HTTP_DYNAMO_IDENTITY_MAX     256
 #define NGX_HTTP_DYNAMO_MESSAGE_MAX      512

@@ -1171,10 +1171,14 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
      * The cache first: entries are found by a fast hash of the token and
      * the location's verification settings, and hold the whole token,
      * which must match byte for byte.  A token found there was checked
-     * when it was put there.
+     * when it was put there.  The hash covers the token's last bytes, its
+     * signature, which differ from one token to the next as much as the
+     * whole does: a token made to share them with a cached one only
+     * meets that entry, fails the comparison, and is verified.
      */
 
-    hash = ngx_murmur_hash2(token->data, token->len);
+    n = ngx_min(token->len, NGX_HTTP_DYNAMO_TOKEN_HASHED);
+    hash = ngx_murmur_hash2(token->data + token->len - n, n);
 
     ngx_memcpy(digest, &hash, sizeof(hash));
     ngx_memcpy(digest + sizeof(hash), dlcf->fingerprint,
