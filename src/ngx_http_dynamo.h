@@ -292,6 +292,9 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_TOKEN_SLOT_MAX   4096
 #define NGX_HTTP_DYNAMO_CREDS_SLOTS      16
 
+/* X-Amz-Date, Authorization, X-Amz-Security-Token: dynamo_pass adds them */
+#define NGX_HTTP_DYNAMO_ADDED            3
+
 typedef struct {
     ngx_http_dynamo_shctx_t         *sh;
     ngx_slab_pool_t                 *shpool;
@@ -307,6 +310,7 @@ typedef struct {
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
     void                            *sha256;     /* EVP_MD, fetched once */
+    ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
 } ngx_http_dynamo_main_conf_t;
 
 

@@ -36,6 +36,21 @@ extern ngx_module_t  ngx_http_proxy_module;
 static ngx_str_t  ngx_http_dynamo_service = ngx_string("dynamodb");
 
 
+/* the headers the gateway adds, in this order, and their lowercase names */
+
+static ngx_str_t  ngx_http_dynamo_added[] = {
+    ngx_string("X-Amz-Date"),
+    ngx_string("Authorization"),
+    ngx_string("X-Amz-Security-Token")
+};
+
+static ngx_str_t  ngx_http_dynamo_added_lc[] = {
+    ngx_string("x-amz-date"),
+    ngx_string("authorization"),
+    ngx_string("x-amz-security-token")
+};
+
+
 /* the client's headers that never travel upstream */
 
 static ngx_str_t  ngx_http_dynamo_stripped[] = {
@@ -56,15 +71,23 @@ ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_dynamo_loc_conf_t *dlcf = conf;
 
-    size_t                     add;
-    u_char                    *p;
-    ngx_str_t                 *value, host, args[2];
-    ngx_url_t                  u;
-    ngx_uint_t                 i, https;
-    ngx_http_core_loc_conf_t  *clcf;
+    size_t                        add;
+    u_char                       *p;
+    ngx_str_t                    *value, host, args[2];
+    ngx_url_t                     u;
+    ngx_uint_t                    i, https;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_dynamo_main_conf_t  *dmcf;
 
     if (dlcf->proxy_handler) {
         return "is duplicate";
+    }
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dynamo_module);
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_ADDED; i++) {
+        dmcf->added_hash[i] = ngx_hash_key(ngx_http_dynamo_added_lc[i].data,
+                                           ngx_http_dynamo_added_lc[i].len);
     }
 
     value = cf->args->elts;
@@ -412,6 +435,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     ngx_list_part_t               *part;
     ngx_http_dynamo_sigv4_t        sv;
     ngx_http_dynamo_aws_header_t   signed_headers[5];
+    ngx_http_dynamo_main_conf_t   *dmcf;
 
     amz_date = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
     if (amz_date == NULL) {
@@ -518,7 +542,9 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
         *nh = h[i];
     }
 
-    for (i = 0; i < 3; i++) {
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_ADDED; i++) {
 
         if (i == 2 && ctx->creds.session_token.len == 0) {
             break;
@@ -531,31 +557,27 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
 
         ngx_memzero(nh, sizeof(ngx_table_elt_t));
 
+        nh->key = ngx_http_dynamo_added[i];
+        nh->lowcase_key = ngx_http_dynamo_added_lc[i].data;
+
+        /* the proxy finds its proxy_set_header names by this hash */
+        nh->hash = dmcf->added_hash[i];
+
         switch (i) {
 
         case 0:
-            ngx_str_set(&nh->key, "X-Amz-Date");
-            nh->lowcase_key = (u_char *) "x-amz-date";
             nh->value.data = amz_date;
             nh->value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
             break;
 
         case 1:
-            ngx_str_set(&nh->key, "Authorization");
-            nh->lowcase_key = (u_char *) "authorization";
             nh->value = auth;
             break;
 
         default:
-            ngx_str_set(&nh->key, "X-Amz-Security-Token");
-            nh->lowcase_key = (u_char *) "x-amz-security-token";
             nh->value = ctx->creds.session_token;
             break;
         }
-
-        /* the proxy finds its proxy_set_header names by this hash */
-
-        nh->hash = ngx_hash_key(nh->lowcase_key, nh->key.len);
     }
 
     r->headers_in.headers = headers;
