@@ -26,6 +26,9 @@ static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 
 
+#define NGX_HTTP_DYNAMO_SDK_AUTH  "AWS4-HMAC-SHA256 Credential="
+
+
 /* header names as nginx lowercases them into lowcase_key */
 
 static ngx_str_t  ngx_http_dynamo_session_token_header =
@@ -313,10 +316,20 @@ ngx_http_dynamo_end_user(ngx_str_t *auth, ngx_str_t *end_user)
 
     last = auth->data + auth->len;
 
-    p = ngx_strlcasestrn(auth->data, last, (u_char *) "Credential=",
-                         sizeof("Credential=") - 2);
-    if (p == NULL) {
-        return;
+    /* as every SDK writes it, or else anywhere */
+
+    if (auth->len > sizeof(NGX_HTTP_DYNAMO_SDK_AUTH) - 1
+        && ngx_strncmp(auth->data, NGX_HTTP_DYNAMO_SDK_AUTH,
+                       sizeof(NGX_HTTP_DYNAMO_SDK_AUTH) - 1) == 0)
+    {
+        p = auth->data + sizeof("AWS4-HMAC-SHA256 ") - 1;
+
+    } else {
+        p = ngx_strlcasestrn(auth->data, last, (u_char *) "Credential=",
+                             sizeof("Credential=") - 2);
+        if (p == NULL) {
+            return;
+        }
     }
 
     start = p + sizeof("Credential=") - 1;

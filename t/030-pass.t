@@ -519,13 +519,14 @@ http://127.0.0.1:$TEST_NGINX_ECHO_PORT
 
 === TEST 18: header names in any case: found, stripped and re-signed the same
 nginx matches names case-insensitively; so does the gateway, from the
-lowercased names nginx keeps.
+lowercased names nginx keeps.  The Authorization here is not laid out as
+SDKs write it: the access key id is still found.
 --- pass_location
 http://127.0.0.1:$TEST_NGINX_ECHO_PORT
 --- request eval
 [qq{POST /\n{"TableName": "orders"}}, "GET /emu/requests?service=echo"]
 --- more_headers eval
-["CYRAL.TOKEN: $::tok{alice}\nx-amz-target: DynamoDB_20120810.DescribeTable\nCONTENT-TYPE: application/x-amz-json-1.0\nauthorization: AWS4-HMAC-SHA256 Credential=AKIDCLIENTKEY0000/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00\nx-AMZ-date: 20260101T000000Z\nX-AMZ-SECURITY-TOKEN: client-session-token\nx-dynamo-role: Orders",
+["CYRAL.TOKEN: $::tok{alice}\nx-amz-target: DynamoDB_20120810.DescribeTable\nCONTENT-TYPE: application/x-amz-json-1.0\nauthorization: AWS4-HMAC-SHA256 SignedHeaders=host, credential=AKIDCLIENTKEY0000/20260101/us-east-1/dynamodb/aws4_request, Signature=00\nx-AMZ-date: 20260101T000000Z\nX-AMZ-SECURITY-TOKEN: client-session-token\nx-dynamo-role: Orders",
  ""]
 --- response_headers_like eval
 ["X-Operation: DescribeTable\nX-Tables: orders\nX-End-User: AKIDCLIENTKEY0000", ""]
