@@ -593,9 +593,27 @@ ngx_int_t
 ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
     ngx_str_t *out)
 {
-    u_char      *p, ch;
+    u_char      *p, *src, ch;
+    size_t       n;
     uint32_t     crc;
     ngx_uint_t   i;
+
+    /* what STS takes in a name: letters, digits and "_+=,.@-" */
+
+    static uint32_t  allowed[] = {
+        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
+
+                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
+        0x23ff7800, /* 0010 0011 1111 1111  0111 1000 0000 0000 */
+
+                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
+        0x87ffffff, /* 1000 0111 1111 1111  1111 1111 1111 1111 */
+
+                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
+        0x07fffffe, /* 0000 0111 1111 1111  1111 1111 1111 1110 */
+
+        0x00000000, 0x00000000, 0x00000000, 0x00000000
+    };
 
     out->data = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SESSION_NAME_MAX);
     if (out->data == NULL) {
@@ -603,16 +621,15 @@ ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
     }
 
     p = out->data;
+    src = in->data;
+    n = ngx_min(in->len, NGX_HTTP_DYNAMO_SESSION_NAME_MAX);
 
-    for (i = 0; i < in->len && i < NGX_HTTP_DYNAMO_SESSION_NAME_MAX; i++) {
-        ch = in->data[i];
-
-        *p++ = ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-                || (ch >= '0' && ch <= '9') || ch == '_' || ch == '+'
-                || ch == '=' || ch == ',' || ch == '.' || ch == '@'
-                || ch == '-')
-               ? ch : '-';
+    for (i = 0; i < n; i++) {
+        ch = src[i];
+        p[i] = (allowed[ch >> 5] & (1U << (ch & 0x1f))) ? ch : '-';
     }
+
+    p += n;
 
     if (in->len > NGX_HTTP_DYNAMO_SESSION_NAME_MAX) {
         crc = ngx_crc32_long(in->data, in->len);

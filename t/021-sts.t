@@ -14,12 +14,13 @@ our %tok;
 
 emulator();
 
-@tok{qw(alice bob)} = mint_tokens(
+@tok{qw(alice bob odd)} = mint_tokens(
     map { { key => 'rsa1', alg => 'RS256', kid => 'rsa1',
             claims => {azp => $_, sub => "sub-$_", jti => "jti-$_"},
             exp_in => 3600 } }
         'drsa/sa/default/c33c6462-b3e5-4c81-96cf-86fef55c881b',
-        'drsa/sa/default/bob');
+        'drsa/sa/default/bob',
+        'drsa/sa/default/a+b=c,d.e@f_g:h~i j*k');
 
 add_block_preprocessor(\&aws_block_preprocessor);
 
@@ -643,3 +644,25 @@ is($same, 20, "TEST 22: each role's second request uses its first keys");
 GET /emu/counters
 --- response_body_like chomp
 "sts": \{"AssumeRole": 20\}
+
+
+
+=== TEST 23: the session name keeps what STS takes, letters, digits and "_+=,.@-"; the rest becomes "-"
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account "drsa/sa/default/a+b=c,d.e@f_g:h~i j*k"
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+    }
+--- request eval
+["GET /t", "GET /emu/requests?service=sts"]
+--- more_headers eval
+["cyral.token: $::tok{odd}", ""]
+--- response_body_like eval
+[qr/^ok$/,
+ qr/"RoleSessionName": "\Qdrsa-sa-default-a+b=c,d.e\E\@\Qf_g-h-i-j-k\E"/]
+--- no_error_log
+[error]
