@@ -104,25 +104,6 @@ static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
 #define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
-/*
- * Whether any of the eight bytes of w is not PLAIN: below 20, '"' (22),
- * '\' (5C), or 80 and above.  Such a byte b sets its high bit in
- * (b - 20) | ((b ^ 22) - 1) | ((b ^ 5C) - 1): the first term for b < 20,
- * the others for 22 and 5C, and for b >= 80 the second one, or the third
- * when b is A2.  A plain byte sets no high bit and makes no subtraction
- * borrow, so the least significant byte that is not plain sees no borrow
- * from below.  The answer, for the word as a whole, is thus exact on
- * either byte order; the byte loop then finds which byte it is.
- */
-
-#define ngx_json_bytes(b)  ((uint64_t) (b) * 0x0101010101010101ULL)
-#define ngx_json_special8(w)                                                  \
-    ((((w) - ngx_json_bytes(0x20))                                            \
-      | (((w) ^ ngx_json_bytes(0x22)) - ngx_json_bytes(0x01))                 \
-      | (((w) ^ ngx_json_bytes(0x5c)) - ngx_json_bytes(0x01)))                \
-     & ngx_json_bytes(0x80))
-
-
 static u_char *ngx_http_dynamo_json_plain(u_char *p, u_char *last);
 static ngx_int_t ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js,
     ngx_uint_t event);
@@ -1021,7 +1002,7 @@ ngx_http_dynamo_json_plain(u_char *p, u_char *last)
         memcpy(&w0, p, 8);
         memcpy(&w1, p + 8, 8);
 
-        if (ngx_json_special8(w0) | ngx_json_special8(w1)) {
+        if (ngx_http_dynamo_json_special8(w0) | ngx_http_dynamo_json_special8(w1)) {
             break;
         }
 
@@ -1031,7 +1012,7 @@ ngx_http_dynamo_json_plain(u_char *p, u_char *last)
     if (last - p >= 8) {
         memcpy(&w0, p, 8);
 
-        if (!ngx_json_special8(w0)) {
+        if (!ngx_http_dynamo_json_special8(w0)) {
             p += 8;
         }
     }

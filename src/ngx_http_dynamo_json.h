@@ -75,6 +75,28 @@
 #define NGX_HTTP_DYNAMO_JSON_VALUE_MAX     1024
 
 
+/*
+ * Whether any of the eight bytes of w is not PLAIN: below 20, '"' (22),
+ * '\' (5C), or 80 and above.  Such a byte b sets its high bit in
+ * (b - 20) | ((b ^ 22) - 1) | ((b ^ 5C) - 1): the first term for b < 20,
+ * the others for 22 and 5C, and for b >= 80 the second one, or the third
+ * when b is A2.  A plain byte sets no high bit and makes no subtraction
+ * borrow, so the least significant byte that is not plain sees no borrow
+ * from below.  The answer, for the word as a whole, is thus exact on
+ * either byte order; the byte loop then finds which byte it is.
+ */
+
+#define ngx_http_dynamo_json_bytes(b)  ((uint64_t) (b) * 0x0101010101010101ULL)
+
+#define ngx_http_dynamo_json_special8(w)                                      \
+    ((((w) - ngx_http_dynamo_json_bytes(0x20))                                \
+      | (((w) ^ ngx_http_dynamo_json_bytes(0x22))                             \
+         - ngx_http_dynamo_json_bytes(0x01))                                  \
+      | (((w) ^ ngx_http_dynamo_json_bytes(0x5c))                             \
+         - ngx_http_dynamo_json_bytes(0x01)))                                 \
+     & ngx_http_dynamo_json_bytes(0x80))
+
+
 #define NGX_HTTP_DYNAMO_JSON_OBJECT_START  1
 #define NGX_HTTP_DYNAMO_JSON_OBJECT_END    2
 #define NGX_HTTP_DYNAMO_JSON_ARRAY_START   3

@@ -11,7 +11,19 @@ use Test::Nginx::Socket 'no_plan';
 use Dynamo::Test;
 use IO::Socket::INET;
 
-our (%tok, $syslog);
+our (%tok, $syslog, %ua);
+
+# a User-Agent with each special byte after plain runs of 0 to 17 bytes,
+# and what the record must say of it
+
+{
+    my @sent = ('"', "\\", "\t", "\x01", "\xff", "\xc3\xa9", "\x7f");
+    my @logged = ('\\"', '\\\\', '\\t', '\\u0001', '?', "\xc3\xa9", "\x7f");
+
+    $ua{sent} = join('', map { ('p' x $_) . $sent[$_ % 7] } 0 .. 17) . 'end';
+    $ua{logged} = join('', map { ('p' x $_) . $logged[$_ % 7] } 0 .. 17)
+                  . 'end';
+}
 
 emulator();
 
@@ -202,18 +214,23 @@ dynamo_activity_log logs/activity.log;
 
 === TEST 4: strings in a record are JSON-escaped, invalid UTF-8 made "?"
 A quote, a backslash, a tab, a control character, a byte that cannot
-begin UTF-8, a two-byte character and DEL in the client's User-Agent.
+begin UTF-8, a two-byte character and DEL in the client's User-Agent;
+then the same after runs of plain bytes of every length from 0 to 17,
+which are skipped eight at a time.
 --- activity
 dynamo_activity_log logs/activity.log;
 --- request eval
-[qq{POST /\n{"TableName": "orders"}}, "GET /activity"]
+[qq{POST /\n{"TableName": "orders"}}, qq{POST /\n{"TableName": "orders"}},
+ "GET /activity"]
 --- more_headers eval
-["X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: a\"b\\c\td\x01e\xfff\xc3\xa9\x7fg", ""]
+["X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: a\"b\\c\td\x01e\xfff\xc3\xa9\x7fg",
+ "X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: $::ua{sent}",
+ ""]
 --- error_code eval
-[400, 200]
+[400, 400, 200]
 --- response_body_like eval
-["MissingAuthenticationToken",
- qr/"applicationName":"a\\"b\\\\c\\td\\u0001e\?f\xc3\xa9\x7fg"\}/]
+["MissingAuthenticationToken", "MissingAuthenticationToken",
+ qr/"applicationName":"a\\"b\\\\c\\td\\u0001e\?f\xc3\xa9\x7fg"\}.*"applicationName":"\Q$::ua{logged}\E"\}/s]
 
 
 
