@@ -1002,7 +1002,9 @@ ngx_http_dynamo_json_plain(u_char *p, u_char *last)
         memcpy(&w0, p, 8);
         memcpy(&w1, p + 8, 8);
 
-        if (ngx_http_dynamo_json_special8(w0) | ngx_http_dynamo_json_special8(w1)) {
+        if (ngx_http_dynamo_json_special8(w0)
+            | ngx_http_dynamo_json_special8(w1))
+        {
             break;
         }
 
