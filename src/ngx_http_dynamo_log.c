@@ -57,8 +57,6 @@ static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_time(u_char *p, uint64_t ns);
 static u_char *ngx_http_dynamo_log_duration(u_char *p, uint64_t ns);
 static u_char *ngx_http_dynamo_log_uint(u_char *p, uint64_t v);
-static u_char *ngx_http_dynamo_log_digits(u_char *p, uint64_t v,
-    ngx_uint_t n);
 static u_char *ngx_http_dynamo_log_bool(u_char *p, ngx_uint_t v);
 
 
@@ -904,19 +902,19 @@ ngx_http_dynamo_log_time(u_char *p, uint64_t ns)
     ngx_gmtime((time_t) (ns / 1000000000), &tm);
 
     *p++ = '"';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_year, 4);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_year, 4);
     *p++ = '-';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_mon, 2);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_mon, 2);
     *p++ = '-';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_mday, 2);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_mday, 2);
     *p++ = ' ';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_hour, 2);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_hour, 2);
     *p++ = ':';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_min, 2);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_min, 2);
     *p++ = ':';
-    p = ngx_http_dynamo_log_digits(p, tm.ngx_tm_sec, 2);
+    p = ngx_http_dynamo_digits(p, tm.ngx_tm_sec, 2);
     *p++ = '.';
-    p = ngx_http_dynamo_log_digits(p, ns % 1000000000, 9);
+    p = ngx_http_dynamo_digits(p, ns % 1000000000, 9);
 
     return ngx_http_dynamo_log_lit(p, " +0000 UTC\"");
 }
@@ -928,7 +926,7 @@ static u_char *
 ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
 {
     uint64_t      unit, frac;
-    ngx_uint_t    digits, i;
+    ngx_uint_t    digits;
     const char   *name;
 
     if (ns < 1000) {
@@ -965,13 +963,7 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
         }
 
         *p++ = '.';
-
-        for (i = digits; i > 0; i--) {
-            p[i - 1] = (u_char) ('0' + frac % 10);
-            frac /= 10;
-        }
-
-        p += digits;
+        p = ngx_http_dynamo_digits(p, frac, digits);
     }
 
     return ngx_cpymem(p, name, ngx_strlen(name));
@@ -994,22 +986,6 @@ ngx_http_dynamo_log_uint(u_char *p, uint64_t v)
     } while (v);
 
     return ngx_cpymem(p, b, buf + NGX_INT64_LEN - b);
-}
-
-
-/* the n lowest decimal digits of v, zeros in front */
-
-static u_char *
-ngx_http_dynamo_log_digits(u_char *p, uint64_t v, ngx_uint_t n)
-{
-    ngx_uint_t  i;
-
-    for (i = n; i > 0; i--) {
-        p[i - 1] = (u_char) ('0' + v % 10);
-        v /= 10;
-    }
-
-    return p + n;
 }
 
 

@@ -47,7 +47,6 @@ static void ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s,
 static ngx_int_t ngx_http_dynamo_hmac(u_char *out, u_char *key,
     size_t key_len, u_char *data, size_t len);
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
-static u_char *ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
     size_t len, ngx_uint_t plus);
 static void ngx_http_dynamo_sha256_md_cleanup(void *data);
@@ -1120,8 +1119,10 @@ ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len)
 }
 
 
-static u_char *
-ngx_http_dynamo_digits(u_char *p, ngx_uint_t v, ngx_uint_t n)
+/* the n lowest decimal digits of v, zeros in front: dates, log times */
+
+u_char *
+ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n)
 {
     ngx_uint_t  i;
 

@@ -147,6 +147,9 @@ ngx_int_t ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret,
 /* writes 16 bytes, returns their end */
 u_char *ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now);
 
+/* writes the n lowest decimal digits of v, zeros in front */
+u_char *ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n);
+
 size_t ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s);
 u_char *ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, u_char *buf);
