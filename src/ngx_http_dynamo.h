@@ -277,6 +277,15 @@ typedef struct {
     u_char                           data[1];
 } ngx_http_dynamo_creds_node_t;
 
+/* data: the access key id, the secret, the session token */
+#define ngx_http_dynamo_creds_data_len(cn)                                   \
+    ((size_t) (cn)->access_key_id_len + (cn)->secret_len                      \
+     + (cn)->session_token_len)
+
+#define ngx_http_dynamo_creds_node_size(cn)                                  \
+    (offsetof(ngx_http_dynamo_creds_node_t, data)                             \
+     + ngx_http_dynamo_creds_data_len(cn))
+
 
 /*
  * The zone as a worker sees it.  Besides the shared part, what the worker

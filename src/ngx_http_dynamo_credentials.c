@@ -57,6 +57,8 @@ static ngx_http_dynamo_creds_node_t **ngx_http_dynamo_creds_slot(
     ngx_http_dynamo_zone_t *zone, u_char *digest);
 static void ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
     ngx_http_dynamo_creds_node_t *cn, ngx_log_t *log);
+static void ngx_http_dynamo_key_keep(ngx_http_dynamo_creds_node_t *cn,
+    ngx_http_dynamo_creds_t *creds);
 static ngx_int_t ngx_http_dynamo_base_failed(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 static ngx_int_t ngx_http_dynamo_role_failed(ngx_http_request_t *r,
@@ -781,8 +783,7 @@ ngx_http_dynamo_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     cn = old;
 
     if (old == NULL
-        || (size_t) (old->access_key_id_len + old->secret_len
-                     + old->session_token_len)
+        || ngx_http_dynamo_creds_data_len(old)
            != creds->access_key_id.len + creds->secret.len
               + creds->session_token.len)
     {
@@ -849,7 +850,7 @@ ngx_http_dynamo_creds_copy(ngx_http_request_t *r,
     u_char  *p;
     size_t   len;
 
-    len = cn->access_key_id_len + cn->secret_len + cn->session_token_len;
+    len = ngx_http_dynamo_creds_data_len(cn);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -905,8 +906,7 @@ ngx_http_dynamo_creds_keep(ngx_http_dynamo_zone_t *zone,
     size_t                          size;
     ngx_http_dynamo_creds_node_t  **slot, *copy;
 
-    size = offsetof(ngx_http_dynamo_creds_node_t, data)
-           + cn->access_key_id_len + cn->secret_len + cn->session_token_len;
+    size = ngx_http_dynamo_creds_node_size(cn);
 
     slot = ngx_http_dynamo_creds_slot(zone, cn->sh.digest);
 
@@ -1005,14 +1005,7 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
                                                 NGX_HTTP_DYNAMO_NODE_CREDS,
                                                 ctx->digest);
 
-    if (cn && cn->access_key_id_len == creds->access_key_id.len
-        && ngx_memcmp(cn->data, creds->access_key_id.data,
-                      creds->access_key_id.len) == 0)
-    {
-        ngx_memcpy(cn->key, creds->key, sizeof(cn->key));
-        ngx_memcpy(cn->key_date, amz_date, 8);
-        cn->key_scope = scope;
-    }
+    ngx_http_dynamo_key_keep(cn, creds);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -1021,17 +1014,32 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     cn = *ngx_http_dynamo_creds_slot(zone, ctx->digest);
 
     if (cn && ngx_memcmp(cn->sh.digest, ctx->digest,
-                         NGX_HTTP_DYNAMO_DIGEST_LEN) == 0
-        && cn->access_key_id_len == creds->access_key_id.len
-        && ngx_memcmp(cn->data, creds->access_key_id.data,
-                      creds->access_key_id.len) == 0)
+                         NGX_HTTP_DYNAMO_DIGEST_LEN) == 0)
     {
-        ngx_memcpy(cn->key, creds->key, sizeof(cn->key));
-        ngx_memcpy(cn->key_date, amz_date, 8);
-        cn->key_scope = scope;
+        ngx_http_dynamo_key_keep(cn, creds);
     }
 
     return NGX_OK;
+}
+
+
+/* the derived key, kept with the entry if it still holds these keys */
+
+static void
+ngx_http_dynamo_key_keep(ngx_http_dynamo_creds_node_t *cn,
+    ngx_http_dynamo_creds_t *creds)
+{
+    if (cn == NULL
+        || cn->access_key_id_len != creds->access_key_id.len
+        || ngx_memcmp(cn->data, creds->access_key_id.data,
+                      creds->access_key_id.len) != 0)
+    {
+        return;
+    }
+
+    ngx_memcpy(cn->key, creds->key, sizeof(cn->key));
+    ngx_memcpy(cn->key_date, creds->key_date, sizeof(cn->key_date));
+    cn->key_scope = creds->key_scope;
 }
 
 

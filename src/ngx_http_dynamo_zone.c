@@ -655,9 +655,7 @@ ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
 void
 ngx_http_dynamo_creds_wipe(ngx_http_dynamo_creds_node_t *cn)
 {
-    ngx_explicit_memzero(cn, offsetof(ngx_http_dynamo_creds_node_t, data)
-                             + cn->access_key_id_len + cn->secret_len
-                             + cn->session_token_len);
+    ngx_explicit_memzero(cn, ngx_http_dynamo_creds_node_size(cn));
 }
 
 
