@@ -26,7 +26,9 @@
  *   - the string to sign names the SHA-256 of the canonical request the
  *     debug hook shows, the signature is its HMAC with the key;
  *   - the same headers lowercased and sorted, signed with s.sorted, give
- *     the same Authorization (when the names are distinct);
+ *     the same Authorization (when the names are distinct); so does
+ *     signing with a cache kept from input to input, with the values
+ *     that have nothing to trim said to be clean (s.clean);
  *   - the canonical request starts with method, uri and query and ends
  *     with the signed headers and the payload hash; with ASCII values it
  *     is exactly the expected one; x-amz-security-token shows masked;
@@ -522,6 +524,61 @@ fuzz_sorted(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool, ngx_str_t *lower,
 }
 
 
+/*
+ * Signed with a worker's cache, kept from one input to the next, twice
+ * (the second time its entries are this request's): the same
+ * Authorization as without it.
+ */
+
+static void
+fuzz_cached(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool, ngx_str_t *auth)
+{
+    size_t                          j;
+    uint32_t                        clean;
+    ngx_int_t                       rc;
+    ngx_str_t                       auth2;
+    ngx_uint_t                      i;
+    ngx_http_dynamo_sigv4_t         s2;
+
+    static ngx_http_dynamo_sigv4_cache_t  cache;
+
+    /* and the values with nothing to trim said to be clean */
+
+    clean = 0;
+
+    for (i = 0; i < s->nheaders && i < 32; i++) {
+        for (j = 0; j < s->headers[i].value.len; j++) {
+            if (s->headers[i].value.data[j] < 0x21
+                || s->headers[i].value.data[j] > 0x7e)
+            {
+                break;
+            }
+        }
+
+        if (j == s->headers[i].value.len) {
+            clean |= 1U << i;
+        }
+    }
+
+    for (i = 0; i < 2; i++) {
+        s2 = *s;
+        s2.cache = &cache;
+        s2.clean = clean;
+        s2.debug = NULL;
+
+        rc = ngx_http_dynamo_sigv4_sign(&s2, pool, &auth2);
+
+        ngx_fuzz_assert(rc == NGX_OK && auth2.len == auth->len
+                        && ngx_memcmp(auth2.data, auth->data, auth->len)
+                           == 0,
+                        "signed with the cache (%s): \"%.*s\", "
+                        "expected \"%.*s\"", i ? "used" : "filled",
+                        (int) (rc == NGX_OK ? auth2.len : 0), auth2.data,
+                        (int) auth->len, auth->data);
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -778,6 +835,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     signed_headers.len = q - signed_headers.data;
 
     fuzz_sorted(&s, pool, lower, sorted, nsorted, &auth);
+    fuzz_cached(&s, pool, &auth);
 
     /* the Authorization value */
 

@@ -355,6 +355,7 @@ typedef struct {
     ngx_array_t                     *session_tags;  /* _tag_t */
 
     ngx_http_handler_pt              proxy_handler;  /* dynamo_pass */
+    ngx_http_dynamo_sigv4_cache_t   *sign_cache;     /* the worker's */
     ngx_str_t                        pass_host;
     ngx_str_t                        pass_region;
     ngx_str_t                        region;         /* dynamo_region */

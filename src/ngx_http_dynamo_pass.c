@@ -76,6 +76,7 @@ ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                    *value, host, args[2];
     ngx_url_t                     u;
     ngx_uint_t                    i, https;
+    ngx_pool_cleanup_t           *cln;
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_dynamo_main_conf_t  *dmcf;
 
@@ -192,6 +193,22 @@ ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     {
         return NGX_CONF_ERROR;
     }
+
+    /* each worker's copy of it, written as the worker signs */
+
+    dlcf->sign_cache = ngx_pcalloc(cf->pool,
+                                   sizeof(ngx_http_dynamo_sigv4_cache_t));
+    if (dlcf->sign_cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_dynamo_sigv4_cache_cleanup;
+    cln->data = dlcf->sign_cache;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -428,6 +445,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     ngx_http_dynamo_ctx_t *ctx)
 {
     u_char                        *amz_date;
+    uint32_t                       clean;
     ngx_str_t                      auth;
     ngx_uint_t                     i, n;
     ngx_list_t                     headers;
@@ -466,14 +484,21 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     signed_headers[n].value = dlcf->pass_host;
     n++;
 
+    /*
+     * the date is ours, and STS answers were refused unless the session
+     * token is all printable (sts_answer.c): neither needs trimming
+     */
+
     ngx_str_set(&signed_headers[n].name, "x-amz-date");
     signed_headers[n].value.data = amz_date;
     signed_headers[n].value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
+    clean = 1U << n;
     n++;
 
     if (ctx->creds.session_token.len) {
         ngx_str_set(&signed_headers[n].name, "x-amz-security-token");
         signed_headers[n].value = ctx->creds.session_token;
+        clean |= 1U << n;
         n++;
     }
 
@@ -494,6 +519,8 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     sv.access_key_id = ctx->creds.access_key_id;
     sv.key = ctx->creds.key;
     sv.log = r->connection->log;
+    sv.cache = dlcf->sign_cache;
+    sv.clean = clean;
     sv.sorted = 1;
 
 #if (NGX_DEBUG)

@@ -44,8 +44,16 @@ static u_char *ngx_http_dynamo_sigv4_trimall(u_char *dst, u_char *src,
 static void ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, u_char *cr, size_t len, u_char *token,
     u_char *token_last, u_char *sts, size_t sts_len);
+static ngx_int_t ngx_http_dynamo_sigv4_digest(ngx_http_dynamo_sigv4_cache_t *c,
+    u_char *cr, size_t len, size_t stable, u_char *md);
+static ngx_int_t ngx_http_dynamo_sigv4_hmac(ngx_http_dynamo_sigv4_cache_t *c,
+    u_char *out, u_char *key, u_char *data, size_t len);
 static ngx_int_t ngx_http_dynamo_hmac(u_char *out, u_char *key,
     size_t key_len, u_char *data, size_t len);
+static ngx_int_t ngx_http_dynamo_hmac_pads(SHA256_CTX *inner,
+    SHA256_CTX *outer, u_char *key, size_t key_len);
+static ngx_int_t ngx_http_dynamo_hmac_final(SHA256_CTX *inner,
+    SHA256_CTX *outer, u_char *data, size_t len, u_char *out);
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
     size_t len, ngx_uint_t plus);
@@ -256,7 +264,6 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     size_t                         len, sts_len, signed_len;
     ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
     ngx_uint_t                     i, j, n;
-    SHA256_CTX                     sha;
     ngx_http_dynamo_aws_header_t  *h;
 
     if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
@@ -338,7 +345,13 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
             token = p;
         }
 
-        p = ngx_http_dynamo_sigv4_trimall(p, h->value.data, h->value.len);
+        if (s->clean & (1U << order[i])) {
+            p = ngx_cpymem(p, h->value.data, h->value.len);
+
+        } else {
+            p = ngx_http_dynamo_sigv4_trimall(p, h->value.data,
+                                              h->value.len);
+        }
 
         /* repeated names, next to each other once sorted: one line */
 
@@ -384,9 +397,9 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     p = NULL;
 
-    if (SHA256_Init(&sha) != 1
-        || SHA256_Update(&sha, cr, len) != 1
-        || SHA256_Final(md, &sha) != 1)
+    if (ngx_http_dynamo_sigv4_digest(s->cache, cr, len,
+                                     token_last ? token_last + 1 - cr : 0, md)
+        != NGX_OK)
     {
         if (s->log) {
             ngx_log_error(NGX_LOG_ALERT, s->log, 0,
@@ -413,8 +426,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     sts_len = last - sts;
 
-    if (ngx_http_dynamo_hmac(md, s->key, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN, sts,
-                             sts_len)
+    if (ngx_http_dynamo_sigv4_hmac(s->cache, md, s->key, sts, sts_len)
         != NGX_OK)
     {
         if (s->log) {
@@ -807,6 +819,100 @@ ngx_http_dynamo_sigv4_debug(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
 
 /*
+ * The SHA-256 of the canonical request, len bytes at cr, of which the
+ * first "stable" bytes are likely to be those of the request signed
+ * before: their whole blocks are hashed once and the state kept.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_digest(ngx_http_dynamo_sigv4_cache_t *c, u_char *cr,
+    size_t len, size_t stable, u_char *md)
+{
+    size_t      n;
+    ngx_int_t   rc;
+    SHA256_CTX  sha;
+
+    n = 0;
+
+    if (c != NULL) {
+        n = ngx_min(stable, NGX_HTTP_DYNAMO_SIGV4_PREFIX_MAX);
+        n -= n % NGX_HTTP_DYNAMO_SHA256_BLOCK;
+    }
+
+    rc = NGX_ERROR;
+
+    if (n && c->prefix_len == n && ngx_memcmp(c->prefix, cr, n) == 0) {
+        sha = c->prefix_sha;
+
+    } else {
+        if (SHA256_Init(&sha) != 1 || SHA256_Update(&sha, cr, n) != 1) {
+            goto failed;
+        }
+
+        if (n) {
+            c->prefix_sha = sha;
+            ngx_memcpy(c->prefix, cr, n);
+            c->prefix_len = n;
+        }
+    }
+
+    if (SHA256_Update(&sha, cr + n, len - n) != 1
+        || SHA256_Final(md, &sha) != 1)
+    {
+        goto failed;
+    }
+
+    rc = NGX_OK;
+
+failed:
+
+    ngx_explicit_memzero(&sha, sizeof(SHA256_CTX));
+
+    return rc;
+}
+
+
+/* HMAC-SHA256 with a signing key, its pad blocks hashed once per key */
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_hmac(ngx_http_dynamo_sigv4_cache_t *c, u_char *out,
+    u_char *key, u_char *data, size_t len)
+{
+    if (c == NULL) {
+        return ngx_http_dynamo_hmac(out, key, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN,
+                                    data, len);
+    }
+
+    if (!c->key_set
+        || ngx_memcmp(c->key, key, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN) != 0)
+    {
+        c->key_set = 0;
+
+        if (ngx_http_dynamo_hmac_pads(&c->inner, &c->outer, key,
+                                      NGX_HTTP_DYNAMO_SIGV4_KEY_LEN)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(c->key, key, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN);
+        c->key_set = 1;
+    }
+
+    return ngx_http_dynamo_hmac_final(&c->inner, &c->outer, data, len, out);
+}
+
+
+/* a pool cleanup: a cache holds a session token and a signing key */
+
+void
+ngx_http_dynamo_sigv4_cache_cleanup(void *data)
+{
+    ngx_explicit_memzero(data, sizeof(ngx_http_dynamo_sigv4_cache_t));
+}
+
+
+/*
  * HMAC-SHA256 (RFC 2104) with the low-level SHA-256 calls on the stack:
  * no allocation, none of OpenSSL 3's fetches and dispatch; keys are at
  * most a block long
@@ -816,19 +922,37 @@ static ngx_int_t
 ngx_http_dynamo_hmac(u_char *out, u_char *key, size_t key_len, u_char *data,
     size_t len)
 {
+    ngx_int_t   rc;
+    SHA256_CTX  inner, outer;
+
+    rc = ngx_http_dynamo_hmac_pads(&inner, &outer, key, key_len);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dynamo_hmac_final(&inner, &outer, data, len, out);
+    }
+
+    ngx_explicit_memzero(&inner, sizeof(SHA256_CTX));
+    ngx_explicit_memzero(&outer, sizeof(SHA256_CTX));
+
+    return rc;
+}
+
+
+/* the states after the key, zero-padded to a block, xor'ed with the pads */
+
+static ngx_int_t
+ngx_http_dynamo_hmac_pads(SHA256_CTX *inner, SHA256_CTX *outer, u_char *key,
+    size_t key_len)
+{
     u_char      pad[NGX_HTTP_DYNAMO_SHA256_BLOCK];
-    u_char      inner[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
     size_t      i;
     ngx_int_t   rc;
-    SHA256_CTX  sha;
 
     if (key_len > sizeof(pad)) {
         return NGX_ERROR;
     }
 
     rc = NGX_ERROR;
-
-    /* the key, zero-padded to a block, xor'ed with ipad, then opad */
 
     ngx_memcpy(pad, key, key_len);
     ngx_memzero(pad + key_len, sizeof(pad) - key_len);
@@ -837,10 +961,8 @@ ngx_http_dynamo_hmac(u_char *out, u_char *key, size_t key_len, u_char *data,
         pad[i] ^= 0x36;
     }
 
-    if (SHA256_Init(&sha) != 1
-        || SHA256_Update(&sha, pad, sizeof(pad)) != 1
-        || SHA256_Update(&sha, data, len) != 1
-        || SHA256_Final(inner, &sha) != 1)
+    if (SHA256_Init(inner) != 1
+        || SHA256_Update(inner, pad, sizeof(pad)) != 1)
     {
         goto failed;
     }
@@ -849,10 +971,8 @@ ngx_http_dynamo_hmac(u_char *out, u_char *key, size_t key_len, u_char *data,
         pad[i] ^= 0x36 ^ 0x5c;
     }
 
-    if (SHA256_Init(&sha) != 1
-        || SHA256_Update(&sha, pad, sizeof(pad)) != 1
-        || SHA256_Update(&sha, inner, sizeof(inner)) != 1
-        || SHA256_Final(out, &sha) != 1)
+    if (SHA256_Init(outer) != 1
+        || SHA256_Update(outer, pad, sizeof(pad)) != 1)
     {
         goto failed;
     }
@@ -862,7 +982,42 @@ ngx_http_dynamo_hmac(u_char *out, u_char *key, size_t key_len, u_char *data,
 failed:
 
     ngx_explicit_memzero(pad, sizeof(pad));
-    ngx_explicit_memzero(inner, sizeof(inner));
+
+    return rc;
+}
+
+
+/* the HMAC of data from the pad states, which are left as they were */
+
+static ngx_int_t
+ngx_http_dynamo_hmac_final(SHA256_CTX *inner, SHA256_CTX *outer,
+    u_char *data, size_t len, u_char *out)
+{
+    u_char      md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    ngx_int_t   rc;
+    SHA256_CTX  sha;
+
+    rc = NGX_ERROR;
+
+    sha = *inner;
+
+    if (SHA256_Update(&sha, data, len) != 1 || SHA256_Final(md, &sha) != 1) {
+        goto failed;
+    }
+
+    sha = *outer;
+
+    if (SHA256_Update(&sha, md, sizeof(md)) != 1
+        || SHA256_Final(out, &sha) != 1)
+    {
+        goto failed;
+    }
+
+    rc = NGX_OK;
+
+failed:
+
+    ngx_explicit_memzero(md, sizeof(md));
     ngx_explicit_memzero(&sha, sizeof(SHA256_CTX));
 
     return rc;

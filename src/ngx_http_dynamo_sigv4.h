@@ -34,6 +34,7 @@
  *     s.method, s.uri ("/"), s.query (""), s.headers, s.nheaders,
  *     s.payload_hash = hash, s.amz_date = amz_date, s.region, s.service,
  *     s.access_key_id, s.key = key, s.log
+ *     s.cache = a worker's ngx_http_dynamo_sigv4_cache_t, zeroed at first
  *     ngx_http_dynamo_sigv4_sign(&s, r->pool, &authorization);
  *
  * All functions returning ngx_int_t answer NGX_OK or NGX_ERROR; sign_buf()
@@ -90,6 +91,7 @@
 #define NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN   16     /* YYYYMMDDTHHMMSSZ */
 #define NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS    32
 #define NGX_HTTP_DYNAMO_SIGV4_SCOPE_MAX      64     /* region, service */
+#define NGX_HTTP_DYNAMO_SIGV4_PREFIX_MAX     2048
 
 #define NGX_HTTP_DYNAMO_SIGV4_EMPTY_HASH                                     \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -111,6 +113,29 @@ typedef void (*ngx_http_dynamo_sigv4_debug_pt)(void *data,
     ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
 
 
+/*
+ * What a worker keeps from one signature to the next, so that requests
+ * signed for the same role within the same second share work: the
+ * SHA-256 states of HMAC with the last signing key after its two pad
+ * blocks, and the state after the canonical request's whole blocks up to
+ * the end of the x-amz-security-token line (everything there but the
+ * token is the method, the path and the few headers sorted before it,
+ * x-amz-date among them).  Both are found by comparing bytes: an entry
+ * that no longer matches is a miss and is replaced, never a wrong answer.
+ * It holds the session token: zero it when it is freed.
+ */
+
+typedef struct {
+    u_char                           key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    SHA256_CTX                       inner;
+    SHA256_CTX                       outer;
+    SHA256_CTX                       prefix_sha;
+    size_t                           prefix_len;
+    unsigned                         key_set:1;
+    u_char                           prefix[NGX_HTTP_DYNAMO_SIGV4_PREFIX_MAX];
+} ngx_http_dynamo_sigv4_cache_t;
+
+
 typedef struct {
     ngx_str_t                        method;
     ngx_str_t                        uri;           /* canonical, encoded */
@@ -126,6 +151,13 @@ typedef struct {
     ngx_log_t                       *log;           /* errors; may be NULL */
     ngx_http_dynamo_sigv4_debug_pt   debug;         /* may be NULL */
     void                            *debug_data;
+    ngx_http_dynamo_sigv4_cache_t   *cache;         /* may be NULL */
+
+    /*
+     * bit i: the value of headers[i] has no white space to trim (only
+     * bytes 0x21..0x7e), it is copied as it is
+     */
+    uint32_t                         clean;
 
     /* the names are lowercase, distinct and sorted: taken as they are */
     unsigned                         sorted:1;
@@ -157,6 +189,7 @@ ngx_int_t ngx_http_dynamo_sigv4_sign(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, ngx_str_t *auth);
 void ngx_http_dynamo_sigv4_log_debug(void *data,
     ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
+void ngx_http_dynamo_sigv4_cache_cleanup(void *data);
 
 void *ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool);
 ngx_int_t ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p,

@@ -19,6 +19,9 @@ emulator();
 $tok{alice} = mint_token(key => 'rsa1', alg => 'RS256', kid => 'rsa1',
                          claims => {azp => 'drsa/sa/default/alice'},
                          exp_in => 3600);
+$tok{bob} = mint_token(key => 'rsa1', alg => 'RS256', kid => 'rsa1',
+                       claims => {azp => 'drsa/sa/default/bob'},
+                       exp_in => 3600);
 
 # a 1.5 MB BatchWriteItem: client_body_buffer_size keeps it in a temp file
 $body{large} = '{"RequestItems": {"big": ['
@@ -534,3 +537,38 @@ http://127.0.0.1:$TEST_NGINX_ECHO_PORT
 [qr/^\{\}$/, qr/\["CONTENT-TYPE", "application\/x-amz-json-1.0"\].*\["X-Amz-Date", "\d{8}T\d{6}Z"\], \["Authorization", "AWS4-HMAC-SHA256 Credential=ASIA[A-Z0-9]{16}\/\d{8}\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}"\], \["X-Amz-Security-Token", "IQoJb3JpZ2luX2VjE[^"]+"\]\].*"authorization_matches": true/s]
 --- response_body_unlike eval
 ["", qr/cyral|AKIDCLIENTKEY|client-session-token|dynamo-role|20260101T000000Z/i]
+
+
+
+=== TEST 19: two roles in turn, signed within a second: each as botocore signs it
+A worker keeps the hashed start of the last canonical request (up to the
+session token) and the last key's HMAC pads.  Alice twice (kept, then
+used), Bob twice (replaced, used), Alice again: the echo upstream
+recomputes every Authorization with botocore.
+--- config
+    ignore_invalid_headers off;
+    location = / {
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_service_account drsa/sa/default/bob
+                               arn:aws:iam::123456789012:role/Reports;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+        add_header X-Role $dynamo_role_arn always;
+    }
+--- request eval
+[(map { qq{POST /\n{"TableName": "t$_"}} } 1 .. 5),
+ "GET /emu/requests?service=echo"]
+--- more_headers eval
+[(map { "cyral.token: $::tok{$_}\nX-Amz-Target: DynamoDB_20120810.DescribeTable\nContent-Type: application/x-amz-json-1.0" } qw(alice alice bob bob alice)),
+ ""]
+--- error_code eval
+[200, 200, 200, 200, 200, 200]
+--- response_headers_like eval
+["X-Role: .*/Orders", "X-Role: .*/Orders", "X-Role: .*/Reports",
+ "X-Role: .*/Reports", "X-Role: .*/Orders", ""]
+--- response_body_like eval
+[qr/^\{\}$/, qr/^\{\}$/, qr/^\{\}$/, qr/^\{\}$/, qr/^\{\}$/,
+ qr/^(?!.*"authorization_matches": false)(?:.*?"authorization_matches": true){5}(?!.*"authorization_matches")/s]

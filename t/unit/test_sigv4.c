@@ -934,7 +934,7 @@ test_sorted(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool, ngx_str_t *auth,
 static void
 test_sign_cases(json_t *answers)
 {
-    int                            sorted;
+    int                            sorted, hits;
     u_char                        *end;
     size_t                         i, j, n, chunk;
     char                          *masked;
@@ -948,12 +948,18 @@ test_sign_cases(json_t *answers)
     ngx_http_dynamo_sigv4_t        s;
     ngx_http_dynamo_sha256_t       sha;
     ngx_http_dynamo_aws_header_t   headers[TEST_MAX_HEADERS / 2];
+    ngx_http_dynamo_sigv4_cache_t  cache;
     u_char                         key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
     u_char                         hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
     u_char                         hash1[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
     u_char                         buf[1024];
 
     sorted = 0;
+    hits = 0;
+
+    /* one worker's cache for all the cases, as they come */
+
+    memset(&cache, 0, sizeof(cache));
 
     for (i = 0; cases[i].name; i++) {
         c = &cases[i];
@@ -1062,6 +1068,27 @@ test_sign_cases(json_t *answers)
               "%s: authorization\n  ours:     %.*s\n  botocore: %s",
               c->name, (int) auth.len, auth.data, want);
 
+        /*
+         * with the cache: the case before it left its entry, this one
+         * replaces it (or, with the same prefix, uses it), then uses it
+         */
+
+        s.cache = &cache;
+
+        for (j = 0; j < 2; j++) {
+            end = ngx_http_dynamo_sigv4_sign_buf(&s, pool, buf);
+
+            check(want != NULL && end != NULL
+                  && (size_t) (end - buf) == strlen(want)
+                  && memcmp(buf, want, end - buf) == 0,
+                  "%s: signed with the cache (%s), not as botocore",
+                  c->name, j ? "used" : "filled");
+
+            hits += (cache.prefix_len != 0);
+        }
+
+        s.cache = NULL;
+
         if (c->expected) {
             check(strlen(c->expected) == auth.len
                   && memcmp(c->expected, auth.data, auth.len) == 0,
@@ -1105,6 +1132,157 @@ test_sign_cases(json_t *answers)
     }
 
     check(sorted > 0, "no case signed as sorted");
+    check(hits > 0, "no case kept a canonical request's blocks");
+}
+
+
+/*
+ * The cache against signing without it, request after request, as what
+ * its entries were made from changes: the session token (one byte of
+ * it, the length kept), the date, the key, the target after the token.
+ */
+
+static void
+test_cache(void)
+{
+    u_char                        *end, *token;
+    size_t                         i, len;
+    ngx_str_t                      secret, region, service;
+    ngx_pool_t                    *pool;
+    ngx_http_dynamo_sigv4_t        s;
+    ngx_http_dynamo_aws_header_t   headers[5];
+    ngx_http_dynamo_sigv4_cache_t  cache;
+    u_char                         key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char                         hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
+    u_char                         date[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN];
+    u_char                         buf[512], plain[512];
+
+    static const char  *steps[] = {
+        "first", "again", "token byte", "token back", "next second",
+        "target", "key", "key back", "no token", "token again", NULL
+    };
+
+    pool = ngx_create_pool(4096, NULL);
+    if (pool == NULL) {
+        abort();
+    }
+
+    len = sizeof(T_TOKEN) - 1;
+    token = ngx_pnalloc(pool, len);
+    if (token == NULL) {
+        abort();
+    }
+
+    memcpy(token, T_TOKEN, len);
+    memcpy(date, T_TIME, sizeof(date));
+
+    secret.len = sizeof(T_SECRET) - 1;
+    secret.data = ngx_pnalloc(pool, secret.len);
+    if (secret.data == NULL) {
+        abort();
+    }
+
+    memcpy(secret.data, T_SECRET, secret.len);
+
+    region = (ngx_str_t) ngx_string("us-east-1");
+    service = (ngx_str_t) ngx_string("dynamodb");
+
+    headers[0].name = (ngx_str_t) ngx_string("content-type");
+    headers[0].value = (ngx_str_t) ngx_string(T_JSON);
+    headers[1].name = (ngx_str_t) ngx_string("host");
+    headers[1].value = (ngx_str_t) ngx_string(T_DDB);
+    headers[2].name = (ngx_str_t) ngx_string("x-amz-date");
+    headers[2].value.data = date;
+    headers[2].value.len = sizeof(date);
+    headers[3].name = (ngx_str_t) ngx_string("x-amz-security-token");
+    headers[3].value.data = token;
+    headers[3].value.len = len;
+    headers[4].name = (ngx_str_t) ngx_string("x-amz-target");
+    headers[4].value = (ngx_str_t) ngx_string("DynamoDB_20120810.PutItem");
+
+    memset(hash, 'a', sizeof(hash));
+    memset(&cache, 0, sizeof(cache));
+    memset(&s, 0, sizeof(s));
+
+    s.method = (ngx_str_t) ngx_string("POST");
+    s.uri = (ngx_str_t) ngx_string("/");
+    s.headers = headers;
+    s.nheaders = 5;
+    s.payload_hash = hash;
+    s.amz_date = date;
+    s.region = region;
+    s.service = service;
+    s.access_key_id = (ngx_str_t) ngx_string(T_AKID);
+    s.key = key;
+    s.sorted = 1;
+
+    for (i = 0; steps[i]; i++) {
+
+        switch (i) {
+        case 2:
+            token[len / 2] ^= 0x01;
+            break;
+        case 3:
+            token[len / 2] ^= 0x01;
+            break;
+        case 4:
+            date[15 - 1] = '1';
+            break;
+        case 5:
+            headers[4].value = (ngx_str_t) ngx_string(
+                                             "DynamoDB_20120810.GetItem");
+            break;
+        case 6:
+            secret.data[0] ^= 0x01;
+            break;
+        case 7:
+            secret.data[0] ^= 0x01;
+            break;
+        case 8:
+            headers[3] = headers[4];
+            s.nheaders = 4;
+            break;
+        case 9:
+            headers[4] = headers[3];
+            headers[3].name = (ngx_str_t) ngx_string("x-amz-security-token");
+            headers[3].value.data = token;
+            headers[3].value.len = len;
+            s.nheaders = 5;
+            break;
+        }
+
+        check(ngx_http_dynamo_sigv4_key(key, &secret, date, &region,
+                                        &service)
+              == NGX_OK, "cache, %s: key", steps[i]);
+
+        s.cache = NULL;
+        s.clean = 0;
+        end = ngx_http_dynamo_sigv4_sign_buf(&s, pool, plain);
+        check(end != NULL, "cache, %s: sign", steps[i]);
+
+        /* and as the gateway signs: the date and the token not trimmed */
+
+        s.cache = &cache;
+        s.clean = (s.nheaders == 5) ? 0x0c : 0x04;
+        check(end != NULL
+              && ngx_http_dynamo_sigv4_sign_buf(&s, pool, buf)
+                 == buf + (end - plain)
+              && memcmp(buf, plain, end - plain) == 0,
+              "cache, %s: differs from signing without it\n"
+              "  with:    %.*s\n  without: %.*s", steps[i],
+              (int) (end - plain), buf, (int) (end - plain), plain);
+
+        /*
+         * the token's line ends at 8 + 40 + 38 + 28 + 21 + len + 1 bytes:
+         * its whole blocks are kept
+         */
+
+        check(s.nheaders == 4
+              || cache.prefix_len == (136 + len + 1) / 64 * 64,
+              "cache, %s: %zu bytes kept", steps[i], cache.prefix_len);
+    }
+
+    ngx_destroy_pool(pool);
 }
 
 
@@ -1479,6 +1657,7 @@ main(int argc, char **argv)
     answers = test_run_oracle(spec);
 
     test_sign_cases(answers);
+    test_cache();
     test_forms(answers);
     test_dates();
     test_keys();
