@@ -209,11 +209,24 @@ typedef struct {
 } ngx_http_dynamo_node_t;
 
 
-/* requests per role, for dynamo_status */
+/*
+ * Requests per role, for dynamo_status.  The count is kept in a line of
+ * its own per worker (modulo NGX_HTTP_DYNAMO_ROLE_SHARDS), away from the
+ * name every request compares: two workers counting the same role do
+ * not take the line from each other.  Never written but the counts.
+ */
+
+#define NGX_HTTP_DYNAMO_ROLE_SHARDS      4
+
+typedef union {
+    ngx_atomic_t                     n;
+    u_char                           pad[NGX_CPU_CACHE_LINE];
+} ngx_http_dynamo_line_t;
+
 
 typedef struct {
     ngx_http_dynamo_node_t           sh;
-    ngx_atomic_t                     requests;
+    ngx_http_dynamo_line_t          *requests;   /* _ROLE_SHARDS */
     u_short                          len;
     u_char                           role[1];
 } ngx_http_dynamo_role_node_t;

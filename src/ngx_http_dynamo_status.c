@@ -80,10 +80,10 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     ngx_int_t                      rc;
     ngx_str_t                      roles;
     ngx_buf_t                     *b;
-    ngx_uint_t                     prom, pfree;
+    ngx_uint_t                     i, prom, pfree;
     ngx_chain_t                    out;
     ngx_queue_t                   *q;
-    ngx_atomic_uint_t              calls, total_ms;
+    ngx_atomic_uint_t              calls, total_ms, requests;
     ngx_http_dynamo_zone_t        *zone;
     ngx_http_dynamo_outcome_t     *o;
     ngx_http_dynamo_role_node_t   *rn;
@@ -129,15 +129,20 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     {
         rn = ngx_queue_data(q, ngx_http_dynamo_role_node_t, sh.lru);
 
+        requests = 0;
+
+        for (i = 0; i < NGX_HTTP_DYNAMO_ROLE_SHARDS; i++) {
+            requests += rn->requests[i].n;
+        }
+
         if (prom) {
             p = ngx_sprintf(p, "dynamo_role_requests_total{role=\"%*s\"} "
-                            "%uA\n", (size_t) rn->len, rn->role,
-                            rn->requests);
+                            "%uA\n", (size_t) rn->len, rn->role, requests);
 
         } else {
             p = ngx_sprintf(p, "%s\"%*s\":{\"requests\":%uA}",
                             p == roles.data ? "" : ",", (size_t) rn->len,
-                            rn->role, rn->requests);
+                            rn->role, requests);
         }
     }
 

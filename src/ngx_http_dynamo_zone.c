@@ -713,7 +713,9 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
     if (rn && rn->len == role->len
         && ngx_memcmp(rn->role, role->data, role->len) == 0)
     {
-        (void) ngx_atomic_fetch_add(&rn->requests, 1);
+        (void) ngx_atomic_fetch_add(&rn->requests[ngx_worker
+                                              % NGX_HTTP_DYNAMO_ROLE_SHARDS].n,
+                                    1);
         return;
     }
 
@@ -755,7 +757,17 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
             return;
         }
 
-        rn->requests = 0;
+        /* a slab chunk of a power of two is aligned to its size */
+
+        rn->requests = ngx_slab_calloc_locked(zone->shpool,
+                                              NGX_HTTP_DYNAMO_ROLE_SHARDS
+                                              * sizeof(ngx_http_dynamo_line_t));
+        if (rn->requests == NULL) {
+            ngx_slab_free_locked(zone->shpool, rn);
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return;
+        }
+
         rn->len = (u_short) role->len;
         ngx_memcpy(rn->role, role->data, role->len);
 
@@ -772,5 +784,7 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
 
     zone->roles[slot] = rn;
 
-    (void) ngx_atomic_fetch_add(&rn->requests, 1);
+    (void) ngx_atomic_fetch_add(&rn->requests[ngx_worker
+                                              % NGX_HTTP_DYNAMO_ROLE_SHARDS].n,
+                                1);
 }

@@ -7,6 +7,7 @@ use lib 't/lib';
 BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
 use Test::Nginx::Socket 'no_plan';
 use Dynamo::Test;
+use POSIX ();
 
 our %tok;
 
@@ -43,6 +44,35 @@ sub traffic {
         HTTP::Tiny->new->post("http://127.0.0.1:$port/",
                               { headers => \%h, content => $body });
     }
+}
+
+# four clients at once, 50 requests each on a connection of its own:
+# both workers count the same role
+
+sub parallel {
+    require HTTP::Tiny;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    my @pids;
+
+    for my $c (1 .. 4) {
+        my $pid = fork // die "fork: $!";
+
+        if ($pid == 0) {
+            my $ua = HTTP::Tiny->new(keep_alive => 1);
+            for (1 .. 50) {
+                $ua->post("http://127.0.0.1:$port/",
+                          { headers => {
+                                'X-Amz-Target' => 'DynamoDB_20120810.GetItem',
+                                'cyral.token' => $tok{alice} },
+                            content => '{"TableName": "orders"}' });
+            }
+            POSIX::_exit(0);
+        }
+
+        push @pids, $pid;
+    }
+
+    waitpid $_, 0 for @pids;
 }
 
 master_on();
@@ -87,7 +117,7 @@ GET /status
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":\d\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
+^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":6\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
 
 
 
@@ -136,3 +166,14 @@ POST /status
 --- must_die
 --- error_log
 "dynamo_status" directive needs "dynamo_zone" in the http block, before it
+
+
+
+=== TEST 5: one role, four clients at once over two workers: every request counted
+Each worker counts in a cache line of its own; the status sums them.
+--- init
+main::parallel();
+--- request
+GET /status
+--- response_body_like chomp
+^\{"requests":\{"total":200,"allowed":200,.*"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":200\}\}\}$
