@@ -752,11 +752,6 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     *h = ngx_http_dynamo_log_handler;
 
-    dmcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
-    if (dmcf->sha256 == NULL) {
-        return NGX_ERROR;
-    }
-
     if (ngx_http_dynamo_body_init(cf) != NGX_OK
         || ngx_http_dynamo_response_init(cf) != NGX_OK)
     {

@@ -331,7 +331,6 @@ typedef struct {
     ngx_flag_t                       enabled;    /* some location uses us */
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
-    void                            *sha256;     /* EVP_MD, fetched once */
     ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
 } ngx_http_dynamo_main_conf_t;
 

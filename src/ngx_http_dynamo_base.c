@@ -570,10 +570,9 @@ ngx_http_dynamo_base_init_process(ngx_cycle_t *cycle)
                      base->source, &base->uri, &base->path, &base->role_arn,
                      &base->token_file);
 
-    if (EVP_Digest(buf, p - buf, base->digest, NULL, EVP_sha256(), NULL)
-        != 1)
-    {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "EVP_Digest() failed");
+    if (ngx_http_dynamo_sha256(base->digest, buf, p - buf) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "SHA-256 of the base credentials' key failed");
         return NGX_ERROR;
     }
 

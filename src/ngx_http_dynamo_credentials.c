@@ -380,7 +380,6 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
     ngx_str_t                     value, *parts[4];
     ngx_uint_t                    i;
     ngx_http_dynamo_tag_t        *tag;
-    ngx_http_dynamo_main_conf_t  *dmcf;
     ngx_http_dynamo_aws_param_t  *kv;
 
     if (dlcf->session_name) {
@@ -482,13 +481,9 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         }
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
-
-    if (EVP_Digest(buf, p - buf, ctx->digest, NULL, dmcf->sha256, NULL)
-        != 1)
-    {
+    if (ngx_http_dynamo_sha256(ctx->digest, buf, p - buf) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "EVP_Digest() failed");
+                      "SHA-256 of the credentials' key failed");
         return NGX_ERROR;
     }
 

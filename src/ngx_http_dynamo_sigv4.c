@@ -18,8 +18,6 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
 
-#include <openssl/evp.h>
-
 
 /* canonical requests up to this size are built on the stack */
 #define NGX_HTTP_DYNAMO_SIGV4_STACK      4096
@@ -57,7 +55,6 @@ static ngx_int_t ngx_http_dynamo_hmac_final(SHA256_CTX *inner,
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
     size_t len, ngx_uint_t plus);
-static void ngx_http_dynamo_sha256_md_cleanup(void *data);
 
 
 /* the bytes that may begin white space, as ngx_http_dynamo_sigv4_space() */
@@ -1024,54 +1021,39 @@ failed:
 }
 
 
+/*
+ * SHA-256 at once, with the low-level calls: no EVP_MD_CTX to allocate,
+ * no provider dispatch (cache keys are digested on every request)
+ */
+
+ngx_int_t
+ngx_http_dynamo_sha256(u_char *md, u_char *p, size_t len)
+{
+    ngx_int_t   rc;
+    SHA256_CTX  sha;
+
+    rc = (SHA256_Init(&sha) == 1 && SHA256_Update(&sha, p, len) == 1
+          && SHA256_Final(md, &sha) == 1)
+         ? NGX_OK : NGX_ERROR;
+
+    ngx_explicit_memzero(&sha, sizeof(SHA256_CTX));
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p, size_t len)
 {
     u_char  md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
 
-    if (EVP_Digest(p, len, md, NULL, EVP_sha256(), NULL) != 1) {
+    if (ngx_http_dynamo_sha256(md, p, len) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ngx_http_dynamo_hex(out, md, sizeof(md));
 
     return NGX_OK;
-}
-
-
-/*
- * SHA-256 fetched once, for the payload hash and other EVP digests:
- * OpenSSL 3 otherwise fetches the algorithm again at every digest.  (The
- * signature itself uses the low-level calls, which need no fetch.)  Fetch
- * it at configuration time, in a pool that lives as long as the
- * configuration; it is freed with the pool.  NULL on failure.
- */
-
-void *
-ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool)
-{
-    ngx_pool_cleanup_t  *cln;
-
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_dynamo_sha256_md_cleanup;
-    cln->data = EVP_MD_fetch(NULL, "SHA256", NULL);
-
-    return cln->data;
-}
-
-
-static void
-ngx_http_dynamo_sha256_md_cleanup(void *data)
-{
-    EVP_MD  *md = data;
-
-    if (md) {
-        EVP_MD_free(md);
-    }
 }
 
 

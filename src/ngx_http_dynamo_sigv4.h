@@ -11,10 +11,6 @@
  *
  * Usage:
  *
- *     -- once, at configuration time, for the payload hash (spares
- *     -- OpenSSL 3 a fetch per digest)
- *     mcf->sha256 = ngx_http_dynamo_sigv4_sha256(cf->pool);
- *
  *     u_char  key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
  *     u_char  amz_date[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN];
  *     u_char  hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
@@ -191,7 +187,8 @@ void ngx_http_dynamo_sigv4_log_debug(void *data,
     ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
 void ngx_http_dynamo_sigv4_cache_cleanup(void *data);
 
-void *ngx_http_dynamo_sigv4_sha256(ngx_pool_t *pool);
+/* md: 32 bytes */
+ngx_int_t ngx_http_dynamo_sha256(u_char *md, u_char *p, size_t len);
 ngx_int_t ngx_http_dynamo_sigv4_sha256_hex(u_char *out, u_char *p,
     size_t len);
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_init(
