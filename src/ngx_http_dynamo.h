@@ -385,7 +385,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                       state;
-    uint64_t                         start_ns;
+    uint64_t                         start_ns;   /* with an activity log */
 
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
@@ -410,6 +410,7 @@ typedef struct {
     unsigned                         body_checked:1;
     unsigned                         hashed:1;
     unsigned                         rs_skip:1;
+    unsigned                         begun:1;    /* the access checks ran */
 
     ngx_http_dynamo_ddb_response_t  *rs;
     uint64_t                         upstream_start;

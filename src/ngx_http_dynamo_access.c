@@ -98,7 +98,13 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
     if (ctx->state == NGX_HTTP_DYNAMO_STATE_START) {
         ngx_http_dynamo_count(zone, requests, 1);
 
-        ctx->start_ns = ngx_http_dynamo_now_ns();
+        /* the clock is read only for the activity record */
+
+        ctx->begun = 1;
+
+        if (dlcf->activity_log) {
+            ctx->start_ns = ngx_http_dynamo_now_ns();
+        }
 
         rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
 

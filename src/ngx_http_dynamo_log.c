@@ -369,7 +369,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->start_ns == 0) {
+    if (ctx == NULL || !ctx->begun) {
         return NGX_OK;
     }
 

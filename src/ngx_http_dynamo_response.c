@@ -41,12 +41,24 @@ ngx_http_dynamo_response_init(ngx_conf_t *cf)
 }
 
 
-/* when the request goes upstream: the reader is made ready */
+/*
+ * When the request goes upstream: the reader is made ready, if there is
+ * an activity record to take the answer's fields; without one the answer
+ * is not looked at.
+ */
 
 ngx_int_t
 ngx_http_dynamo_response_start(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx)
 {
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
+
+    if (dlcf->activity_log == NULL) {
+        return NGX_OK;
+    }
+
     ctx->rs = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_response_t));
     if (ctx->rs == NULL) {
         return NGX_ERROR;
