@@ -773,7 +773,7 @@ ngx_http_dynamo_ddb_request_init(ngx_http_dynamo_ddb_request_t *rq,
     ngx_http_dynamo_ddb_op_t *op, ngx_uint_t mode, u_char *stmt_buf,
     size_t stmt_max)
 {
-    ngx_memzero(&rq->op, offsetof(ngx_http_dynamo_ddb_request_t, ctx)
+    ngx_memzero(&rq->op, offsetof(ngx_http_dynamo_ddb_request_t, tables)
                          - offsetof(ngx_http_dynamo_ddb_request_t, op));
 
     ngx_http_dynamo_json_init(&rq->json, ngx_http_dynamo_ddb_request_event,

@@ -200,7 +200,6 @@ typedef struct {
     ngx_uint_t                       statements;
 
     ngx_uint_t                       ntables;
-    ngx_str_t                        tables[NGX_HTTP_DYNAMO_DDB_TABLES_MAX];
 
     const char                      *error;
     off_t                            offset;
@@ -208,6 +207,10 @@ typedef struct {
 
     /* private */
     size_t                           names_len;
+
+    /* from here on not cleared: only what ntables and depth say is read */
+
+    ngx_str_t                        tables[NGX_HTTP_DYNAMO_DDB_TABLES_MAX];
     u_char                           ctx[NGX_HTTP_DYNAMO_JSON_MAX_DEPTH + 1];
     u_char                           key[NGX_HTTP_DYNAMO_JSON_MAX_DEPTH + 1];
     u_char                           reason[NGX_HTTP_DYNAMO_DDB_REASON_MAX];

@@ -119,9 +119,15 @@ void
 ngx_http_dynamo_json_init(ngx_http_dynamo_json_t *js,
     ngx_http_dynamo_json_handler_pt handler, void *data)
 {
-    /* the value buffer needs no clearing: len says what is valid */
+    /*
+     * the value buffer needs no clearing: len says what is valid; nor do
+     * the levels' kind and index, set as each level opens, but the top's
+     */
 
-    ngx_memzero(js, offsetof(ngx_http_dynamo_json_t, value));
+    ngx_memzero(js, offsetof(ngx_http_dynamo_json_t, kind));
+
+    js->kind[0] = 0;
+    js->index[0] = 0;
 
     js->handler = handler;
     js->data = data;
