@@ -104,7 +104,6 @@ static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
 #define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
-static u_char *ngx_http_dynamo_json_plain(u_char *p, u_char *last);
 static ngx_int_t ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js,
     ngx_uint_t event);
 static void ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s,
@@ -139,7 +138,7 @@ ngx_int_t
 ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
     u_char *last)
 {
-    u_char                              c, *start, *raw, *s, *end;
+    u_char                              c, *start, *raw, *s;
     uint32_t                            cp;
     ngx_uint_t                          cls, event;
     const char                         *err;
@@ -243,27 +242,10 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
 
             for ( ;; ) {
 
-                /*
-                 * most keys and many values are short: up to eight bytes
-                 * one by one, then a word at a time
-                 */
+                p = ngx_http_dynamo_json_scan(p, last);
 
-                end = (last - p > 8) ? p + 8 : last;
-
-                while (p < end && ngx_http_dynamo_json_class[*p] == 0) {
-                    p++;
-                }
-
-                if (p == end) {
-                    if (p == last) {
-                        break;
-                    }
-
-                    p = ngx_http_dynamo_json_plain(p, last);
-
-                    if (p == last) {
-                        break;
-                    }
+                if (p == last) {
+                    break;
                 }
 
                 cls = ngx_http_dynamo_json_class[*p];
@@ -987,49 +969,6 @@ ngx_http_dynamo_utf8_cut(u_char *p, size_t len)
     }
 
     return (i + need > len) ? i : len;
-}
-
-
-/* the end of the run of PLAIN bytes that starts at p */
-
-static u_char *
-ngx_http_dynamo_json_plain(u_char *p, u_char *last)
-{
-    size_t    n;
-    uint64_t  w0, w1;
-
-    /*
-     * Two words at a time while both are plain, then one more word, so
-     * that the byte loop looks at eight bytes at most.  A fixed-size
-     * memcpy() is one load, whatever the alignment.
-     */
-
-    for (n = (last - p) / 16; n; n--) {
-        memcpy(&w0, p, 8);
-        memcpy(&w1, p + 8, 8);
-
-        if (ngx_http_dynamo_json_special8(w0)
-            | ngx_http_dynamo_json_special8(w1))
-        {
-            break;
-        }
-
-        p += 16;
-    }
-
-    if (last - p >= 8) {
-        memcpy(&w0, p, 8);
-
-        if (!ngx_http_dynamo_json_special8(w0)) {
-            p += 8;
-        }
-    }
-
-    while (p < last && ngx_http_dynamo_json_class[*p] == 0) {
-        p++;
-    }
-
-    return p;
 }
 
 

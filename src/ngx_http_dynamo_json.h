@@ -70,6 +70,10 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_palloc.h"
 
+#if (defined __SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 #define NGX_HTTP_DYNAMO_JSON_MAX_DEPTH     128
 #define NGX_HTTP_DYNAMO_JSON_VALUE_MAX     1024
@@ -95,6 +99,60 @@
       | (((w) ^ ngx_http_dynamo_json_bytes(0x5c))                             \
          - ngx_http_dynamo_json_bytes(0x01)))                                 \
      & ngx_http_dynamo_json_bytes(0x80))
+
+#define ngx_http_dynamo_json_special(c)                                       \
+    ((c) < 0x20 || (c) == '"' || (c) == '\\' || (c) >= 0x80)
+
+
+/*
+ * The first byte from p on that is not PLAIN, or last: where a string
+ * ends, an escape starts, or UTF-8 is to be checked.  Sixteen bytes at a
+ * time with SSE2 (every x86-64 has it): bytes below 20 and from 80 on
+ * are those below 20 as signed; then eight at a time, then one.
+ */
+
+static ngx_inline u_char *
+ngx_http_dynamo_json_scan(u_char *p, u_char *last)
+{
+    uint64_t  w;
+#if (defined __SSE2__)
+    int       mask;
+    __m128i   v, m;
+
+    while (last - p >= 16) {
+        v = _mm_loadu_si128((const __m128i *) p);
+
+        m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(v,
+                                                     _mm_set1_epi8('\\'))));
+
+        mask = _mm_movemask_epi8(m);
+
+        if (mask) {
+            return p + __builtin_ctz((unsigned int) mask);
+        }
+
+        p += 16;
+    }
+#endif
+
+    while (last - p >= 8) {
+        ngx_memcpy(&w, p, 8);
+
+        if (ngx_http_dynamo_json_special8(w)) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < last && !ngx_http_dynamo_json_special(*p)) {
+        p++;
+    }
+
+    return p;
+}
 
 
 #define NGX_HTTP_DYNAMO_JSON_OBJECT_START  1

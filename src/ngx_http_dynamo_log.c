@@ -813,24 +813,6 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 {
     u_char    *src, *last, *start;
     uint32_t   ch;
-    uint64_t   w;
-
-    /* printable ASCII but '"' and '\\': copied as they are */
-
-    static uint32_t  plain[] = {
-        0x00000000, /* 0000 0000 0000 0000  0000 0000 0000 0000 */
-
-                    /* ?>=< ;:98 7654 3210  /.-, +*)( '&%$ #"!  */
-        0xfffffffb, /* 1111 1111 1111 1111  1111 1111 1111 1011 */
-
-                    /* _^]\ [ZYX WVUT SRQP  ONML KJIH GFED CBA@ */
-        0xefffffff, /* 1110 1111 1111 1111  1111 1111 1111 1111 */
-
-                    /*  ~}| {zyx wvut srqp  onml kjih gfed cba` */
-        0xffffffff, /* 1111 1111 1111 1111  1111 1111 1111 1111 */
-
-        0x00000000, 0x00000000, 0x00000000, 0x00000000
-    };
 
     *p++ = '"';
 
@@ -839,23 +821,12 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 
     while (src < last) {
 
-        /* plain bytes, copied eight at a time while none needs escaping */
+        /* plain bytes, as they are */
 
-        while (last - src >= 8) {
-            ngx_memcpy(&w, src, 8);
+        start = ngx_http_dynamo_json_scan(src, last);
 
-            if (ngx_http_dynamo_json_special8(w)) {
-                break;
-            }
-
-            ngx_memcpy(p, &w, 8);
-            p += 8;
-            src += 8;
-        }
-
-        while (src < last && (plain[*src >> 5] & (1U << (*src & 0x1f)))) {
-            *p++ = *src++;
-        }
+        p = ngx_cpymem(p, src, start - src);
+        src = start;
 
         if (src == last) {
             break;

@@ -13,15 +13,15 @@ use IO::Socket::INET;
 
 our (%tok, $syslog, %ua);
 
-# a User-Agent with each special byte after plain runs of 0 to 17 bytes,
+# a User-Agent with each special byte after plain runs of 0 to 40 bytes,
 # and what the record must say of it
 
 {
     my @sent = ('"', "\\", "\t", "\x01", "\xff", "\xc3\xa9", "\x7f");
     my @logged = ('\\"', '\\\\', '\\t', '\\u0001', '?', "\xc3\xa9", "\x7f");
 
-    $ua{sent} = join('', map { ('p' x $_) . $sent[$_ % 7] } 0 .. 17) . 'end';
-    $ua{logged} = join('', map { ('p' x $_) . $logged[$_ % 7] } 0 .. 17)
+    $ua{sent} = join('', map { ('p' x $_) . $sent[$_ % 7] } 0 .. 40) . 'end';
+    $ua{logged} = join('', map { ('p' x $_) . $logged[$_ % 7] } 0 .. 40)
                   . 'end';
 }
 
@@ -215,8 +215,8 @@ dynamo_activity_log logs/activity.log;
 === TEST 4: strings in a record are JSON-escaped, invalid UTF-8 made "?"
 A quote, a backslash, a tab, a control character, a byte that cannot
 begin UTF-8, a two-byte character and DEL in the client's User-Agent;
-then the same after runs of plain bytes of every length from 0 to 17,
-which are skipped eight at a time.
+then the same after runs of plain bytes of every length from 0 to 40,
+which are skipped sixteen bytes at a time, then eight, then one.
 --- activity
 dynamo_activity_log logs/activity.log;
 --- request eval
