@@ -370,6 +370,7 @@ typedef struct {
     ngx_http_dynamo_sigv4_cache_t   *sign_cache;     /* the worker's */
     ngx_str_t                        pass_host;
     ngx_str_t                        pass_region;
+    ngx_uint_t                       pass_scope;     /* of pass_region */
     ngx_str_t                        region;         /* dynamo_region */
 
     ngx_http_dynamo_activity_log_t  *activity_log;
@@ -519,7 +520,9 @@ ngx_int_t ngx_http_dynamo_credentials(ngx_http_request_t *r,
 void ngx_http_dynamo_base_invalidate(ngx_http_request_t *r);
 ngx_int_t ngx_http_dynamo_signing_key(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_http_dynamo_creds_t *creds,
-    u_char *amz_date, ngx_str_t *region, ngx_str_t *service);
+    u_char *amz_date, ngx_str_t *region, ngx_str_t *service,
+    ngx_uint_t scope);
+ngx_uint_t ngx_http_dynamo_key_scope(ngx_str_t *region, ngx_str_t *service);
 
 /* base: the gateway's own credentials */
 

@@ -957,18 +957,10 @@ ngx_http_dynamo_base_invalidate(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_http_dynamo_creds_t *creds, u_char *amz_date, ngx_str_t *region,
-    ngx_str_t *service)
+    ngx_str_t *service, ngx_uint_t scope)
 {
-    ngx_uint_t                     scope;
     ngx_http_dynamo_zone_t        *zone;
     ngx_http_dynamo_creds_node_t  *cn;
-
-    scope = ngx_hash_key(region->data, region->len)
-            ^ (ngx_hash_key(service->data, service->len) << 1);
-
-    if (scope == 0) {
-        scope = 1;
-    }
 
     if (creds->have_key && creds->key_scope == scope
         && ngx_memcmp(creds->key_date, amz_date, 8) == 0)
@@ -1015,6 +1007,24 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * What tells the keys of one region and service from others' next to the
+ * credentials; never 0, which is "no key".  Computed where the region is
+ * known, at configuration time for dynamo_pass.
+ */
+
+ngx_uint_t
+ngx_http_dynamo_key_scope(ngx_str_t *region, ngx_str_t *service)
+{
+    ngx_uint_t  scope;
+
+    scope = ngx_hash_key(region->data, region->len)
+            ^ (ngx_hash_key(service->data, service->len) << 1);
+
+    return scope ? scope : 1;
 }
 
 

@@ -379,6 +379,9 @@ ngx_http_dynamo_pass_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
         return NGX_ERROR;
     }
 
+    conf->pass_scope = ngx_http_dynamo_key_scope(&conf->pass_region,
+                                                 &ngx_http_dynamo_service);
+
     return NGX_OK;
 }
 
@@ -460,11 +463,13 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
         return NGX_ERROR;
     }
 
-    (void) ngx_http_dynamo_sigv4_amz_date(amz_date, ngx_time());
+    (void) ngx_http_dynamo_sigv4_cached_date(dlcf->sign_cache, amz_date,
+                                             ngx_time());
 
     if (ngx_http_dynamo_signing_key(r, ctx, &ctx->creds, amz_date,
                                     &dlcf->pass_region,
-                                    &ngx_http_dynamo_service)
+                                    &ngx_http_dynamo_service,
+                                    dlcf->pass_scope)
         != NGX_OK)
     {
         return NGX_ERROR;

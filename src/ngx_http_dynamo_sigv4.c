@@ -197,6 +197,19 @@ ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now)
 }
 
 
+u_char *
+ngx_http_dynamo_sigv4_cached_date(ngx_http_dynamo_sigv4_cache_t *c,
+    u_char *buf, time_t now)
+{
+    if (c->date_time != now || now == 0) {
+        (void) ngx_http_dynamo_sigv4_amz_date(c->date, now);
+        c->date_time = now;
+    }
+
+    return ngx_cpymem(buf, c->date, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
+}
+
+
 /* the length of the Authorization value that sign_buf() writes */
 
 size_t

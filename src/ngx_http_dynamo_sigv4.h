@@ -112,16 +112,19 @@ typedef void (*ngx_http_dynamo_sigv4_debug_pt)(void *data,
 /*
  * What a worker keeps from one signature to the next, so that requests
  * signed for the same role within the same second share work: the
- * SHA-256 states of HMAC with the last signing key after its two pad
- * blocks, and the state after the canonical request's whole blocks up to
- * the end of the x-amz-security-token line (everything there but the
- * token is the method, the path and the few headers sorted before it,
- * x-amz-date among them).  Both are found by comparing bytes: an entry
- * that no longer matches is a miss and is replaced, never a wrong answer.
+ * X-Amz-Date of the second; the SHA-256 states of HMAC with the last
+ * signing key after its two pad blocks; the state after the canonical
+ * request's whole blocks up to the end of the x-amz-security-token line
+ * (everything there but the token is the method, the path and the few
+ * headers sorted before it, x-amz-date among them).  The last two are
+ * found by comparing bytes: an entry that no longer matches is a miss
+ * and is replaced, never a wrong answer.
  * It holds the session token: zero it when it is freed.
  */
 
 typedef struct {
+    time_t                           date_time;     /* of date, or 0 */
+    u_char                           date[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN];
     u_char                           key[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
     SHA256_CTX                       inner;
     SHA256_CTX                       outer;
@@ -174,6 +177,10 @@ ngx_int_t ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret,
 
 /* writes 16 bytes, returns their end */
 u_char *ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now);
+
+/* the same, written once a second in the cache */
+u_char *ngx_http_dynamo_sigv4_cached_date(ngx_http_dynamo_sigv4_cache_t *c,
+    u_char *buf, time_t now);
 
 /* writes the n lowest decimal digits of v, zeros in front */
 u_char *ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n);

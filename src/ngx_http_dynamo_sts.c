@@ -503,7 +503,10 @@ ngx_http_dynamo_sts_call(ngx_http_request_t *r,
             != NGX_OK
             || ngx_http_dynamo_signing_key(r, ctx, signer, amz_date,
                                            &dlcf->sts_region,
-                                           &ngx_http_dynamo_sts_service)
+                                           &ngx_http_dynamo_sts_service,
+                                           ngx_http_dynamo_key_scope(
+                                               &dlcf->sts_region,
+                                               &ngx_http_dynamo_sts_service))
                != NGX_OK)
         {
             return NGX_ERROR;

@@ -1322,11 +1322,13 @@ test_forms(json_t *answers)
 static void
 test_dates(void)
 {
-    int         i;
-    time_t      t;
-    u_char      buf[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN + 1], *end;
-    char        want[32];
-    struct tm   tm;
+    int                             i;
+    time_t                          t;
+    u_char                          buf[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN + 1];
+    u_char                         *end;
+    char                            want[32];
+    struct tm                       tm;
+    ngx_http_dynamo_sigv4_cache_t   cache;
 
     static struct {
         time_t       t;
@@ -1362,6 +1364,24 @@ test_dates(void)
 
         check(strcmp((char *) buf, want) == 0, "amz_date(%lld) = %s, "
               "gmtime %s", (long long) t, buf, want);
+    }
+
+    /* kept a second: the same second twice, the next, one back, 0 */
+
+    memset(&cache, 0, sizeof(cache));
+
+    for (i = 0; i < 6; i++) {
+        t = (i == 5) ? 0 : 1763892345 + (time_t[]) { 0, 0, 1, 0, 86400 }[i];
+
+        end = ngx_http_dynamo_sigv4_cached_date(&cache, buf, t);
+        *end = '\0';
+
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof(want), "%Y%m%dT%H%M%SZ", &tm);
+
+        check(end - buf == NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN
+              && strcmp((char *) buf, want) == 0,
+              "cached_date(%lld) = %s, gmtime %s", (long long) t, buf, want);
     }
 }
 
