@@ -371,6 +371,7 @@ typedef struct {
     ngx_str_t                        pass_host;
     ngx_str_t                        pass_region;
     ngx_uint_t                       pass_scope;     /* of pass_region */
+    ngx_flag_t                       pass_host_clean; /* 0x21..0x7e */
     ngx_str_t                        region;         /* dynamo_region */
 
     ngx_http_dynamo_activity_log_t  *activity_log;

@@ -361,6 +361,8 @@ ngx_int_t
 ngx_http_dynamo_pass_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
     ngx_http_dynamo_loc_conf_t *conf)
 {
+    size_t  i;
+
     ngx_conf_merge_str_value(conf->region, prev->region, "");
 
     if (conf->proxy_handler == NULL) {
@@ -381,6 +383,15 @@ ngx_http_dynamo_pass_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
 
     conf->pass_scope = ngx_http_dynamo_key_scope(&conf->pass_region,
                                                  &ngx_http_dynamo_service);
+
+    for (i = 0; i < conf->pass_host.len; i++) {
+        if (conf->pass_host.data[i] < 0x21 || conf->pass_host.data[i] > 0x7e)
+        {
+            break;
+        }
+    }
+
+    conf->pass_host_clean = (i == conf->pass_host.len);
 
     return NGX_OK;
 }
@@ -485,19 +496,28 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
         n++;
     }
 
+    /*
+     * what needs no trimming: the host when the configuration says so,
+     * the date (ours), the session token (STS answers were refused unless
+     * it is all printable, sts_answer.c), the target (one of the names
+     * ngx_http_dynamo_ddb_operation() knows, byte for byte)
+     */
+
+    clean = 0;
+
     ngx_str_set(&signed_headers[n].name, "host");
     signed_headers[n].value = dlcf->pass_host;
-    n++;
 
-    /*
-     * the date is ours, and STS answers were refused unless the session
-     * token is all printable (sts_answer.c): neither needs trimming
-     */
+    if (dlcf->pass_host_clean) {
+        clean |= 1U << n;
+    }
+
+    n++;
 
     ngx_str_set(&signed_headers[n].name, "x-amz-date");
     signed_headers[n].value.data = amz_date;
     signed_headers[n].value.len = NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN;
-    clean = 1U << n;
+    clean |= 1U << n;
     n++;
 
     if (ctx->creds.session_token.len) {
@@ -509,6 +529,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
 
     ngx_str_set(&signed_headers[n].name, "x-amz-target");
     signed_headers[n].value = *ctx->target;
+    clean |= 1U << n;
     n++;
 
     ngx_memzero(&sv, sizeof(ngx_http_dynamo_sigv4_t));

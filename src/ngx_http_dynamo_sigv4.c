@@ -18,6 +18,10 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
 
+#if (defined __SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 /* canonical requests up to this size are built on the stack */
 #define NGX_HTTP_DYNAMO_SIGV4_STACK      4096
@@ -1258,11 +1262,50 @@ ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
 static u_char *
 ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len)
 {
-    static u_char  hex[] = "0123456789abcdef";
+    u_char   c;
+
+    static const u_char  hex[] = "0123456789abcdef";
+
+#if (defined __SSE2__)
+    __m128i  v, hi, lo, nine, a, b;
+
+    /*
+     * sixteen bytes at a time: the high and the low nibbles interleaved,
+     * each made '0' + n, and 'a' - 10 + n from 10 on
+     */
+
+    nine = _mm_set1_epi8(9);
+
+    for ( /* void */ ; len >= 16; len -= 16) {
+        v = _mm_loadu_si128((const __m128i *) src);
+        src += 16;
+
+        hi = _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0f));
+        lo = _mm_and_si128(v, _mm_set1_epi8(0x0f));
+
+        a = _mm_unpacklo_epi8(hi, lo);
+        b = _mm_unpackhi_epi8(hi, lo);
+
+        a = _mm_add_epi8(_mm_add_epi8(a, _mm_set1_epi8('0')),
+                         _mm_and_si128(_mm_cmpgt_epi8(a, nine),
+                                       _mm_set1_epi8('a' - '0' - 10)));
+        b = _mm_add_epi8(_mm_add_epi8(b, _mm_set1_epi8('0')),
+                         _mm_and_si128(_mm_cmpgt_epi8(b, nine),
+                                       _mm_set1_epi8('a' - '0' - 10)));
+
+        _mm_storeu_si128((__m128i *) dst, a);
+        _mm_storeu_si128((__m128i *) (dst + 16), b);
+        dst += 32;
+    }
+#endif
+
+    /* one load a byte: the stores could alias src */
 
     while (len--) {
-        *dst++ = hex[*src >> 4];
-        *dst++ = hex[*src++ & 0xf];
+        c = *src++;
+        dst[0] = hex[c >> 4];
+        dst[1] = hex[c & 0xf];
+        dst += 2;
     }
 
     return dst;
