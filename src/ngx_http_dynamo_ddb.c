@@ -726,6 +726,12 @@ ngx_http_dynamo_ddb_cmp(u_char *s, size_t len, ngx_str_t *name)
 {
     ngx_int_t  rc;
 
+    /* most steps of a bisection are decided by the first byte */
+
+    if (len && s[0] != name->data[0]) {
+        return (ngx_int_t) s[0] - (ngx_int_t) name->data[0];
+    }
+
     rc = ngx_memcmp(s, name->data, ngx_min(len, name->len));
 
     if (rc != 0) {
