@@ -111,26 +111,32 @@
  * are those below 20 as signed; then eight at a time, then one.
  */
 
+#if (defined __SSE2__)
+
+/* the bytes of v that are not PLAIN, as a mask of bits 0..15 */
+
+#define ngx_http_dynamo_json_special16(v)                                     \
+    ((unsigned int) _mm_movemask_epi8(                                        \
+        _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),                  \
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),      \
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))))))
+
+#endif
+
+
 static ngx_inline u_char *
 ngx_http_dynamo_json_scan(u_char *p, u_char *last)
 {
-    uint64_t  w;
+    uint64_t      w;
 #if (defined __SSE2__)
-    int       mask;
-    __m128i   v, m;
+    unsigned int  mask;
 
     while (last - p >= 16) {
-        v = _mm_loadu_si128((const __m128i *) p);
-
-        m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                      _mm_cmpeq_epi8(v,
-                                                     _mm_set1_epi8('\\'))));
-
-        mask = _mm_movemask_epi8(m);
+        mask = ngx_http_dynamo_json_special16(
+                   _mm_loadu_si128((const __m128i *) p));
 
         if (mask) {
-            return p + __builtin_ctz((unsigned int) mask);
+            return p + __builtin_ctz(mask);
         }
 
         p += 16;

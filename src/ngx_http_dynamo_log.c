@@ -811,8 +811,12 @@ ngx_http_dynamo_log_len(ngx_str_t *s)
 static u_char *
 ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 {
-    u_char    *src, *last, *start;
-    uint32_t   ch;
+    u_char        *src, *last, *start;
+    uint32_t       ch;
+#if (defined __SSE2__)
+    __m128i        v;
+    unsigned int   mask;
+#endif
 
     *p++ = '"';
 
@@ -823,10 +827,35 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 
         /* plain bytes, as they are */
 
-        start = ngx_http_dynamo_json_scan(src, last);
+#if (defined __SSE2__)
 
-        p = ngx_cpymem(p, src, start - src);
-        src = start;
+        /*
+         * sixteen stored at once, of which those before the first byte to
+         * escape are kept: every byte left makes at least one byte of
+         * output, so the store stays within what this string writes
+         */
+
+        while (last - src >= 16) {
+            v = _mm_loadu_si128((const __m128i *) src);
+            mask = ngx_http_dynamo_json_special16(v);
+
+            _mm_storeu_si128((__m128i *) p, v);
+
+            if (mask) {
+                p += __builtin_ctz(mask);
+                src += __builtin_ctz(mask);
+                break;
+            }
+
+            p += 16;
+            src += 16;
+        }
+
+#endif
+
+        while (src < last && !ngx_http_dynamo_json_special(*src)) {
+            *p++ = *src++;
+        }
 
         if (src == last) {
             break;
