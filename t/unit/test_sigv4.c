@@ -1327,6 +1327,9 @@ test_dates(void)
     u_char                          buf[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN + 1];
     u_char                         *end;
     char                            want[32];
+    char                            fmt[32];
+    u_char                          out[24];
+    uint64_t                        v;
     struct tm                       tm;
     ngx_http_dynamo_sigv4_cache_t   cache;
 
@@ -1364,6 +1367,25 @@ test_dates(void)
 
         check(strcmp((char *) buf, want) == 0, "amz_date(%lld) = %s, "
               "gmtime %s", (long long) t, buf, want);
+    }
+
+    /* the digits behind it (and the record's times): every width */
+
+    for (i = 1; i <= 20; i++) {
+        for (t = 0; t < 64; t++) {
+            v = (t < 32) ? (uint64_t) t * 7919 * t * t
+                         : 18446744073709551615ULL - (uint64_t) t * 104729;
+
+            end = ngx_http_dynamo_digits(out, v, i);
+            *end = '\0';
+
+            /* the i lowest digits, zeros in front */
+
+            snprintf(fmt, sizeof(fmt), "%020llu", (unsigned long long) v);
+
+            check(end - out == i && strcmp((char *) out, fmt + 20 - i) == 0,
+                  "digits(%llu, %d) = %s", (unsigned long long) v, i, out);
+        }
     }
 
     /* kept a second: the same second twice, the next, one back, 0 */
