@@ -752,6 +752,8 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     *h = ngx_http_dynamo_log_handler;
 
+    ngx_http_dynamo_pass_init(cf);
+
     if (ngx_http_dynamo_body_init(cf) != NGX_OK
         || ngx_http_dynamo_response_init(cf) != NGX_OK)
     {

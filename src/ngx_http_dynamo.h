@@ -231,6 +231,10 @@ typedef struct {
     u_char                           role[1];
 } ngx_http_dynamo_role_node_t;
 
+/* this worker's count of the role */
+#define ngx_http_dynamo_role_requests(rn)                                    \
+    (&(rn)->requests[ngx_worker % NGX_HTTP_DYNAMO_ROLE_SHARDS].n)
+
 
 typedef struct ngx_http_dynamo_activity_log_s  ngx_http_dynamo_activity_log_t;
 
@@ -567,6 +571,7 @@ ngx_int_t ngx_http_dynamo_body_check(ngx_http_request_t *r,
 /* pass: the content handler */
 
 char *ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_dynamo_pass_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_dynamo_pass_merge(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
 

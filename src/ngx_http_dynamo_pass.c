@@ -78,17 +78,9 @@ ngx_http_dynamo_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                    i, https;
     ngx_pool_cleanup_t           *cln;
     ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_dynamo_main_conf_t  *dmcf;
 
     if (dlcf->proxy_handler) {
         return "is duplicate";
-    }
-
-    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dynamo_module);
-
-    for (i = 0; i < NGX_HTTP_DYNAMO_ADDED; i++) {
-        dmcf->added_hash[i] = ngx_hash_key(ngx_http_dynamo_added_lc[i].data,
-                                           ngx_http_dynamo_added_lc[i].len);
     }
 
     value = cf->args->elts;
@@ -354,6 +346,23 @@ ngx_http_dynamo_region_from_host(ngx_str_t *host, ngx_str_t *region)
     region->len = last - region->data;
 
     return region->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* once, after the configuration: the hashes of the added headers' names */
+
+void
+ngx_http_dynamo_pass_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                    i;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dynamo_module);
+
+    for (i = 0; i < NGX_HTTP_DYNAMO_ADDED; i++) {
+        dmcf->added_hash[i] = ngx_hash_key(ngx_http_dynamo_added_lc[i].data,
+                                           ngx_http_dynamo_added_lc[i].len);
+    }
 }
 
 

@@ -713,9 +713,7 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
     if (rn && rn->len == role->len
         && ngx_memcmp(rn->role, role->data, role->len) == 0)
     {
-        (void) ngx_atomic_fetch_add(&rn->requests[ngx_worker
-                                              % NGX_HTTP_DYNAMO_ROLE_SHARDS].n,
-                                    1);
+        (void) ngx_atomic_fetch_add(ngx_http_dynamo_role_requests(rn), 1);
         return;
     }
 
@@ -784,7 +782,5 @@ ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role)
 
     zone->roles[slot] = rn;
 
-    (void) ngx_atomic_fetch_add(&rn->requests[ngx_worker
-                                              % NGX_HTTP_DYNAMO_ROLE_SHARDS].n,
-                                1);
+    (void) ngx_atomic_fetch_add(ngx_http_dynamo_role_requests(rn), 1);
 }
