@@ -65,12 +65,15 @@ add_block_preprocessor(sub {
         dynamo_jwt_key \$TEST_NGINX_KEYS/jwks.json;
         dynamo_service_account drsa/sa/default/alice
                                arn:aws:iam::123456789012:role/Orders;
+        dynamo_service_account drsa/sa/default/bob
+                               arn:aws:iam::123456789012:role/Reports;
         dynamo_sts /_sts;
         dynamo_region us-east-1;
         dynamo_pass $pass;
         add_header X-Operation \$dynamo_operation always;
         add_header X-Tables \$dynamo_table always;
         add_header X-End-User \$dynamo_end_user always;
+        add_header X-Role \$dynamo_role_arn always;
     }
 CONF
     }
@@ -545,19 +548,8 @@ A worker keeps the hashed start of the last canonical request (up to the
 session token) and the last key's HMAC pads.  Alice twice (kept, then
 used), Bob twice (replaced, used), Alice again: the echo upstream
 recomputes every Authorization with botocore.
---- config
-    ignore_invalid_headers off;
-    location = / {
-        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
-        dynamo_service_account drsa/sa/default/alice
-                               arn:aws:iam::123456789012:role/Orders;
-        dynamo_service_account drsa/sa/default/bob
-                               arn:aws:iam::123456789012:role/Reports;
-        dynamo_sts /_sts;
-        dynamo_region us-east-1;
-        dynamo_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
-        add_header X-Role $dynamo_role_arn always;
-    }
+--- pass_location
+http://127.0.0.1:$TEST_NGINX_ECHO_PORT
 --- request eval
 [(map { qq{POST /\n{"TableName": "t$_"}} } 1 .. 5),
  "GET /emu/requests?service=echo"]
