@@ -565,8 +565,8 @@ static void ngx_http_dynamo_ddb_statement(ngx_http_dynamo_ddb_request_t *rq);
 static void ngx_http_dynamo_ddb_request_failed(
     ngx_http_dynamo_ddb_request_t *rq);
 
-static void ngx_http_dynamo_ddb_out(ngx_http_dynamo_ddb_request_t *rq,
-    u_char *s, size_t n);
+static void ngx_http_dynamo_ddb_out_cut(ngx_http_dynamo_ddb_request_t *rq,
+    u_char *s);
 static void ngx_http_dynamo_ddb_out_string(ngx_http_dynamo_ddb_request_t *rq,
     u_char *s, size_t len, ngx_uint_t truncated);
 static void ngx_http_dynamo_ddb_out_escaped(ngx_http_dynamo_ddb_request_t *rq,
@@ -589,6 +589,26 @@ static void ngx_http_dynamo_ddb_response_failed(
     ngx_http_dynamo_ddb_response_t *rs);
 static size_t ngx_http_dynamo_ddb_keep(u_char *dst, size_t size, u_char *s,
     size_t len);
+
+
+/*
+ * The rendering: bounded by stmt_max; when a piece does not fit, what fits
+ * is kept, cut back to a character boundary, and the rendering stops.
+ * A piece that fits is copied inline, most of them a byte or two long.
+ */
+
+static ngx_inline void
+ngx_http_dynamo_ddb_out(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
+    size_t n)
+{
+    if (rq->render && n <= rq->stmt_max - rq->stmt_len) {
+        ngx_memcpy(rq->stmt + rq->stmt_len, s, n);
+        rq->stmt_len += n;
+        return;
+    }
+
+    ngx_http_dynamo_ddb_out_cut(rq, s);
+}
 
 
 ngx_http_dynamo_ddb_op_t *
@@ -1447,14 +1467,10 @@ ngx_http_dynamo_ddb_statement(ngx_http_dynamo_ddb_request_t *rq)
 }
 
 
-/*
- * The rendering: bounded by stmt_max; when a piece does not fit, what fits
- * is kept, cut back to a character boundary, and the rendering stops.
- */
+/* the rendering, when a piece does not fit: what fits of s is kept */
 
 static void
-ngx_http_dynamo_ddb_out(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
-    size_t n)
+ngx_http_dynamo_ddb_out_cut(ngx_http_dynamo_ddb_request_t *rq, u_char *s)
 {
     size_t  room;
 
@@ -1463,12 +1479,6 @@ ngx_http_dynamo_ddb_out(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
     }
 
     room = rq->stmt_max - rq->stmt_len;
-
-    if (n <= room) {
-        ngx_memcpy(rq->stmt + rq->stmt_len, s, n);
-        rq->stmt_len += n;
-        return;
-    }
 
     if (room) {
         ngx_memcpy(rq->stmt + rq->stmt_len, s, room);
@@ -1484,6 +1494,26 @@ static void
 ngx_http_dynamo_ddb_out_string(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
     size_t len, ngx_uint_t truncated)
 {
+    u_char  *p;
+
+    /* most names have nothing to escape, and fit: copied whole */
+
+    if (!truncated
+        && rq->render
+        && len + 2 <= rq->stmt_max - rq->stmt_len
+        && ngx_http_dynamo_json_scan(s, s + len) == s + len)
+    {
+        p = rq->stmt + rq->stmt_len;
+
+        *p++ = '"';
+        p = ngx_cpymem(p, s, len);
+        *p++ = '"';
+
+        rq->stmt_len = p - rq->stmt;
+
+        return;
+    }
+
     ngx_ddb_out_literal(rq, "\"");
     ngx_http_dynamo_ddb_out_escaped(rq, s, len);
 
