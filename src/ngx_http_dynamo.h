@@ -330,12 +330,26 @@ typedef struct {
 } ngx_http_dynamo_zone_t;
 
 
+/*
+ * A second as activity records write it, "2026-11-23 09:30:00." and in
+ * decimal, kept by a worker for the record's time and its connection's
+ */
+
+typedef struct {
+    time_t                           sec;
+    u_char                           text[20];
+    u_char                           decimal[NGX_INT64_LEN];
+    size_t                           decimal_len;  /* 0: not made yet */
+} ngx_http_dynamo_log_second_t;
+
+
 typedef struct {
     ngx_shm_zone_t                  *shm_zone;
     ngx_flag_t                       enabled;    /* some location uses us */
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
     ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
+    ngx_http_dynamo_log_second_t     log_seconds[2]; /* the worker's */
 } ngx_http_dynamo_main_conf_t;
 
 
@@ -382,6 +396,9 @@ typedef struct {
     ngx_uint_t                       stmt_mode;
     size_t                           stmt_max;
     ngx_str_t                        repo_name;
+    ngx_str_t                        log_repo;       /* record parts */
+    ngx_str_t                        log_sidecar;
+    ngx_str_t                        log_region;
 
     ngx_array_t                     *policy;
 } ngx_http_dynamo_loc_conf_t;
@@ -408,8 +425,8 @@ typedef struct {
     u_char                           payload_hash[64];
     off_t                            body_bytes;
     ngx_uint_t                       stmt_mode;
-    u_char                          *stmt_buf;
     size_t                           stmt_max;
+    unsigned                         log:1;      /* a record is written */
     unsigned                         reading_body:1;
     unsigned                         body_read:1;
     unsigned                         body_async:1;
@@ -419,6 +436,7 @@ typedef struct {
     unsigned                         begun:1;    /* the access checks ran */
 
     ngx_http_dynamo_ddb_response_t  *rs;
+    ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
     uint64_t                         upstream_start;
     uint64_t                         upstream_end;
     off_t                            response_bytes;
@@ -596,8 +614,8 @@ char *ngx_http_dynamo_activity_statement(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_dynamo_log_merge(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
-ngx_int_t ngx_http_dynamo_log_prepare(ngx_http_request_t *r,
-    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+void ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_http_dynamo_ctx_t *ctx);
 ngx_int_t ngx_http_dynamo_log_handler(ngx_http_request_t *r);
 
 /* status */

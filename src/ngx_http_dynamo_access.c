@@ -118,9 +118,7 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
         if (rc == NGX_OK && dlcf->proxy_handler) {
             ctx->state = NGX_HTTP_DYNAMO_STATE_BODY;
 
-            if (ngx_http_dynamo_log_prepare(r, dlcf, ctx) != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+            ngx_http_dynamo_log_prepare(dlcf, ctx);
 
             rc = ngx_http_dynamo_body_read(r, dlcf, ctx);
 

@@ -50,7 +50,9 @@ ngx_int_t
 ngx_http_dynamo_body_read(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
-    ngx_int_t                     rc;
+    u_char     *p;
+    size_t      size, rs, stmt;
+    ngx_int_t   rc;
 
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
@@ -78,13 +80,35 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
                                     "DynamoDB requests are made to \"/\"");
     }
 
-    ctx->rq = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_request_t));
-    if (ctx->rq == NULL) {
+    /*
+     * The request's reader, and with an activity record the answer's
+     * reader and the statement's buffer after it, in one allocation
+     */
+
+    size = ngx_align(sizeof(ngx_http_dynamo_ddb_request_t), NGX_ALIGNMENT);
+    rs = size;
+
+    if (ctx->log) {
+        size += sizeof(ngx_http_dynamo_ddb_response_t);
+    }
+
+    stmt = size;
+    size += ctx->stmt_max;
+
+    p = ngx_palloc(r->pool, size);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
+    ctx->rq = (ngx_http_dynamo_ddb_request_t *) p;
+
+    if (ctx->log) {
+        ctx->rs_mem = (ngx_http_dynamo_ddb_response_t *) (p + rs);
+    }
+
     ngx_http_dynamo_ddb_request_init(ctx->rq, ctx->op, ctx->stmt_mode,
-                                     ctx->stmt_buf, ctx->stmt_max);
+                                     ctx->stmt_max ? p + stmt : NULL,
+                                     ctx->stmt_max);
 
     if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha) != NGX_OK)
     {

@@ -48,13 +48,22 @@ struct ngx_http_dynamo_activity_log_s {
 };
 
 
+static char *ngx_http_dynamo_log_parts(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *conf);
 static void ngx_http_dynamo_log_write(ngx_http_request_t *r,
     ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len);
 static void ngx_http_dynamo_log_flush(ngx_open_file_t *file, ngx_log_t *log);
 static void ngx_http_dynamo_log_flush_handler(ngx_event_t *ev);
 static size_t ngx_http_dynamo_log_len(ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
-static u_char *ngx_http_dynamo_log_time(u_char *p, uint64_t ns);
+static u_char *ngx_http_dynamo_log_escape(u_char *p, u_char *src,
+    u_char *last);
+static void ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
+    uint64_t ns, u_char *fraction);
+static u_char *ngx_http_dynamo_log_time(u_char *p,
+    ngx_http_dynamo_log_second_t *second, u_char *fraction);
+static u_char *ngx_http_dynamo_log_nanos(u_char *p,
+    ngx_http_dynamo_log_second_t *second, u_char *fraction);
 static u_char *ngx_http_dynamo_log_duration(u_char *p, uint64_t ns);
 static u_char *ngx_http_dynamo_log_uint(u_char *p, uint64_t v);
 static u_char *ngx_http_dynamo_log_bool(u_char *p, ngx_uint_t v);
@@ -308,36 +317,119 @@ ngx_http_dynamo_log_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
                               NGX_HTTP_DYNAMO_STMT_DEFAULT);
     ngx_conf_merge_str_value(conf->repo_name, prev->repo_name, "");
 
+    if (conf->activity_log == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_dynamo_log_parts(cf, conf);
+}
+
+
+/*
+ * The parts of a record that the configuration decides, made once:
+ * "repo", "sidecar" up to the worker's pid, and "statementData"
+ */
+
+static char *
+ngx_http_dynamo_log_parts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf)
+{
+    u_char     *p, *colon;
+    size_t      len;
+    ngx_str_t   host;
+    ngx_int_t   port;
+
+    /* "host[:port]", "[v6]:port": the port is 443 when it is not given */
+
+    host = conf->pass_host;
+    port = host.len ? 443 : 0;
+
+    colon = NULL;
+
+    for (p = host.data + host.len; p > host.data; p--) {
+        if (p[-1] == ']') {
+            break;
+        }
+
+        if (p[-1] == ':') {
+            colon = p - 1;
+            break;
+        }
+    }
+
+    if (colon) {
+        host.len = colon - host.data;
+        port = ngx_atoi(colon + 1, conf->pass_host.data + conf->pass_host.len
+                                   - colon - 1);
+        if (port == NGX_ERROR) {
+            port = 0;
+        }
+    }
+
+    len = sizeof("\"repo\":{\"name\":,\"type\":\"dynamodb\",\"host\":,"
+                 "\"port\":},\"sidecar\":{\"name\":,\"hostname\":,\"pid\":"
+                 "\"statementData\":{\"targetRegion\":}},")
+          + NGX_INT_T_LEN
+          + ngx_http_dynamo_log_len(&conf->repo_name)
+          + ngx_http_dynamo_log_len(&host)
+          + ngx_http_dynamo_log_len(&ngx_http_dynamo_sidecar_name)
+          + ngx_http_dynamo_log_len(&cf->cycle->hostname)
+          + ngx_http_dynamo_log_len(&conf->pass_region);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->log_repo.data = p;
+
+    p = ngx_http_dynamo_log_lit(p, "\"repo\":{\"name\":");
+    p = ngx_http_dynamo_log_str(p, &conf->repo_name);
+    p = ngx_http_dynamo_log_lit(p, ",\"type\":\"dynamodb\",\"host\":");
+    p = ngx_http_dynamo_log_str(p, &host);
+    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
+    p = ngx_http_dynamo_log_uint(p, (uint64_t) port);
+    p = ngx_http_dynamo_log_lit(p, "},");
+
+    conf->log_repo.len = p - conf->log_repo.data;
+    conf->log_sidecar.data = p;
+
+    p = ngx_http_dynamo_log_lit(p, "\"sidecar\":{\"name\":");
+    p = ngx_http_dynamo_log_str(p, &ngx_http_dynamo_sidecar_name);
+    p = ngx_http_dynamo_log_lit(p, ",\"hostname\":");
+    p = ngx_http_dynamo_log_str(p, &cf->cycle->hostname);
+    p = ngx_http_dynamo_log_lit(p, ",\"pid\":");
+
+    conf->log_sidecar.len = p - conf->log_sidecar.data;
+    conf->log_region.data = p;
+
+    p = ngx_http_dynamo_log_lit(p, "\"statementData\":{\"targetRegion\":");
+    p = ngx_http_dynamo_log_str(p, &conf->pass_region);
+    p = ngx_http_dynamo_log_lit(p, "}},");
+
+    conf->log_region.len = p - conf->log_region.data;
+
     return NGX_CONF_OK;
 }
 
 
 /*
- * The statement buffer for the request reader, when a record will be
- * written and keeps a statement.
+ * What the request's reader keeps for a record: the body reader makes
+ * room for the statement and for the answer's reader (the readers are
+ * allocated at once).
  */
 
-ngx_int_t
-ngx_http_dynamo_log_prepare(ngx_http_request_t *r,
-    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+void
+ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_http_dynamo_ctx_t *ctx)
 {
+    ctx->log = (dlcf->activity_log != NULL);
     ctx->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
+    ctx->stmt_max = 0;
 
-    if (dlcf->activity_log == NULL
-        || dlcf->stmt_mode == NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF)
-    {
-        return NGX_OK;
+    if (ctx->log && dlcf->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
+        ctx->stmt_mode = dlcf->stmt_mode;
+        ctx->stmt_max = dlcf->stmt_max;
     }
-
-    ctx->stmt_buf = ngx_pnalloc(r->pool, dlcf->stmt_max);
-    if (ctx->stmt_buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->stmt_mode = dlcf->stmt_mode;
-    ctx->stmt_max = dlcf->stmt_max;
-
-    return NGX_OK;
 }
 
 
@@ -346,19 +438,22 @@ ngx_http_dynamo_log_prepare(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 {
-    u_char                        *line, *p;
-    size_t                         len;
-    ngx_str_t                     *t, s, stmt, type, message, host, ua,
-                                   hostname;
-    uint64_t                       conn_ns, exec_ns;
-    ngx_uint_t                     i, status, is_error, port, records,
-                                   client_port;
-    ngx_msec_int_t                 ms;
-    ngx_http_dynamo_ctx_t         *ctx;
-    ngx_http_dynamo_loc_conf_t    *dlcf;
-    ngx_http_dynamo_ddb_op_t       *op;
-    ngx_http_dynamo_ddb_request_t  *rq;
-    ngx_http_dynamo_ddb_response_t *rs;
+    u_char                          *line, *p, *client;
+    u_char                           start_fraction[9], conn_fraction[9];
+    size_t                           len, client_len;
+    ngx_str_t                       *t, stmt, type, message, ua;
+    uint64_t                         conn_ns, exec_ns;
+    ngx_uint_t                       i, status, is_error, port;
+    ngx_msec_int_t                   ms;
+    ngx_http_dynamo_ctx_t           *ctx;
+    ngx_http_dynamo_log_buf_t       *buffer;
+    ngx_http_dynamo_ddb_op_t        *op;
+    ngx_http_dynamo_loc_conf_t      *dlcf;
+    ngx_http_dynamo_main_conf_t     *dmcf;
+    ngx_http_dynamo_log_second_t    *start_second, *conn_second;
+    ngx_http_dynamo_activity_log_t  *log;
+    ngx_http_dynamo_ddb_request_t   *rq;
+    ngx_http_dynamo_ddb_response_t  *rs;
 
     static ngx_str_t  ok = ngx_string("OK");
     static ngx_str_t  empty = ngx_null_string;
@@ -379,7 +474,9 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
 
-    if (dlcf->activity_log == NULL) {
+    log = dlcf->activity_log;
+
+    if (log == NULL) {
         return NGX_OK;
     }
 
@@ -426,23 +523,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         stmt.len = rq->stmt_len;
     }
 
-    host = dlcf->pass_host;
-    port = 0;
-
-    p = ngx_strlchr(host.data, host.data + host.len, ':');
-
-    if (p) {
-        host.len = p - host.data;
-        port = ngx_atoi(p + 1, dlcf->pass_host.data + dlcf->pass_host.len
-                               - p - 1);
-    }
-
-    if (port == 0 && dlcf->pass_host.len) {
-        port = 443;
-    }
-
     ua = r->headers_in.user_agent ? r->headers_in.user_agent->value : empty;
-    hostname = ngx_cycle->hostname;
 
     ms = (ngx_msec_int_t) (ngx_current_msec - r->connection->start_time);
     conn_ns = ctx->start_ns - (ms > 0 ? (uint64_t) ms * 1000000 : 0);
@@ -450,9 +531,11 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     exec_ns = (ctx->upstream_end > ctx->upstream_start)
               ? ctx->upstream_end - ctx->upstream_start : 0;
 
-    records = (rs && rs->records_set && !is_error) ? rs->records : 0;
-
-    /* an upper bound of the record's length */
+    /*
+     * An upper bound of the record's length: the fields and numbers, the
+     * parts made when the configuration was read, and every string as if
+     * each of its bytes were escaped as \uXXXX.
+     */
 
     len = sizeof("{\"activityId\":\"\",\"activityTime\":\"\","
                  "\"activityTimeNanos\":,\"activityTypes\":[\"\"],"
@@ -473,6 +556,8 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
                  "\"bytes\":,\"executionTime\":\"\","
                  "\"executionTimeNanos\":,\"consumedCapacity\":},"
                  "\"policyViolated\":false}\n")
+          + dlcf->log_repo.len + dlcf->log_sidecar.len
+          + dlcf->log_region.len
           + 3 * (NGX_SOCKADDR_STRLEN + NGX_INT64_LEN * 2)
           + 2 * sizeof("2026-11-23 09:30:00.123456789 +0000 UTC")
           + 8 * NGX_INT64_LEN + sizeof(NGX_HTTP_DYNAMO_TRUNCATED)
@@ -482,13 +567,9 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
           + ngx_http_dynamo_log_len(&ctx->token.subject)
           + ngx_http_dynamo_log_len(&ctx->token.token_id)
           + ngx_http_dynamo_log_len(&ctx->session_name)
-          + ngx_http_dynamo_log_len(&dlcf->repo_name)
-          + ngx_http_dynamo_log_len(&host)
           + ngx_http_dynamo_log_len(&ua)
-          + ngx_http_dynamo_log_len(&ngx_http_dynamo_sidecar_name)
-          + ngx_http_dynamo_log_len(&hostname)
           + ngx_http_dynamo_log_len(&stmt)
-          + 32 + ngx_http_dynamo_log_len(&dlcf->pass_region)
+          + 32
           + ngx_http_dynamo_log_len(&message)
           + ngx_http_dynamo_log_len(&type)
           + (rs ? rs->capacity_len : 0);
@@ -499,41 +580,81 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         len += ngx_http_dynamo_log_len(&t[i]) + 1;
     }
 
-    if (dlcf->activity_log->syslog_peer) {
+    /*
+     * A buffered file takes the record where it is to be written, without
+     * a copy; a record larger than the buffer, or one without a buffer or
+     * for syslog, is made in the request's pool
+     */
+
+    buffer = NULL;
+    line = NULL;
+
+    if (log->syslog_peer) {
         len += NGX_HTTP_DYNAMO_SYSLOG_HEADER;
+
+    } else if (log->file->data) {
+        buffer = log->file->data;
+
+        if (len > (size_t) (buffer->last - buffer->pos)) {
+            ngx_http_dynamo_log_flush(log->file, r->connection->log);
+        }
+
+        if (len <= (size_t) (buffer->last - buffer->pos)) {
+            line = buffer->pos;
+
+        } else {
+            buffer = NULL;
+        }
     }
 
-    line = ngx_pnalloc(r->pool, len);
     if (line == NULL) {
-        return NGX_ERROR;
+        line = ngx_pnalloc(r->pool, len);
+        if (line == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     p = line;
 
-    if (dlcf->activity_log->syslog_peer) {
-        p = ngx_syslog_add_header(dlcf->activity_log->syslog_peer, p);
+    if (log->syslog_peer) {
+        p = ngx_syslog_add_header(log->syslog_peer, p);
     }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    start_second = &dmcf->log_seconds[0];
+    conn_second = &dmcf->log_seconds[1];
+
+    ngx_http_dynamo_log_second(start_second, ctx->start_ns, start_fraction);
+    ngx_http_dynamo_log_second(conn_second, conn_ns, conn_fraction);
 
     /* written piece by piece: ngx_sprintf() is most of a record's cost */
 
-    client_port = ngx_inet_get_port(r->connection->sockaddr);
-
     p = ngx_http_dynamo_log_lit(p, "{\"activityId\":\"");
+
+    /* the connection's id, "address:port:start", written once */
+
+    port = ngx_inet_get_port(r->connection->sockaddr);
+    client = p;
+
     p = ngx_cpymem(p, r->connection->addr_text.data,
                    r->connection->addr_text.len);
     *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, client_port);
+    p = ngx_http_dynamo_log_uint(p, port);
     *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
+
+    client_len = p - client;
+
     *p++ = ':';
     p = ngx_http_dynamo_log_uint(p, r->connection->requests);
     p = ngx_http_dynamo_log_lit(p, "\",");
 
     p = ngx_http_dynamo_log_lit(p, "\"activityTime\":");
-    p = ngx_http_dynamo_log_time(p, ctx->start_ns);
+    p = ngx_http_dynamo_log_time(p, start_second, start_fraction);
 
     p = ngx_http_dynamo_log_lit(p, ",\"activityTimeNanos\":");
-    p = ngx_http_dynamo_log_uint(p, ctx->start_ns);
+    p = ngx_http_dynamo_log_nanos(p, start_second, start_fraction);
     p = ngx_http_dynamo_log_lit(p, ",\"activityTypes\":[\"");
 
     if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
@@ -564,37 +685,25 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     p = ngx_http_dynamo_log_str(p, &ctx->token.token_id);
     p = ngx_http_dynamo_log_lit(p, ",\"roleSessionName\":");
     p = ngx_http_dynamo_log_str(p, &ctx->session_name);
+    p = ngx_http_dynamo_log_lit(p, "},");
 
-    p = ngx_http_dynamo_log_lit(p, "},\"repo\":{\"name\":");
-    p = ngx_http_dynamo_log_str(p, &dlcf->repo_name);
-    p = ngx_http_dynamo_log_lit(p, ",\"type\":\"dynamodb\",\"host\":");
-    p = ngx_http_dynamo_log_str(p, &host);
-    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
-    p = ngx_http_dynamo_log_uint(p, port);
+    p = ngx_cpymem(p, dlcf->log_repo.data, dlcf->log_repo.len);
 
-    p = ngx_http_dynamo_log_lit(p, "},\"client\":{\"connectionId\":\"");
-    p = ngx_cpymem(p, r->connection->addr_text.data,
-                   r->connection->addr_text.len);
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, client_port);
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    p = ngx_http_dynamo_log_lit(p, "\"client\":{\"connectionId\":\"");
+    p = ngx_cpymem(p, client, client_len);
     p = ngx_http_dynamo_log_lit(p, "\",\"connectionTime\":");
-    p = ngx_http_dynamo_log_time(p, conn_ns);
+    p = ngx_http_dynamo_log_time(p, conn_second, conn_fraction);
     p = ngx_http_dynamo_log_lit(p, ",\"connectionTimeNanos\":");
-    p = ngx_http_dynamo_log_uint(p, conn_ns);
+    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
     p = ngx_http_dynamo_log_lit(p, ",\"host\":");
     p = ngx_http_dynamo_log_str(p, &r->connection->addr_text);
     p = ngx_http_dynamo_log_lit(p, ",\"port\":");
-    p = ngx_http_dynamo_log_uint(p, client_port);
+    p = ngx_http_dynamo_log_uint(p, port);
     p = ngx_http_dynamo_log_lit(p, ",\"applicationName\":");
     p = ngx_http_dynamo_log_str(p, &ua);
+    p = ngx_http_dynamo_log_lit(p, "},");
 
-    p = ngx_http_dynamo_log_lit(p, "},\"sidecar\":{\"name\":");
-    p = ngx_http_dynamo_log_str(p, &ngx_http_dynamo_sidecar_name);
-    p = ngx_http_dynamo_log_lit(p, ",\"hostname\":");
-    p = ngx_http_dynamo_log_str(p, &hostname);
-    p = ngx_http_dynamo_log_lit(p, ",\"pid\":");
+    p = ngx_cpymem(p, dlcf->log_sidecar.data, dlcf->log_sidecar.len);
     p = ngx_http_dynamo_log_uint(p, (uint64_t) ngx_pid);
     p = ngx_http_dynamo_log_lit(p, "},");
 
@@ -613,14 +722,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     p = ngx_http_dynamo_log_lit(p, ",\"statementTruncated\":");
     p = ngx_http_dynamo_log_bool(p, rq && rq->stmt_truncated);
     p = ngx_http_dynamo_log_lit(p, ",\"statementType\":");
-
-    if (op) {
-        p = ngx_http_dynamo_log_str(p, &op->type);
-
-    } else {
-        p = ngx_http_dynamo_log_str(p, &empty);
-    }
-
+    p = ngx_http_dynamo_log_str(p, op ? &op->type : &empty);
     p = ngx_http_dynamo_log_lit(p, ",\"tables\":[");
 
     for (i = 0; i < ctx->tables.nelts; i++) {
@@ -631,10 +733,10 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_log_str(p, &t[i]);
     }
 
-    p = ngx_http_dynamo_log_lit(p, "],\"statementData\":{\"targetRegion\":");
-    p = ngx_http_dynamo_log_str(p, &dlcf->pass_region);
+    p = ngx_http_dynamo_log_lit(p, "],");
+    p = ngx_cpymem(p, dlcf->log_region.data, dlcf->log_region.len);
 
-    p = ngx_http_dynamo_log_lit(p, "}},\"response\":{\"status\":");
+    p = ngx_http_dynamo_log_lit(p, "\"response\":{\"status\":");
     p = ngx_http_dynamo_log_uint(p, status);
     p = ngx_http_dynamo_log_lit(p, ",\"message\":");
     p = ngx_http_dynamo_log_str(p, &message);
@@ -645,7 +747,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 
     if (rs && rs->records_set && !is_error) {
         p = ngx_http_dynamo_log_lit(p, ",\"records\":");
-        p = ngx_http_dynamo_log_uint(p, records);
+        p = ngx_http_dynamo_log_uint(p, rs->records);
     }
 
     p = ngx_http_dynamo_log_lit(p, ",\"bytes\":");
@@ -665,12 +767,8 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     p = ngx_http_dynamo_log_bool(p, ctx->policy_violated);
     *p++ = '}';
 
-    if (dlcf->activity_log->syslog_peer) {
-        s.len = p - line;
-
-        if (ngx_syslog_send(dlcf->activity_log->syslog_peer, line, s.len)
-            < 0)
-        {
+    if (log->syslog_peer) {
+        if (ngx_syslog_send(log->syslog_peer, line, p - line) < 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "send() of an activity record to syslog failed");
         }
@@ -680,7 +778,17 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 
     ngx_linefeed(p);
 
-    ngx_http_dynamo_log_write(r, dlcf->activity_log, line, p - line);
+    if (buffer) {
+        if (buffer->event && buffer->pos == buffer->start) {
+            ngx_add_timer(buffer->event, buffer->flush);
+        }
+
+        buffer->pos = p;
+
+        return NGX_OK;
+    }
+
+    ngx_http_dynamo_log_write(r, log, line, p - line);
 
     return NGX_OK;
 }
@@ -811,17 +919,85 @@ ngx_http_dynamo_log_len(ngx_str_t *s)
 static u_char *
 ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 {
-    u_char        *src, *last, *start;
+    u_char    *src;
+    size_t     len, i;
+    uint32_t   head, tail;
+    uint64_t   w;
+
+    /*
+     * Most strings have nothing to escape: they are looked at and copied
+     * eight bytes at a time, the last eight overlapping those before,
+     * and shorter ones as two overlapping halves; a string that has
+     * anything to escape is written again, from its start, by the byte
+     */
+
+    src = s->data;
+    len = s->len;
+
+    *p++ = '"';
+
+    if (len >= 8) {
+
+        for (i = 0; i < len - 8; i += 8) {
+            ngx_memcpy(&w, src + i, 8);
+
+            if (ngx_http_dynamo_json_special8(w)) {
+                goto escape;
+            }
+
+            ngx_memcpy(p + i, &w, 8);
+        }
+
+        ngx_memcpy(&w, src + len - 8, 8);
+
+        if (ngx_http_dynamo_json_special8(w)) {
+            goto escape;
+        }
+
+        ngx_memcpy(p + len - 8, &w, 8);
+
+    } else if (len >= 4) {
+        ngx_memcpy(&head, src, 4);
+        ngx_memcpy(&tail, src + len - 4, 4);
+
+        w = ((uint64_t) head << 32) | tail;
+
+        if (ngx_http_dynamo_json_special8(w)) {
+            goto escape;
+        }
+
+        ngx_memcpy(p, &head, 4);
+        ngx_memcpy(p + len - 4, &tail, 4);
+
+    } else if (len) {
+        goto escape;
+    }
+
+    p += len;
+    *p++ = '"';
+
+    return p;
+
+escape:
+
+    p = ngx_http_dynamo_log_escape(p, src, src + len);
+    *p++ = '"';
+
+    return p;
+}
+
+
+/* what the fast path above leaves: escapes, and UTF-8 checked */
+
+static u_char *
+ngx_http_dynamo_log_escape(u_char *p, u_char *src, u_char *last)
+{
+    u_char        *start;
     uint32_t       ch;
 #if (defined __SSE2__)
     __m128i        v;
     unsigned int   mask;
 #endif
-
-    *p++ = '"';
-
-    src = s->data;
-    last = s->data + s->len;
 
     while (src < last) {
 
@@ -841,14 +1017,23 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
 
             _mm_storeu_si128((__m128i *) p, v);
 
-            if (mask) {
-                p += __builtin_ctz(mask);
-                src += __builtin_ctz(mask);
+            if (mask == 0) {
+                p += 16;
+                src += 16;
+                continue;
+            }
+
+            p += __builtin_ctz(mask);
+            src += __builtin_ctz(mask);
+
+            if (*src != '"' && *src != '\\') {
                 break;
             }
 
-            p += 16;
-            src += 16;
+            /* quotes, many in a statement, without leaving the loop */
+
+            *p++ = '\\';
+            *p++ = *src++;
         }
 
 #endif
@@ -886,37 +1071,87 @@ ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
         p = ngx_cpymem(p, start, src - start);
     }
 
-    *p++ = '"';
-
     return p;
+}
+
+
+/*
+ * A time in a record, from nanoseconds: the second's part, both as
+ * "2026-11-23 09:30:00." and in decimal, is kept by the worker and made
+ * again when the second changes; the nine digits of the fraction are
+ * made once for the two forms the record writes.
+ */
+
+static void
+ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
+    uint64_t ns, u_char *fraction)
+{
+    u_char    *s;
+    time_t     sec;
+    ngx_tm_t   tm;
+
+    sec = (time_t) (ns / 1000000000);
+
+    if (second->sec != sec || second->decimal_len == 0) {
+        ngx_gmtime(sec, &tm);
+
+        s = ngx_http_dynamo_digits(second->text, tm.ngx_tm_year, 4);
+        *s++ = '-';
+        s = ngx_http_dynamo_digits(s, tm.ngx_tm_mon, 2);
+        *s++ = '-';
+        s = ngx_http_dynamo_digits(s, tm.ngx_tm_mday, 2);
+        *s++ = ' ';
+        s = ngx_http_dynamo_digits(s, tm.ngx_tm_hour, 2);
+        *s++ = ':';
+        s = ngx_http_dynamo_digits(s, tm.ngx_tm_min, 2);
+        *s++ = ':';
+        s = ngx_http_dynamo_digits(s, tm.ngx_tm_sec, 2);
+        *s = '.';
+
+        second->decimal_len = ngx_http_dynamo_log_uint(second->decimal,
+                                                       (uint64_t) sec)
+                              - second->decimal;
+        second->sec = sec;
+    }
+
+    (void) ngx_http_dynamo_digits(fraction, ns % 1000000000, 9);
 }
 
 
 /* "2026-11-23 09:30:00.123456789 +0000 UTC", quoted */
 
 static u_char *
-ngx_http_dynamo_log_time(u_char *p, uint64_t ns)
+ngx_http_dynamo_log_time(u_char *p, ngx_http_dynamo_log_second_t *second,
+    u_char *fraction)
 {
-    ngx_tm_t  tm;
-
-    ngx_gmtime((time_t) (ns / 1000000000), &tm);
-
     *p++ = '"';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_year, 4);
-    *p++ = '-';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_mon, 2);
-    *p++ = '-';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_mday, 2);
-    *p++ = ' ';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_hour, 2);
-    *p++ = ':';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_min, 2);
-    *p++ = ':';
-    p = ngx_http_dynamo_digits(p, tm.ngx_tm_sec, 2);
-    *p++ = '.';
-    p = ngx_http_dynamo_digits(p, ns % 1000000000, 9);
+    p = ngx_cpymem(p, second->text, sizeof(second->text));
+    p = ngx_cpymem(p, fraction, 9);
 
     return ngx_http_dynamo_log_lit(p, " +0000 UTC\"");
+}
+
+
+/* the nanoseconds as a number */
+
+static u_char *
+ngx_http_dynamo_log_nanos(u_char *p, ngx_http_dynamo_log_second_t *second,
+    u_char *fraction)
+{
+    u_char  *f;
+
+    if (second->sec) {
+        p = ngx_cpymem(p, second->decimal, second->decimal_len);
+        return ngx_cpymem(p, fraction, 9);
+    }
+
+    /* within the first second of 1970: no zeros in front */
+
+    for (f = fraction; f < fraction + 8 && *f == '0'; f++) {
+        /* void */
+    }
+
+    return ngx_cpymem(p, f, fraction + 9 - f);
 }
 
 
@@ -975,17 +1210,16 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
 static u_char *
 ngx_http_dynamo_log_uint(u_char *p, uint64_t v)
 {
-    u_char   buf[NGX_INT64_LEN];
-    u_char  *b;
+    uint64_t    t;
+    ngx_uint_t  n;
 
-    b = buf + NGX_INT64_LEN;
+    n = 1;
 
-    do {
-        *--b = (u_char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
+    for (t = v; t >= 10; t /= 10) {
+        n++;
+    }
 
-    return ngx_cpymem(p, b, buf + NGX_INT64_LEN - b);
+    return ngx_http_dynamo_digits(p, v, n);
 }
 
 

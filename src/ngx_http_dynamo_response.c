@@ -59,9 +59,16 @@ ngx_http_dynamo_response_start(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ctx->rs = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_response_t));
+    /* the body's reader made room for it */
+
+    ctx->rs = ctx->rs_mem;
+
     if (ctx->rs == NULL) {
-        return NGX_ERROR;
+        ctx->rs = ngx_palloc(r->pool,
+                             sizeof(ngx_http_dynamo_ddb_response_t));
+        if (ctx->rs == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op,

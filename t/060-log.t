@@ -23,6 +23,27 @@ our (%tok, $syslog, %ua);
     $ua{sent} = join('', map { ('p' x $_) . $sent[$_ % 7] } 0 .. 40) . 'end';
     $ua{logged} = join('', map { ('p' x $_) . $logged[$_ % 7] } 0 .. 40)
                   . 'end';
+
+    # strings of 1 to 20 bytes, plain, then with one special byte at
+    # each place: those without any are copied eight or four bytes at a
+    # time, the others escaped from their start (no tab here: nginx trims
+    # it from a header's ends)
+
+    $sent[2] = "\x1f";
+    $logged[2] = '\\u001F';
+
+    for my $len (1 .. 20) {
+        push @{$ua{short_sent}}, 'q' x $len;
+        push @{$ua{short_logged}}, 'q' x $len;
+
+        for my $at (0 .. $len - 1) {
+            my $i = ($len + $at) % 7;
+            my $tail = 'r' x ($len - $at - 1);
+
+            push @{$ua{short_sent}}, ('q' x $at) . $sent[$i] . $tail;
+            push @{$ua{short_logged}}, ('q' x $at) . $logged[$i] . $tail;
+        }
+    }
 }
 
 emulator();
@@ -63,6 +84,12 @@ sub statements {
     my ($body) = @_;
     return join '', map { json_decode($_)->{request}{statement} . "\n" }
                     split /\n/, $body;
+}
+
+sub agents {
+    my ($body) = @_;
+    return join '', map { /"applicationName":"((?:[^"\\]|\\.)*)"/
+                          ? "$1\n" : "-\n" } split /\n/, $body;
 }
 
 sub schema_check {
@@ -413,3 +440,27 @@ dynamo_activity_log /dev/full;
 qr/write\(\) to "\/dev\/full" failed/
 --- grep_error_log_out
 write() to "/dev/full" failed
+
+
+
+=== TEST 12: short strings, with and without a byte to escape at each place
+Every User-Agent of 1 to 20 bytes, plain, then with a quote, backslash,
+control, invalid, two-byte or DEL byte at each place in turn, is logged
+as TEST 4's are; the records stay valid JSON.
+--- activity
+dynamo_activity_log logs/activity.log;
+--- request eval
+[(qq{POST /\n{"TableName": "orders"}}) x @{$::ua{short_sent}},
+ "GET /activity", "GET /activity"]
+--- more_headers eval
+[(map { "X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: $_" }
+      @{$::ua{short_sent}}),
+ "", ""]
+--- error_code eval
+[(400) x @{$::ua{short_sent}}, 200, 200]
+--- response_body_filters eval
+[([]) x @{$::ua{short_sent}}, [\&main::agents], [\&main::schema_check]]
+--- response_body_like eval
+[("MissingAuthenticationToken") x @{$::ua{short_sent}},
+ '^' . quotemeta(join '', map { "$_\n" } @{$::ua{short_logged}}) . '$',
+ qr/^230 records, 0 invalid$/]
