@@ -331,6 +331,21 @@ typedef struct {
 
 
 /*
+ * The block holding a request's readers, kept by the worker for the next
+ * request when the request ends: malloc() and free() of some 13 KB per
+ * request cost more than the rest of the allocations of the request
+ */
+
+typedef struct ngx_http_dynamo_spare_s  ngx_http_dynamo_spare_t;
+
+struct ngx_http_dynamo_spare_s {
+    ngx_http_dynamo_spare_t         *next;
+    size_t                           size;
+    void                            *conf;       /* main_conf_t */
+};
+
+
+/*
  * A second as activity records write it, "2026-11-23 09:30:00." and in
  * decimal, kept by a worker for the record's time and its connection's
  */
@@ -350,6 +365,8 @@ typedef struct {
     ngx_uint_t                       fetch_ids;
     ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
     ngx_http_dynamo_log_second_t     log_seconds[2]; /* the worker's */
+    ngx_http_dynamo_spare_t         *spare;          /* the worker's */
+    ngx_uint_t                       nspare;
 } ngx_http_dynamo_main_conf_t;
 
 

@@ -22,6 +22,18 @@
 #include "ngx_http_dynamo_ddb.h"
 
 
+/* blocks a worker keeps: how many, and up to which size */
+#define NGX_HTTP_DYNAMO_SPARE_MAX      16
+#define NGX_HTTP_DYNAMO_SPARE_SIZE     (64 * 1024)
+
+#define NGX_HTTP_DYNAMO_SPARE_HEADER                                         \
+    ngx_align(sizeof(ngx_http_dynamo_spare_t), 16)
+
+
+static void *ngx_http_dynamo_readers_alloc(ngx_http_request_t *r,
+    size_t size);
+static void ngx_http_dynamo_readers_free(void *data);
+static void ngx_http_dynamo_readers_cleanup(void *data);
 static void ngx_http_dynamo_body_done(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dynamo_request_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -33,8 +45,21 @@ static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
 ngx_int_t
 ngx_http_dynamo_body_init(ngx_conf_t *cf)
 {
+    ngx_pool_cleanup_t  *cln;
+
     ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
     ngx_http_top_request_body_filter = ngx_http_dynamo_request_body_filter;
+
+    /* the blocks a process kept are freed with its configuration */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_dynamo_readers_cleanup;
+    cln->data = ngx_http_conf_get_module_main_conf(cf,
+                                                   ngx_http_dynamo_module);
 
     return NGX_OK;
 }
@@ -95,7 +120,7 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     stmt = size;
     size += ctx->stmt_max;
 
-    p = ngx_palloc(r->pool, size);
+    p = ngx_http_dynamo_readers_alloc(r, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -140,6 +165,95 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
+}
+
+
+/*
+ * The readers' block: the worker's last one of the same size when it has
+ * one, and given back to it when the request ends.  Only what the readers'
+ * init functions clear is read, as from a new allocation.
+ */
+
+static void *
+ngx_http_dynamo_readers_alloc(ngx_http_request_t *r, size_t size)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_dynamo_spare_t      *s;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    s = dmcf->spare;
+
+    if (s != NULL && s->size == size) {
+        dmcf->spare = s->next;
+        dmcf->nspare--;
+
+    } else {
+        s = ngx_alloc(NGX_HTTP_DYNAMO_SPARE_HEADER + size,
+                      r->connection->log);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        s->size = size;
+        s->conf = dmcf;
+    }
+
+    cln->handler = ngx_http_dynamo_readers_free;
+    cln->data = s;
+
+    return (u_char *) s + NGX_HTTP_DYNAMO_SPARE_HEADER;
+}
+
+
+static void
+ngx_http_dynamo_readers_free(void *data)
+{
+    ngx_http_dynamo_spare_t *s = data;
+
+#if !(defined __SANITIZE_ADDRESS__)
+
+    /* with AddressSanitizer none is kept: a use after the request shows */
+
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    dmcf = s->conf;
+
+    if (dmcf->nspare < NGX_HTTP_DYNAMO_SPARE_MAX
+        && s->size <= NGX_HTTP_DYNAMO_SPARE_SIZE)
+    {
+        s->next = dmcf->spare;
+        dmcf->spare = s;
+        dmcf->nspare++;
+        return;
+    }
+
+#endif
+
+    ngx_free(s);
+}
+
+
+static void
+ngx_http_dynamo_readers_cleanup(void *data)
+{
+    ngx_http_dynamo_main_conf_t *dmcf = data;
+
+    ngx_http_dynamo_spare_t  *s;
+
+    while (dmcf->spare) {
+        s = dmcf->spare;
+        dmcf->spare = s->next;
+        ngx_free(s);
+    }
+
+    dmcf->nspare = 0;
 }
 
 
