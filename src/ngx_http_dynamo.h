@@ -443,7 +443,6 @@ typedef struct {
     off_t                            body_bytes;
     ngx_uint_t                       stmt_mode;
     size_t                           stmt_max;
-    unsigned                         log:1;      /* a record is written */
     unsigned                         reading_body:1;
     unsigned                         body_read:1;
     unsigned                         body_async:1;
@@ -619,8 +618,7 @@ ngx_int_t ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 /* response: observing DynamoDB's answer */
 
 ngx_int_t ngx_http_dynamo_response_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_dynamo_response_start(ngx_http_request_t *r,
-    ngx_http_dynamo_ctx_t *ctx);
+void ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx);
 uint64_t ngx_http_dynamo_now_ns(void);
 
 /* log: the activity log */

@@ -113,7 +113,7 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     size = ngx_align(sizeof(ngx_http_dynamo_ddb_request_t), NGX_ALIGNMENT);
     rs = size;
 
-    if (ctx->log) {
+    if (dlcf->activity_log) {
         size += sizeof(ngx_http_dynamo_ddb_response_t);
     }
 
@@ -127,7 +127,7 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
 
     ctx->rq = (ngx_http_dynamo_ddb_request_t *) p;
 
-    if (ctx->log) {
+    if (dlcf->activity_log) {
         ctx->rs_mem = (ngx_http_dynamo_ddb_response_t *) (p + rs);
     }
 

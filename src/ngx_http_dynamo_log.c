@@ -422,11 +422,12 @@ void
 ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
     ngx_http_dynamo_ctx_t *ctx)
 {
-    ctx->log = (dlcf->activity_log != NULL);
     ctx->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
     ctx->stmt_max = 0;
 
-    if (ctx->log && dlcf->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
+    if (dlcf->activity_log
+        && dlcf->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF)
+    {
         ctx->stmt_mode = dlcf->stmt_mode;
         ctx->stmt_max = dlcf->stmt_max;
     }

@@ -429,9 +429,11 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
 
     rc = ngx_http_dynamo_sign(r, dlcf, ctx);
 
-    if (rc != NGX_OK || ngx_http_dynamo_response_start(r, ctx) != NGX_OK) {
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_dynamo_response_start(ctx);
 
     /*
      * the proxy module writes the request it sends to the debug log, the

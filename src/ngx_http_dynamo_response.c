@@ -47,36 +47,20 @@ ngx_http_dynamo_response_init(ngx_conf_t *cf)
  * is not looked at.
  */
 
-ngx_int_t
-ngx_http_dynamo_response_start(ngx_http_request_t *r,
-    ngx_http_dynamo_ctx_t *ctx)
+void
+ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx)
 {
-    ngx_http_dynamo_loc_conf_t  *dlcf;
+    /* the body's reader made room for it when a record is written */
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
-
-    if (dlcf->activity_log == NULL) {
-        return NGX_OK;
+    if (ctx->rs_mem == NULL) {
+        return;
     }
-
-    /* the body's reader made room for it */
 
     ctx->rs = ctx->rs_mem;
 
-    if (ctx->rs == NULL) {
-        ctx->rs = ngx_palloc(r->pool,
-                             sizeof(ngx_http_dynamo_ddb_response_t));
-        if (ctx->rs == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op,
-                                      ctx->rq ? ctx->rq->items : 0);
+    ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op, ctx->rq->items);
 
     ctx->upstream_start = ngx_http_dynamo_now_ns();
-
-    return NGX_OK;
 }
 
 
