@@ -21,6 +21,10 @@
 #include "ngx_http_dynamo_sigv4.h"
 #include "ngx_http_dynamo_ddb.h"
 
+#if (NGX_HTTP_DYNAMO_VALGRIND)
+#include <valgrind/memcheck.h>
+#endif
+
 
 /* blocks a worker keeps: how many, and up to which size */
 #define NGX_HTTP_DYNAMO_SPARE_MAX      16
@@ -171,7 +175,10 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
 /*
  * The readers' block: the worker's last one of the same size when it has
  * one, and given back to it when the request ends.  Only what the readers'
- * init functions clear is read, as from a new allocation.
+ * init functions clear is read, as from a new allocation.  Under valgrind
+ * a kept block may not be touched, and one handed out again is undefined:
+ * memcheck sees a use after the request, or a read of what the last
+ * request left, as it would with malloc() and free().
  */
 
 static void *
@@ -193,6 +200,11 @@ ngx_http_dynamo_readers_alloc(ngx_http_request_t *r, size_t size)
     if (s != NULL && s->size == size) {
         dmcf->spare = s->next;
         dmcf->nspare--;
+
+#if (NGX_HTTP_DYNAMO_VALGRIND)
+        VALGRIND_MAKE_MEM_UNDEFINED((u_char *) s
+                                    + NGX_HTTP_DYNAMO_SPARE_HEADER, size);
+#endif
 
     } else {
         s = ngx_alloc(NGX_HTTP_DYNAMO_SPARE_HEADER + size,
@@ -231,6 +243,12 @@ ngx_http_dynamo_readers_free(void *data)
         s->next = dmcf->spare;
         dmcf->spare = s;
         dmcf->nspare++;
+
+#if (NGX_HTTP_DYNAMO_VALGRIND)
+        VALGRIND_MAKE_MEM_NOACCESS((u_char *) s
+                                   + NGX_HTTP_DYNAMO_SPARE_HEADER, s->size);
+#endif
+
         return;
     }
 
