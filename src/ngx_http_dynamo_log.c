@@ -795,36 +795,18 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * A record written at once: the file has no buffer, or the record is
+ * larger than the buffer, which the handler has flushed before it
+ */
+
 static void
 ngx_http_dynamo_log_write(ngx_http_request_t *r,
     ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len)
 {
-    time_t                      now;
-    ssize_t                     n;
-    ngx_err_t                   err;
-    ngx_http_dynamo_log_buf_t  *buffer;
-
-    buffer = log->file->data;
-
-    if (buffer) {
-
-        if (len > (size_t) (buffer->last - buffer->pos)) {
-            ngx_http_dynamo_log_flush(log->file, r->connection->log);
-        }
-
-        if (len <= (size_t) (buffer->last - buffer->pos)) {
-
-            if (buffer->event && buffer->pos == buffer->start) {
-                ngx_add_timer(buffer->event, buffer->flush);
-            }
-
-            buffer->pos = ngx_cpymem(buffer->pos, buf, len);
-
-            return;
-        }
-
-        /* a record larger than the buffer is written at once */
-    }
+    time_t     now;
+    ssize_t    n;
+    ngx_err_t  err;
 
     now = ngx_time();
 
