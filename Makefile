@@ -4,12 +4,13 @@
 #   make test     set up, build, and run the whole test suite
 #
 #   make valgrind | asan | bench | faults | fuzz [FUZZ_SECONDS=600]
+#   make deb      the Debian package, libnginx-mod-http-dynamo, in build/deb
 #   make fuzz-<target>
 
 SHELL := /bin/bash
 
 .PHONY: all module setup test demo demo-stop valgrind asan bench faults fuzz \
-        clean
+        deb clean
 
 all: module
 
@@ -27,6 +28,9 @@ valgrind:
 
 asan:
 	VARIANT=asan util/test
+
+deb:
+	util/deb
 
 demo:
 	util/demo
