@@ -5,12 +5,14 @@
 #
 #   make valgrind | asan | bench | faults | fuzz [FUZZ_SECONDS=600]
 #   make deb      the Debian package, libnginx-mod-http-dynamo, in build/deb
+#   make test-real TEST_NGINX_REAL=<dir>   the suite under openresty's
+#                 Test::Nginx (a checkout of it) instead of our runner
 #   make fuzz-<target>
 
 SHELL := /bin/bash
 
 .PHONY: all module setup test demo demo-stop valgrind asan bench faults fuzz \
-        deb clean
+        deb test-real clean
 
 all: module
 
@@ -22,6 +24,11 @@ module:
 
 test:
 	util/test
+
+test-real:
+	@test -n "$(TEST_NGINX_REAL)" \
+	    || { echo "make test-real TEST_NGINX_REAL=<dir>" >&2; exit 2; }
+	TEST_NGINX_REAL="$(TEST_NGINX_REAL)" util/test
 
 valgrind:
 	TEST_NGINX_USE_VALGRIND=1 util/test

@@ -2,7 +2,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;      # planned below: skipped under the real one
 
 # The project's own Test::Nginx::Socket runner (t/lib/fallback) tested
 # against a plain nginx, one section or feature per block.  Some blocks
@@ -15,6 +15,7 @@ use Time::HiRes ();
 if ($INC{'Test/Nginx/Socket.pm'} !~ m{/fallback/}) {
     plan skip_all => 'tests the fallback runner, not the real Test::Nginx';
 }
+plan 'no_plan';
 
 $ENV{TEST_NGINX_RUNNER_WORD} = 'expanded';
 

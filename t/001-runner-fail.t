@@ -2,7 +2,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;      # planned below: skipped under the real one
 
 # The fallback runner must be able to fail: t/runner/must-fail.pl is run
 # as a subprocess and each of its blocks has to fail exactly the tests
@@ -15,6 +15,7 @@ use File::Temp qw(tempdir);
 if ($INC{'Test/Nginx/Socket.pm'} !~ m{/fallback/}) {
     plan skip_all => 'tests the fallback runner, not the real Test::Nginx';
 }
+plan 'no_plan';
 
 # the subprocesses get their own port and server root, so that they do
 # not disturb a test running next to this one
@@ -107,9 +108,9 @@ my @must_fail = map { qr/\Q$_->[0] - $_->[1]\E/ } (
      'die with the expected exit code'],
     ['TEST 14: the second of two requests has the wrong status',
      'status code ok'],
-    ['TEST 15: ignore_response still checks access_log',
-     'pattern "GET /never-requested-either" should match a line in '
-     . 'access.log'],
+    ['TEST 15: access_log with ignore_response is refused',
+     'access_log checks with ignore_response are not made by the real '
+     . 'Test::Nginx: check the log another way'],
 );
 
 # the client time-out test is named differently, as in the real runner
@@ -148,6 +149,37 @@ is($only->{status}, 0, 't/runner/only.pl passes') or show($only);
 ok(@{ $only->{tap} } >= 2, 't/runner/only.pl ran tests');
 is_deeply([ grep { !/TEST 2: the only block run/ } @{ $only->{tap} } ], [],
           'only the ONLY block ran');
+
+
+# --- init, in the runner's package ----------------------------------
+
+# blocks run one by one through ONLY-free copies: the first two must bail
+# out as the real runner does, the third must pass
+
+for my $case ([1, qr/Undefined subroutine &Test::Nginx::Util::is called/],
+              [2, qr/Undefined subroutine &Test::Nginx::Util::helper_of/])
+{
+    my ($n, $why) = @$case;
+    my $init = run_script('t/runner/init-package.pl',
+                          TEST_NGINX_INIT_BLOCK => $n);
+
+    isnt($init->{status}, 0, "init TEST $n: the run fails") or show($init);
+    like($init->{out} . $init->{err}, qr/init failed/,
+         "init TEST $n: the runner bails out") or show($init);
+    like($init->{out} . $init->{err}, $why, "init TEST $n: saying why")
+        or show($init);
+}
+
+{
+    my $init = run_script('t/runner/init-package.pl',
+                          TEST_NGINX_INIT_BLOCK => 3);
+
+    is($init->{status}, 0, 'init TEST 3: qualified names pass')
+        or show($init);
+    ok(scalar(grep { /^ok \d+ - TEST 3: qualified names work in init/ }
+              @{ $init->{tap} }),
+       'init TEST 3: the init code ran') or show($init);
+}
 
 
 # --- valgrind -------------------------------------------------------

@@ -49,7 +49,7 @@ it was sent with, and each token was verified once.
         dynamo_status;
     }
 --- init
-is(Dynamo::Test::slot_answers_right(@::many), 600,
+Test::More::is(Dynamo::Test::slot_answers_right(@::many), 600,
    "TEST 1: each of 600 answers names its token's identity");
 --- request
 GET /status

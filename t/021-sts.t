@@ -436,7 +436,7 @@ the one after uses the new ones.
 --- emu_config
 {"credential_lifetime": 20}
 --- init
-nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+Dynamo::Test::nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
 sleep 4;
 --- request eval
 ["GET /t", "GET /t", "GET /emu/counters"]
@@ -464,7 +464,7 @@ dynamo: refreshing credentials ahead of expiry
 --- emu_config
 {"credential_lifetime": 20}
 --- init
-nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+Dynamo::Test::nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
 Dynamo::Test::emulator()->fault({service => "sts", mode => "error", status => 500, code => "InternalFailure"});
 sleep 4;
 --- pipelined_requests eval
@@ -496,7 +496,7 @@ sleep 4;
 --- emu_config
 {"credential_lifetime": 8}
 --- init
-nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+Dynamo::Test::nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
 Dynamo::Test::emulator()->fault({service => "sts", mode => "close"});
 sleep 4;
 --- request
@@ -637,9 +637,9 @@ for my $round (1, 2) {
     }
 }
 my %distinct = map { $_ => 1 } grep { /^ASIA/ } values %key;
-is($ok, 40, "TEST 22: 40 requests signed for their own role");
-is(scalar keys %distinct, 20, "TEST 22: 20 roles, 20 access keys");
-is($same, 20, "TEST 22: each role's second request uses its first keys");
+Test::More::is($ok, 40, "TEST 22: 40 requests signed for their own role");
+Test::More::is(scalar keys %distinct, 20, "TEST 22: 20 roles, 20 access keys");
+Test::More::is($same, 20, "TEST 22: each role's second request uses its first keys");
 --- request
 GET /emu/counters
 --- response_body_like chomp

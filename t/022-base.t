@@ -273,7 +273,7 @@ InternalServerError","message":"credentials for \\"/_ecs\\" are unavailable: ECS
         token_file=$TEST_NGINX_SERVROOT/html/wi-token;
 --- gw_location
 --- init
-write_wi_token('one');
+main::write_wi_token('one');
 --- request eval
 ["GET /t", "GET /emu/requests?service=sts"]
 --- more_headers eval
@@ -301,9 +301,9 @@ request refreshes the role's credentials and the gateway's own with it.
 --- emu_config
 {"credential_lifetime": 10}
 --- init
-write_wi_token('one');
-nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
-write_wi_token('two');
+main::write_wi_token('one');
+Dynamo::Test::nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+main::write_wi_token('two');
 sleep 4;
 --- request eval
 ["GET /t", "GET /emu/requests?service=sts&action=AssumeRoleWithWebIdentity"]

@@ -84,12 +84,12 @@ in flight; all succeed, in both workers.
 --- emu_faults
 {"service": "sts", "mode": "delay", "ms": 1000}
 --- init
-my @codes = concurrent_requests(n => 200, timeout => 60,
+my @codes = Dynamo::Test::concurrent_requests(n => 200, timeout => 60,
     request => "GET /t HTTP/1.1\r\nHost: localhost\r\n"
                . "cyral.token: $::tok{alice}\r\nConnection: close\r\n\r\n");
-is(scalar(grep { $_ == 200 } @codes), 200,
+Test::More::is(scalar(grep { $_ == 200 } @codes), 200,
    "TEST 1: all 200 concurrent first requests succeed");
-cmp_ok(pids_in_log(), '>=', 2, "TEST 1: both workers served requests");
+Test::More::cmp_ok(main::pids_in_log(), '>=', 2, "TEST 1: both workers served requests");
 --- request
 GET /emu/counters
 --- response_body_like chomp
@@ -112,8 +112,8 @@ dynamo: waiting
         add_header X-Key $dynamo_access_key_id;
     }
 --- init
-nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
-reload_nginx();
+Dynamo::Test::nginx_get("/t", "cyral.token" => $::tok{alice}) == 200 or die "first request failed\n";
+main::reload_nginx();
 --- request eval
 ["GET /t", "GET /emu/counters"]
 --- more_headers eval
@@ -145,7 +145,7 @@ put it; every answer names the identity of the token it was sent with.
         dynamo_status;
     }
 --- init
-is(Dynamo::Test::slot_answers_right(@::many), 600,
+Test::More::is(Dynamo::Test::slot_answers_right(@::many), 600,
    "TEST 3: each of 600 answers names its token's identity");
 --- request
 GET /status

@@ -8,7 +8,10 @@
 # Every block logs its request in a line of its own format to access.log:
 # "hostile <status> <completion> up=<upstream> err=<$dynamo_error>", so
 # that whether anything went upstream can be checked even when the client
-# got no answer.  "--- error_type" names the __type every answer must carry
+# got no answer.  A block that ignores the response (the client gives up)
+# gets the same line in error.log too and checks it there with
+# "--- error_log": the real Test::Nginx makes no access_log checks in
+# such a block.  "--- error_type" names the __type every answer must carry
 # (a list of alternatives split on "|", an array for pipelined requests):
 # the body must then be valid UTF-8, and a JSON object of exactly "__type"
 # and "message".
@@ -188,6 +191,7 @@ CONF
     large_client_header_buffers 4 32k;
     client_body_buffer_size 16k;
     access_log \$TEST_NGINX_SERVER_ROOT/logs/access.log hostile;
+HOSTILE_IN_ERROR_LOG
 
     location = / {
         dynamo_jwt_key \$TEST_NGINX_KEYS/jwks.json;
@@ -203,6 +207,13 @@ CONF
     }
 CONF
     }
+
+    my $config = $block->config;
+    my $also = defined $block->ignore_response
+               ? "    access_log \$TEST_NGINX_SERVER_ROOT/logs/error.log hostile;\n"
+               : '';
+    $block->set_value("config", $config)
+        if $config =~ s/^HOSTILE_IN_ERROR_LOG\n/$also/m;
 
     # nginx must never crash, whatever the block expects besides
     my $never = "[alert]\n[crit]\n[emerg]\nexited on signal\n";
@@ -569,10 +580,9 @@ substr($r, 0, length($r) - 1000)
 --- abort
 --- ignore_response
 --- wait: 0.3
---- access_log eval
-qr/^hostile 400 "" up= err=""$/
---- error_log
-client prematurely closed connection
+--- error_log eval
+[qr/^hostile 400 "" up= err=""$/,
+ "client prematurely closed connection"]
 
 
 
@@ -582,8 +592,8 @@ my $r = ::ddb('{"ExclusiveStartTableName": "' . ('h' x 2000) . '"}');
 substr($r, 0, length($r) - 1000)
 --- timeout: 3
 --- ignore_response
---- access_log eval
-qr/^hostile 408 "" up= err=""$/
+--- error_log eval
+[qr/^hostile 408 "" up= err=""$/]
 
 
 
@@ -596,10 +606,9 @@ $r
 --- abort
 --- ignore_response
 --- wait: 0.3
---- access_log eval
-qr/^hostile 400 "" up= err=""$/
---- error_log
-client prematurely closed connection
+--- error_log eval
+[qr/^hostile 400 "" up= err=""$/,
+ "client prematurely closed connection"]
 
 
 
@@ -626,10 +635,10 @@ gives up after 0.5 s; the gateway answers its 503 to nobody.
 --- abort
 --- ignore_response
 --- wait: 2.5
---- access_log eval
-qr/^hostile (?:499|503) "(?:OK)?" up= err=".*"$/
 --- no_error_log
 [crit]
+--- error_log eval
+[qr/^hostile (?:499|503) "(?:OK)?" up= err=".*"$/]
 
 
 
@@ -746,9 +755,8 @@ substr($r, 0, length($r) - 40000)
 --- abort
 --- ignore_response
 --- wait: 0.3
---- access_log eval
-qr/^hostile 400 "" up= err=""$/
---- error_log
-client prematurely closed connection
+--- error_log eval
+[qr/^hostile 400 "" up= err=""$/,
+ "client prematurely closed connection"]
 --- no_error_log eval
 [qr/\[error\]/]

@@ -183,7 +183,8 @@ GET /never-requested
 
 
 
-=== TEST 15: ignore_response still checks access_log
+=== TEST 15: access_log with ignore_response is refused
+The real runner would skip the check and pass the block.
 --- config
     location = /t {
         return 200 "hello\n";
