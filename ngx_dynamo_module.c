@@ -314,6 +314,11 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
      *     dlcf->sts_region = { 0, NULL };
      */
 
+    if (cf->conf_file != NULL && cf->conf_file->file.name.data != NULL) {
+        dlcf->conf_file = cf->conf_file->file.name.data;
+        dlcf->conf_line = cf->conf_file->line;
+    }
+
     dlcf->access = NGX_CONF_UNSET;
     dlcf->keys = NGX_CONF_UNSET_PTR;
     dlcf->issuers = NGX_CONF_UNSET_PTR;
@@ -442,14 +447,14 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     dmcf->enabled = 1;
 
     if (dmcf->shm_zone == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+        ngx_http_dynamo_conf_emerg(cf, conf,
                       "dynamo_access needs a shared zone: "
                       "add \"dynamo_zone name:size;\" to the http block");
         return NGX_CONF_ERROR;
     }
 
     if (conf->keys == NULL || conf->keys->nelts == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+        ngx_http_dynamo_conf_emerg(cf, conf,
                       "dynamo_access is on but no \"dynamo_jwt_key\" "
                       "is configured to verify identity tokens");
         return NGX_CONF_ERROR;
@@ -464,7 +469,7 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->proxy_handler && conf->sts_uri.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+        ngx_http_dynamo_conf_emerg(cf, conf,
                       "dynamo_pass to \"%V\" signs with the role's "
                       "credentials: add \"dynamo_sts\" to fetch them",
                       &conf->pass_host);
@@ -473,7 +478,7 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->sts_uri.len && dmcf->base.source == NGX_HTTP_DYNAMO_BASE_NONE)
     {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+        ngx_http_dynamo_conf_emerg(cf, conf,
                       "dynamo_sts \"%V\" needs the gateway's own "
                       "credentials to sign its calls: add "
                       "\"dynamo_base_credentials\" to the http block",
@@ -542,7 +547,7 @@ ngx_http_dynamo_check_header(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf)
     ngx_http_core_srv_conf_t  *cscf;
 
     if (dlcf->token_header.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+        ngx_http_dynamo_conf_emerg(cf, dlcf,
                       "dynamo_token_header must not be empty");
         return NGX_CONF_ERROR;
     }
@@ -576,13 +581,42 @@ ngx_http_dynamo_check_header(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf)
         return NGX_CONF_OK;
     }
 
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+    ngx_http_dynamo_conf_emerg(cf, dlcf,
                   "the identity token header \"%V\" contains \"%c\", "
                   "which nginx drops as an invalid header: add "
-                  "\"ignore_invalid_headers off;\" to server \"%V\"",
-                  &dlcf->token_header, bad, &cscf->server_name);
+                  "\"ignore_invalid_headers off;\" to the server block "
+                  "of this location", &dlcf->token_header, bad);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * An error found when configurations are merged, after parsing: nginx no
+ * longer knows the line then, so the message names where the block of
+ * the configuration in question starts ("location", "server" or "http"),
+ * as nginx's own messages name a directive's line.
+ */
+
+void ngx_cdecl
+ngx_http_dynamo_conf_emerg(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    buf[NGX_MAX_CONF_ERRSTR];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    if (dlcf->conf_file == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%*s", p - buf, buf);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%*s in %s:%ui",
+                  p - buf, buf, dlcf->conf_file, dlcf->conf_line);
 }
 
 

@@ -371,6 +371,10 @@ typedef struct {
 
 
 typedef struct {
+    /* where the block of this configuration starts, for merge errors */
+    u_char                          *conf_file;
+    ngx_uint_t                       conf_line;
+
     ngx_flag_t                       access;
 
     ngx_array_t                     *keys;       /* ngx_http_dynamo_key_t */
@@ -524,6 +528,11 @@ ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
 u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);
+
+/* module: configuration */
+
+void ngx_cdecl ngx_http_dynamo_conf_emerg(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *dlcf, const char *fmt, ...);
 
 /* jwt: keys and token verification */
 

@@ -744,8 +744,8 @@ dynamo: token cache hit
         dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
     }
 --- must_die
---- error_log
-the identity token header "cyral.token" contains ".", which nginx drops as an invalid header: add "ignore_invalid_headers off;" to server
+--- error_log eval
+qr/the identity token header "cyral\.token" contains "\.", which nginx drops as an invalid header: add "ignore_invalid_headers off;" to the server block of this location in \S+\/nginx\.conf:\d+$/
 
 
 
