@@ -7,10 +7,11 @@
 # a served one takes upstream exactly the headers that were judged and
 # signed.
 #
-# "--- upstream" names the emulator's services that must have been called
-# once the answer is in ("none", or e.g. "echo sts"); "--- upstream_headers"
-# the names of the headers the echo upstream received, lowercased and
-# sorted, with a count where one came more than once.
+# "--- upstream_calls" names the emulator's services that must have been
+# called once the answer is in ("none", or e.g. "echo sts");
+# "--- upstream_headers" the names of the headers the echo upstream
+# received, lowercased and sorted, with a count where one came more than
+# once.
 
 use strict;
 use warnings;
@@ -63,7 +64,7 @@ add_response_body_check(sub {
     my $name = $block->name;
     my $emu = emulator();
 
-    my $want = $block->upstream;
+    my $want = $block->upstream_calls;
 
     if (defined $want) {
         chomp $want;
@@ -157,7 +158,7 @@ __DATA__
 --- error_code: 200
 --- response_body chomp
 {}
---- upstream
+--- upstream_calls
 echo sts
 
 
@@ -170,7 +171,7 @@ echo sts
 --- response_body eval
 ::refusal(ValidationException =>
           'the "X-Amz-Target" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -182,7 +183,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'the "X-Amz-Target" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -195,7 +196,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'the "Content-Type" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -208,7 +209,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'the "X-Dynamo-Role" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -220,7 +221,7 @@ none
 --- response_body eval
 ::refusal(UnrecognizedClientException =>
           'the "cyral.token" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -231,7 +232,7 @@ none
 --- error_code: 200
 --- response_body chomp
 {}
---- upstream
+--- upstream_calls
 echo sts
 
 
@@ -244,7 +245,7 @@ echo sts
 --- response_body eval
 ::refusal(UnrecognizedClientException =>
           'the "X-Amz-Security-Token" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -257,7 +258,7 @@ none
 --- response_body eval
 ::refusal(UnrecognizedClientException =>
           'the "X-Amz-Security-Token" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -278,7 +279,7 @@ hash, role choice and token are; the gateway's own take their place.
 --- error_code: 200
 --- response_body chomp
 {}
---- upstream
+--- upstream_calls
 echo sts
 --- upstream_headers
 authorization connection content-length content-type host user-agent x-amz-date x-amz-security-token x-amz-target
@@ -292,7 +293,7 @@ authorization connection content-length content-type host user-agent x-amz-date 
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/%2F"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -304,7 +305,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/%2f"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -316,7 +317,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/%2e/"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -328,7 +329,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "//"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -340,7 +341,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/./"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -352,7 +353,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/?x=1"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -364,7 +365,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'DynamoDB requests are made to "/", not "/?"')
---- upstream
+--- upstream_calls
 none
 
 
@@ -375,7 +376,7 @@ none
 --- error_code: 200
 --- response_body chomp
 {}
---- upstream
+--- upstream_calls
 echo sts
 
 
@@ -388,7 +389,7 @@ echo sts
 --- response_body eval
 ::refusal(ValidationException =>
           'the "X-Amz-Target" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -401,7 +402,7 @@ none
 --- response_body eval
 ::refusal(ValidationException =>
           'the "X-Dynamo-Role" header is sent 2 times, once is allowed')
---- upstream
+--- upstream_calls
 none
 
 
@@ -410,7 +411,7 @@ none
 --- raw_request eval
 ::post('/plain/x?y=1', @::h{qw(token target type)})
 --- error_code: 200
---- upstream
+--- upstream_calls
 echo
 
 
