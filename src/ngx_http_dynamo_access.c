@@ -21,6 +21,9 @@ static ngx_int_t ngx_http_dynamo_access_token(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dynamo_find_token(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token);
+static ngx_int_t ngx_http_dynamo_header_once(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t err, ngx_str_t *name,
+    ngx_uint_t n);
 static void ngx_http_dynamo_end_user(ngx_str_t *auth, ngx_str_t *end_user);
 static ngx_int_t ngx_http_dynamo_access_refused(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
@@ -37,6 +40,15 @@ static ngx_str_t  ngx_http_dynamo_role_header = ngx_string("x-dynamo-role");
 static ngx_str_t  ngx_http_dynamo_target_header = ngx_string("x-amz-target");
 static ngx_str_t  ngx_http_dynamo_type_header = ngx_string("content-type");
 static ngx_str_t  ngx_http_dynamo_auth_header = ngx_string("authorization");
+
+
+/* and as messages name them */
+
+static ngx_str_t  ngx_http_dynamo_session_token_name =
+    ngx_string("X-Amz-Security-Token");
+static ngx_str_t  ngx_http_dynamo_role_name = ngx_string("X-Dynamo-Role");
+static ngx_str_t  ngx_http_dynamo_target_name = ngx_string("X-Amz-Target");
+static ngx_str_t  ngx_http_dynamo_type_name = ngx_string("Content-Type");
 
 
 ngx_http_dynamo_ctx_t *
@@ -205,6 +217,13 @@ ngx_http_dynamo_access_token(ngx_http_request_t *r,
  * The token travels in dynamo_token_header ("cyral.token"), or, when
  * allowed, where unmodified SDKs put a session token.  nginx's own
  * header hash cannot name a header with a dot, so the list is walked.
+ *
+ * Every header the checks read is taken once: of two copies, the checks
+ * could judge one while an upstream that verifies no signature (or a
+ * plain proxy_pass after "dynamo_access on") reads the other.  Names are
+ * matched in any case, as nginx keeps them lowercased.  Without
+ * dynamo_token_in_session_token no X-Amz-Security-Token is read: every
+ * copy is stripped before the request goes on, none is refused.
  */
 
 static ngx_int_t
@@ -212,13 +231,17 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token)
 {
+    ngx_int_t          rc;
     ngx_str_t         *session;
-    ngx_uint_t         i, n, sessions;
+    ngx_uint_t         i, n, sessions, roles, targets, types;
     ngx_list_part_t   *part;
     ngx_table_elt_t   *h;
 
     n = 0;
     sessions = 0;
+    roles = 0;
+    targets = 0;
+    types = 0;
     session = NULL;
 
     part = &r->headers_in.headers.part;
@@ -253,16 +276,19 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_role_header)) {
             ctx->role_header = &h[i].value;
+            roles++;
             continue;
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_target_header)) {
             ctx->target = &h[i].value;
+            targets++;
             continue;
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_type_header)) {
             ctx->content_type = &h[i].value;
+            types++;
             continue;
         }
 
@@ -271,11 +297,42 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
         }
     }
 
-    if (n > 1) {
-        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
-                                    "the \"%V\" header is sent %ui times, "
-                                    "once is allowed",
-                                    &dlcf->token_header, n);
+    if (targets > 1) {
+        /* the activity record names no operation of the two */
+        ctx->target = NULL;
+    }
+
+    rc = ngx_http_dynamo_header_once(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                     &dlcf->token_header, n);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dynamo_header_once(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                         &ngx_http_dynamo_session_token_name,
+                                         sessions);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dynamo_header_once(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                         &ngx_http_dynamo_target_name,
+                                         targets);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dynamo_header_once(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                         &ngx_http_dynamo_type_name, types);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dynamo_header_once(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_VALIDATION,
+                                         &ngx_http_dynamo_role_name, roles);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (n == 1 && token->len) {
@@ -290,13 +347,6 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (sessions > 1) {
-        return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
-                                    "the \"X-Amz-Security-Token\" header is "
-                                    "sent %ui times, once is allowed",
-                                    sessions);
-    }
-
     if (dlcf->token_in_session_token) {
         return ngx_http_dynamo_fail(r, ctx,
                                     NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN,
@@ -308,6 +358,22 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_MISSING_TOKEN,
                                 "no identity token: send it in the \"%V\" "
                                 "header", &dlcf->token_header);
+}
+
+
+/* NGX_OK when the header came at most once; else refused as "err" */
+
+static ngx_int_t
+ngx_http_dynamo_header_once(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t err, ngx_str_t *name, ngx_uint_t n)
+{
+    if (n <= 1) {
+        return NGX_OK;
+    }
+
+    return ngx_http_dynamo_fail(r, ctx, err,
+                                "the \"%V\" header is sent %ui times, "
+                                "once is allowed", name, n);
 }
 
 

@@ -104,9 +104,24 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
                                                               128));
     }
 
-    if (r->uri.len != 1 || r->args.len) {
+    /*
+     * The request is signed for "/", and the target the proxy sends must
+     * be just that: the client's own, byte for byte, unless a rewrite
+     * replaced it.  "/%2F" or "/./" are "/" once nginx has normalised
+     * them, yet would be forwarded raw.
+     */
+
+    if (r->uri.len != 1
+        || r->args.len
+        || (r->valid_unparsed_uri
+            && (r->unparsed_uri.len != 1 || r->unparsed_uri.data[0] != '/')))
+    {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
-                                    "DynamoDB requests are made to \"/\"");
+                                    "DynamoDB requests are made to \"/\", "
+                                    "not \"%V\"",
+                                    ngx_http_dynamo_printable(r,
+                                                              &r->unparsed_uri,
+                                                              64));
     }
 
     /*
