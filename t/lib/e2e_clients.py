@@ -58,8 +58,8 @@ def client(endpoint, token=None, creds=None):
     return c
 
 
-VOLATILE = {"ResponseMetadata", "$metadata", "CreationDateTime", "TableArn", "TableId",
-            "LastIncreaseDateTime", "LastDecreaseDateTime",
+VOLATILE = {"ResponseMetadata", "$metadata", "CreationDateTime", "TableArn",
+            "TableId", "LastIncreaseDateTime", "LastDecreaseDateTime",
             "NumberOfDecreasesToday", "TableSizeBytes", "ItemCount",
             "LastUpdateToPayPerRequestDateTime"}
 
@@ -314,7 +314,8 @@ def main():
     check("the BatchWriteItem body is over 1 MB (%d bytes)" % body_len,
           body_len > 1024 * 1024)
     for (op, g), (_, w) in zip(got, want):
-        check("boto3 %s through the gateway equals the direct call" % op, g == w,
+        check("boto3 %s through the gateway equals the direct call" % op,
+              g == w,
               json.dumps({"gateway": g, "direct": w}, default=str)[:2000])
 
     js_runs = js_sdk(a, table, creds, [(op, normal(r, table + "_gw"))
