@@ -80,6 +80,11 @@ like($out, qr/MissingAuthenticationTokenException/,
      'the call without a token is refused');
 unlike($out, qr/signature_ok=False/, 'DynamoDB accepted every signature');
 
+like($out, qr/^demo: another token: DEMO_PORT=$port .*make demo-token$/m,
+     'how to mint another token for this demo, on its ports');
+like($out, qr/^demo: stop it: +DEMO_PORT=$port .*make demo-stop$/m,
+     'how to stop it');
+
 my $cmd = commands($out) // {};
 ok($cmd->{export}, 'a token to export is printed') or diag($out);
 like($cmd->{a} // '',
