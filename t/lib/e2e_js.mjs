@@ -139,7 +139,7 @@ async function scenario(c, table) {
     return out;
 }
 
-async function run(name, endpoint, credentials, table, headerToken) {
+async function run(endpoint, credentials, table, headerToken) {
     const sent = [];
     const c = client(endpoint, credentials, sent, headerToken);
     try {
@@ -163,11 +163,9 @@ const role = {
 };
 
 const result = {
-    session: await run("session", a.gateway,
-                       { ...DUMMY, sessionToken: a.token },
+    session: await run(a.gateway, { ...DUMMY, sessionToken: a.token },
                        a.table + "_session"),
-    header: await run("header", a.gateway, DUMMY, a.table + "_header",
-                      a.token),
-    direct: await run("direct", a.direct, role, a.table + "_direct"),
+    header: await run(a.gateway, DUMMY, a.table + "_header", a.token),
+    direct: await run(a.direct, role, a.table + "_direct"),
 };
 process.stdout.write(JSON.stringify(result) + "\n");
