@@ -1,6 +1,8 @@
 # ngx_dynamo: the two commands README opens with, and the rest.
 #
-#   make demo     set up, build, and run the gateway locally with real clients
+#   make demo     set up, build, and leave the gateway running locally, with
+#                 a sample table, a token and commands to paste (demo-token:
+#                 another token; demo-stop: stop it)
 #   make test     set up, build, and run the whole test suite
 #
 #   make valgrind | asan | bench | faults | fuzz [FUZZ_SECONDS=600]
@@ -41,6 +43,11 @@ deb:
 
 demo:
 	util/demo
+
+# only the token, so that eval "$$(make -s demo-token)" sets it
+.PHONY: demo-token
+demo-token:
+	@util/demo token
 
 demo-stop:
 	util/demo stop

@@ -1,9 +1,11 @@
 # End to end with real clients: boto3 (the token in the cyral.token
-# header, added by an event hook) and the aws CLI (the token as its
-# session token), through the gateway to the emulator's verifying front
-# and dynalite; every answer compared with the same call made straight to
-# that front, every signature checked by botocore; the activity log of the
-# run checked against the schema and against what the clients did.
+# header, added by an event hook), the JavaScript SDK v3 (once with the
+# token as its session token, once with a middleware adding cyral.token;
+# t/lib/e2e_js.mjs) and the aws CLI (the token as its session token),
+# through the gateway to the emulator's verifying front and dynalite; every
+# answer compared with the same call made straight to that front, every
+# signature checked by botocore; the activity log of the run checked
+# against the schema and against what the clients did.
 
 use strict;
 use warnings;
@@ -55,7 +57,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: boto3 and the aws CLI through the gateway, every signature checked by botocore
+=== TEST 1: boto3, the JavaScript SDK and the aws CLI through the gateway, every signature checked by botocore
 --- config
     ignore_invalid_headers off;
     location = / {

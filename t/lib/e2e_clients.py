@@ -3,11 +3,12 @@
 
 boto3 carries the identity token in the "cyral.token" header, added by an
 event hook as the Cyral Ruby plugin does; the aws CLI carries it as
-AWS_SESSION_TOKEN with dummy keys.  The same operations are made straight
-to the emulator's DynamoDB front (dynalite behind it), signed with
-credentials of the role, and the answers must be equal once the table
-names and the time stamps are set aside.  Prints one line per check; exits 1 on any
-difference.  Run with Debian's python3 (python3-boto3, awscli).
+AWS_SESSION_TOKEN with dummy keys; the JavaScript SDK v3 (t/lib/e2e_js.mjs)
+does both, one run each.  The same operations are made straight to the
+emulator's DynamoDB front (dynalite behind it), signed with credentials of
+the role, and the answers must be equal once the table names and the time
+stamps are set aside.  Prints one line per check; exits 1 on any
+difference.  Run with Debian's python3 (python3-boto3, awscli) and node.
 """
 
 import argparse
@@ -57,8 +58,8 @@ def client(endpoint, token=None, creds=None):
     return c
 
 
-VOLATILE = {"ResponseMetadata", "CreationDateTime", "TableArn", "TableId",
-            "LastIncreaseDateTime", "LastDecreaseDateTime",
+VOLATILE = {"ResponseMetadata", "$metadata", "CreationDateTime", "TableArn",
+            "TableId", "LastIncreaseDateTime", "LastDecreaseDateTime",
             "NumberOfDecreasesToday", "TableSizeBytes", "ItemCount",
             "LastUpdateToPayPerRequestDateTime"}
 
@@ -148,7 +149,72 @@ def aws_cli(endpoint, token, *args):
     return p.returncode, p.stdout, p.stderr
 
 
-def check_activity(a, raw, direct_key):
+def js_sdk(a, table, creds, boto3_got):
+    """The JavaScript SDK v3, unmodified, through the gateway twice (token
+    as session token, then in the cyral.token header by a middleware) and
+    straight to the front; its answers compared as boto3's are.  Returns
+    the two gateway runs."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    # nothing of the host's AWS set-up, and no instance metadata lookups
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_EC2_METADATA_DISABLED="true")
+    spec = {"gateway": a.gateway, "direct": a.direct, "token": a.token,
+            "table": table + "_js", "credentials": creds}
+    p = subprocess.run([a.node, os.path.join(top, "t/lib/e2e_js.mjs")],
+                       input=json.dumps(spec), env=env, cwd=top,
+                       capture_output=True, text=True, timeout=120)
+    check("the JavaScript SDK ran", p.returncode == 0,
+          (p.stderr or p.stdout)[-2000:])
+    if p.returncode != 0:
+        return []
+    runs = json.loads(p.stdout)
+
+    want = None
+    if "error" not in runs["direct"]:
+        want = [(op, normal(r, runs["direct"]["table"]))
+                for op, r in runs["direct"]["answers"]]
+    check("the JavaScript SDK straight to DynamoDB", want is not None,
+          runs["direct"].get("error", ""))
+    # boto3's answers, as JSON would carry them, for the cross-check
+    boto3_got = json.loads(json.dumps(boto3_got, default=str))
+    gateway_runs = []
+    for name, how in (("session", "the token as session token"),
+                      ("header", "the token in cyral.token")):
+        run = runs[name]
+        check("JavaScript SDK, %s: every operation" % how,
+              "error" not in run, run.get("error", ""))
+        if "error" in run:
+            continue
+        gateway_runs.append(run)
+        got = [(op, normal(r, run["table"])) for op, r in run["answers"]]
+        for (op, g), (_, w) in zip(got, want or []):
+            check("JavaScript SDK (%s) %s through the gateway equals the "
+                  "direct call" % (name, op), g == w,
+                  json.dumps({"gateway": g, "direct": w})[:2000])
+        check("JavaScript SDK (%s) made the %d operations"
+              % (name, len(boto3_got)), len(got) == len(boto3_got))
+        # the values DynamoDB answered, whatever the SDK: those of boto3
+        items = [(op, {k: v for k, v in g.items()
+                       if k in ("Item", "Items", "Attributes", "Count")})
+                 for op, g in got]
+        boto3_items = [(op, {k: v for k, v in g.items()
+                             if k in ("Item", "Items", "Attributes",
+                                      "Count")})
+                       for op, g in boto3_got]
+        check("JavaScript SDK (%s) saw the items boto3 saw" % name,
+              items == boto3_items,
+              json.dumps({"js": items, "boto3": boto3_items})[:2000])
+        check("JavaScript SDK (%s) sent DynamoDB requests only (%d)"
+              % (name, len(run["sent"])),
+              all((t or "").startswith("DynamoDB_20120810.")
+                  for t in run["sent"]), str(run["sent"]))
+    return gateway_runs
+
+
+def check_activity(a, raw, direct_key, js_runs):
     """The activity log of the run: valid, one record per request the
     clients sent through the gateway, and what the clients did."""
     import jsonschema
@@ -162,11 +228,11 @@ def check_activity(a, raw, direct_key):
     check("every activity record is valid against the schema", not invalid,
           "; ".join(invalid[:5]))
 
-    # boto3's requests (waiter polls included) and the CLI's six
-    cli = 6
-    check("one record per request through the gateway (%d)"
-          % (len(SENT) + cli), len(records) == len(SENT) + cli,
-          "%d records" % len(records))
+    # boto3's requests (waiter polls included), the JavaScript SDK's and
+    # the CLI's six
+    sent = len(SENT) + sum(len(r["sent"]) for r in js_runs) + 6
+    check("one record per request through the gateway (%d)" % sent,
+          len(records) == sent, "%d records" % len(records))
 
     # the requests DynamoDB received from the gateway, in order
     with urllib.request.urlopen(
@@ -189,18 +255,25 @@ def check_activity(a, raw, direct_key):
     by_type = {}
     for rec in records:
         by_type.setdefault(rec["request"]["statementType"], []).append(rec)
-    answers = dict(raw)
-    check("the Query record counts the items returned",
-          by_type["QUERY"][0]["response"].get("records")
-          == answers["Query"]["Count"])
-    check("the Scan record counts the items returned",
-          by_type["SCAN"][0]["response"].get("records")
-          == answers["Scan"]["Count"])
+    # the answers of each client run through the gateway, in order
+    answers = [dict(raw)] + [dict(r["answers"]) for r in js_runs]
+
+    def counts(kind):
+        return [r["response"].get("records") for r in by_type.get(kind, [])]
+
+    check("the Query records count the items returned",
+          counts("QUERY") == [x["Query"]["Count"] for x in answers],
+          str(counts("QUERY")))
+    check("the Scan records count the items returned",
+          counts("SCAN") == [x["Scan"]["Count"] for x in answers],
+          str(counts("SCAN")))
+    # one GetItem per scenario, one of the CLI
     check("the GetItem records count the item",
-          [r["response"].get("records") for r in by_type["GET_ITEM"]]
-          == [1, 1], str([r["response"] for r in by_type["GET_ITEM"]]))
-    check("the BatchWriteItem record counts 25 items written",
-          by_type["BATCH_WRITE_ITEM"][0]["response"].get("records") == 25)
+          counts("GET_ITEM") == [1] * (len(answers) + 1),
+          str(counts("GET_ITEM")))
+    check("the BatchWriteItem records count 25 items written",
+          counts("BATCH_WRITE_ITEM") == [25] * len(answers),
+          str(counts("BATCH_WRITE_ITEM")))
     refused = [r for r in records if r["response"]["isError"]]
     check("the refused request is recorded with its error type",
           [r["response"]["errorType"] for r in refused]
@@ -223,6 +296,7 @@ def main():
     ap.add_argument("--suffix", default=str(os.getpid()))
     ap.add_argument("--activity-log")
     ap.add_argument("--schema")
+    ap.add_argument("--node", default="node")
     a = ap.parse_args()
 
     table = "e2e_" + a.suffix
@@ -240,8 +314,12 @@ def main():
     check("the BatchWriteItem body is over 1 MB (%d bytes)" % body_len,
           body_len > 1024 * 1024)
     for (op, g), (_, w) in zip(got, want):
-        check("boto3 %s through the gateway equals the direct call" % op, g == w,
+        check("boto3 %s through the gateway equals the direct call" % op,
+              g == w,
               json.dumps({"gateway": g, "direct": w}, default=str)[:2000])
+
+    js_runs = js_sdk(a, table, creds, [(op, normal(r, table + "_gw"))
+                                        for op, r in raw])
 
     # the aws CLI, the token as its session token
     cli_table = table + "_cli"
@@ -275,7 +353,7 @@ def main():
           rc != 0 and "MissingAuthenticationTokenException" in err, err)
 
     if a.activity_log:
-        check_activity(a, raw, creds["AccessKeyId"])
+        check_activity(a, raw, creds["AccessKeyId"], js_runs)
 
     print("%d failures" % len(failures))
     sys.exit(1 if failures else 0)
