@@ -1433,7 +1433,8 @@ ngx_http_dynamo_openssl_error(ngx_conf_t *cf, ngx_str_t *desc,
 
     p = ngx_http_dynamo_openssl_reason(buf, buf + sizeof(buf), what);
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: %*s", desc, p - buf, buf);
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: %*s", desc,
+                       (size_t) (p - buf), buf);
 }
 
 
