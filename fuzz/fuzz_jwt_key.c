@@ -15,11 +15,11 @@
  *
  * Checked: a refused file adds no key; a loaded key has a supported
  * algorithm, the one alg= named if any, the kid kid= named if any; an
- * HMAC key only with alg=HS*; RSA keys of 2048 bits or more, EC keys on
- * the curve of their algorithm; and each new key works: a token the
- * harness signs with an HMAC key verifies, one with a made-up signature
- * for an RSA or EC key is refused (and the signature check runs on the
- * fuzzed key).
+ * HMAC key only with alg=HS*; RSA keys of 2048 bits or more with an odd
+ * exponent of 3 or more, EC keys on the curve of their algorithm; and
+ * each new key works: a token the harness signs with an HMAC key
+ * verifies, one with a made-up signature for an RSA or EC key is refused
+ * (and the signature check runs on the fuzzed key).
  */
 
 
@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 
 
@@ -99,9 +100,10 @@ fuzz_alg(ngx_str_t *name)
 static void
 fuzz_check_key(ngx_http_dynamo_key_t *key, ngx_str_t *kid, ngx_uint_t alg)
 {
-    int     type;
-    char    group[64];
-    size_t  len;
+    int      type;
+    char     group[64];
+    size_t   len;
+    BIGNUM  *e;
 
     ngx_fuzz_assert(key->alg >= NGX_HTTP_DYNAMO_ALG_RS256
                     && key->alg <= NGX_HTTP_DYNAMO_ALG_HS512,
@@ -145,6 +147,15 @@ fuzz_check_key(ngx_http_dynamo_key_t *key, ngx_str_t *kid, ngx_uint_t alg)
         ngx_fuzz_assert(EVP_PKEY_get_bits(key->pkey) >= 2048,
                         "an RSA key of %d bits",
                         EVP_PKEY_get_bits(key->pkey));
+
+        e = NULL;
+
+        ngx_fuzz_assert(EVP_PKEY_get_bn_param(key->pkey,
+                            OSSL_PKEY_PARAM_RSA_E, &e) == 1
+                        && BN_is_odd(e) && !BN_is_one(e),
+                        "an RSA key with an even exponent or 1");
+
+        BN_free(e);
         return;
     }
 

@@ -30,7 +30,8 @@
  *
  * Each token is verified twice, the second time from the zone's cache
  * when the first succeeded: both must agree.  Checked besides: a
- * verified token has its identity claim, a token signed by the harness
+ * verified token has its identity claim and is canonical base64url (no
+ * other spelling of it verifies), a token signed by the harness
  * passes only with the algorithm and kid of the key that signed it, a
  * refusal is answered with valid JSON carrying the message, no zone
  * mutex is left held.
@@ -390,6 +391,50 @@ fuzz_check_token(ngx_http_dynamo_ctx_t *ctx)
 }
 
 
+/* a verified token has one spelling: each part decodes and encodes back */
+
+static void
+fuzz_check_canonical(ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char      *p, *last, *dot;
+    ngx_str_t    part, bytes, again;
+    ngx_uint_t   n;
+
+    last = token->data + token->len;
+
+    for (p = token->data, n = 0; n < 3; p = dot + 1, n++) {
+        dot = memchr(p, '.', last - p);
+
+        if (dot == NULL) {
+            dot = last;
+        }
+
+        part.data = p;
+        part.len = dot - p;
+
+        bytes.data = ngx_pnalloc(pool, ngx_base64_decoded_length(part.len));
+        again.data = ngx_pnalloc(pool, part.len + 4);
+
+        ngx_fuzz_assert(bytes.data && again.data, "pool");
+        ngx_fuzz_assert(ngx_decode_base64url(&bytes, &part) == NGX_OK,
+                        "a verified token's part %lu does not decode",
+                        (unsigned long) n);
+
+        ngx_encode_base64url(&again, &bytes);
+
+        ngx_fuzz_assert(again.len == part.len
+                        && ngx_memcmp(again.data, part.data, part.len) == 0,
+                        "a verified token's part %lu is not canonical "
+                        "base64url: %.*s", (unsigned long) n,
+                        (int) part.len, part.data);
+
+        if (dot == last) {
+            break;
+        }
+    }
+}
+
+
 /* a refusal: DynamoDB's error shape, in valid JSON, with the message */
 
 static void
@@ -539,6 +584,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (rc == NGX_OK) {
         fuzz_check_token(ctx);
+        fuzz_check_canonical(pool, &token);
 
         if (mode >= 2) {
             fuzz_check_signed(&fuzz_signers[which], which, data, size);

@@ -27,14 +27,17 @@
 #include <openssl/pem.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 
 
-#define NGX_HTTP_DYNAMO_KEY_FILE_MAX   (1024 * 1024)
-#define NGX_HTTP_DYNAMO_RSA_MIN_BITS   2048
-#define NGX_HTTP_DYNAMO_CLAIM_MAX      256
+#define NGX_HTTP_DYNAMO_KEY_FILE_MAX     (1024 * 1024)
+#define NGX_HTTP_DYNAMO_RSA_MIN_BITS     2048
+#define NGX_HTTP_DYNAMO_CLAIM_MAX        256
+#define NGX_HTTP_DYNAMO_KID_SHOWN        64
+#define NGX_HTTP_DYNAMO_KEY_MESSAGE_MAX  1024
 
 
 typedef struct {
@@ -92,23 +95,37 @@ static ngx_http_dynamo_curve_t  ngx_http_dynamo_curves[] = {
 static ngx_int_t ngx_http_dynamo_alg_by_name(ngx_str_t *name);
 static char *ngx_http_dynamo_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *content);
+static ngx_int_t ngx_http_dynamo_key_desc(ngx_conf_t *cf, ngx_str_t *desc,
+    ngx_str_t *file, ngx_str_t *kid, ngx_uint_t index);
 static char *ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys,
-    ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg);
+    ngx_str_t *desc, ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid,
+    ngx_uint_t alg);
 static char *ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg);
+static ngx_int_t ngx_http_dynamo_jwk_verifies(ngx_conf_t *cf,
+    ngx_str_t *desc, json_t *jwk);
 static char *ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys,
-    ngx_str_t *file, json_t *jwk, ngx_uint_t alg);
-static EVP_PKEY *ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_str_t *desc, ngx_str_t *file, json_t *jwk, ngx_uint_t alg);
+static EVP_PKEY *ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc,
     json_t *jwk);
-static EVP_PKEY *ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file,
+static EVP_PKEY *ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc,
     json_t *jwk, ngx_http_dynamo_curve_t *curve);
 static char *ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys,
-    ngx_str_t *file, EVP_PKEY *pkey, ngx_str_t *secret, ngx_str_t *kid,
-    ngx_uint_t alg);
+    ngx_str_t *desc, ngx_str_t *file, EVP_PKEY *pkey, ngx_str_t *secret,
+    ngx_str_t *kid, ngx_uint_t alg);
+static u_char *ngx_http_dynamo_rsa_check(EVP_PKEY *pkey, u_char *p,
+    u_char *last);
+static u_char *ngx_http_dynamo_public_check(EVP_PKEY *pkey, u_char *p,
+    u_char *last);
+static ngx_int_t ngx_http_dynamo_rsa_roca(const BIGNUM *n);
+static ngx_int_t ngx_http_dynamo_b64url_canonical(ngx_str_t *s);
+static ngx_uint_t ngx_http_dynamo_b64url_value(u_char ch);
 static ngx_int_t ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk,
     const char *member, ngx_str_t *out);
-static void ngx_http_dynamo_openssl_error(ngx_conf_t *cf, const char *what,
-    ngx_str_t *file);
+static u_char *ngx_http_dynamo_openssl_reason(u_char *p, u_char *last,
+    const char *what);
+static void ngx_http_dynamo_openssl_error(ngx_conf_t *cf, ngx_str_t *desc,
+    const char *what);
 
 static ngx_int_t ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
@@ -142,7 +159,7 @@ ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     u_char      *p, *last;
     ngx_int_t    alg;
-    ngx_str_t   *value, file, content, kid, name;
+    ngx_str_t   *value, file, content, kid, name, desc;
     ngx_uint_t   i;
 
     value = cf->args->elts;
@@ -200,6 +217,12 @@ ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* how messages name a key that is the whole file */
+
+    if (ngx_http_dynamo_key_desc(cf, &desc, &file, &kid, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     /* an HMAC secret is the file as it is, without a final line break */
 
     if (ngx_http_dynamo_algs[alg].hmac_min) {
@@ -219,8 +242,8 @@ ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             && ngx_strncmp(content.data, "-----BEGIN", 10) == 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\" holds a PEM key, which is not an "
-                               "HMAC secret for alg=%V", &file,
+                               "%V: the file holds a PEM key, which is not "
+                               "an HMAC secret for alg=%V", &desc,
                                &ngx_http_dynamo_algs[alg].name);
             return NGX_CONF_ERROR;
         }
@@ -232,15 +255,15 @@ ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (content.len < ngx_http_dynamo_algs[alg].hmac_min) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the %V secret in \"%V\" is %uz bytes long, "
-                               "at least %uz are needed",
-                               &ngx_http_dynamo_algs[alg].name, &file,
+                               "%V: the %V secret is %uz bytes long, "
+                               "at least %uz are needed", &desc,
+                               &ngx_http_dynamo_algs[alg].name,
                                content.len,
                                ngx_http_dynamo_algs[alg].hmac_min);
             return NGX_CONF_ERROR;
         }
 
-        return ngx_http_dynamo_add_key(cf, dlcf->keys, &file, NULL,
+        return ngx_http_dynamo_add_key(cf, dlcf->keys, &desc, &file, NULL,
                                        &content, &kid, alg);
     }
 
@@ -255,8 +278,8 @@ ngx_http_dynamo_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                          &kid, alg);
     }
 
-    return ngx_http_dynamo_load_pem(cf, dlcf->keys, &file, &content, &kid,
-                                    alg);
+    return ngx_http_dynamo_load_pem(cf, dlcf->keys, &desc, &file, &content,
+                                    &kid, alg);
 
 invalid:
 
@@ -362,9 +385,48 @@ failed:
 }
 
 
+/*
+ * How messages name a key: dynamo_jwt_key "file": key "kid", or key #n
+ * (its place in the key set, from 1) when it has no kid, or the file
+ * alone when the file is the key
+ */
+
+static ngx_int_t
+ngx_http_dynamo_key_desc(ngx_conf_t *cf, ngx_str_t *desc, ngx_str_t *file,
+    ngx_str_t *kid, ngx_uint_t index)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = sizeof("dynamo_jwt_key \"\": key \"...\"") - 1 + file->len
+          + ngx_min(kid->len, NGX_HTTP_DYNAMO_KID_SHOWN) + NGX_INT_T_LEN;
+
+    desc->data = ngx_pnalloc(cf->pool, len);
+    if (desc->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(desc->data, "dynamo_jwt_key \"%V\"", file);
+
+    if (kid->len) {
+        p = ngx_sprintf(p, ": key \"%*s%s\"",
+                        ngx_min(kid->len, NGX_HTTP_DYNAMO_KID_SHOWN),
+                        kid->data,
+                        kid->len > NGX_HTTP_DYNAMO_KID_SHOWN ? "..." : "");
+
+    } else if (index) {
+        p = ngx_sprintf(p, ": key #%ui", index);
+    }
+
+    desc->len = p - desc->data;
+
+    return NGX_OK;
+}
+
+
 static char *
-ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
-    ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg)
+ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
+    ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg)
 {
     BIO       *bio;
     X509      *x509;
@@ -373,14 +435,14 @@ ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
     if (ngx_strstr(content->data, "PRIVATE KEY-----") != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" holds a private key: give the gateway "
-                           "only the public key", file);
+                           "%V: the file holds a private key: give the "
+                           "gateway only the public key", desc);
         return NGX_CONF_ERROR;
     }
 
     bio = BIO_new_mem_buf(content->data, (int) content->len);
     if (bio == NULL) {
-        ngx_http_dynamo_openssl_error(cf, "BIO_new_mem_buf()", file);
+        ngx_http_dynamo_openssl_error(cf, desc, "BIO_new_mem_buf() failed");
         return NGX_CONF_ERROR;
     }
 
@@ -396,13 +458,12 @@ ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     BIO_free(bio);
 
     if (pkey == NULL) {
-        ngx_http_dynamo_openssl_error(cf,
-                                      "no public key, JWKS or certificate in",
-                                      file);
+        ngx_http_dynamo_openssl_error(cf, desc, "no public key, JWKS or "
+                                      "certificate in the file");
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_dynamo_add_key(cf, keys, file, pkey, NULL, kid, alg);
+    rv = ngx_http_dynamo_add_key(cf, keys, desc, file, pkey, NULL, kid, alg);
 
     EVP_PKEY_free(pkey);
 
@@ -417,7 +478,9 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     char          *rv;
     size_t         i, n;
     json_t        *root, *set, *jwk, *v;
-    ngx_uint_t     loaded, before;
+    ngx_int_t      rc;
+    ngx_str_t      desc, jkid;
+    ngx_uint_t     loaded, before, single;
     json_error_t   err;
 
     root = json_loadb((char *) content->data, content->len,
@@ -425,19 +488,21 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
     if (root == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid JSON in \"%V\" at line %d: %s",
-                           file, err.line, err.text);
+                           "dynamo_jwt_key \"%V\": invalid JSON at line %d: "
+                           "%s", file, err.line, err.text);
         return NGX_CONF_ERROR;
     }
 
     rv = NGX_CONF_ERROR;
     before = keys->nelts;
     loaded = 0;
+    single = 0;
 
     set = json_object_get(root, "keys");
 
     if (set == NULL) {
         /* a single JWK */
+        single = 1;
         set = json_array();
         if (set == NULL || json_array_append(set, root) != 0) {
             json_decref(set);
@@ -449,7 +514,8 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"keys\" in \"%V\" is not an array", file);
+                           "dynamo_jwt_key \"%V\": \"keys\" is not an array",
+                           file);
         goto done;
     }
 
@@ -458,36 +524,44 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     for (i = 0; i < n; i++) {
         jwk = json_array_get(set, i);
 
-        if (!json_is_object(jwk)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "key %uz in \"%V\" is not a JSON object",
-                               i, file);
-            goto failed;
+        ngx_str_null(&jkid);
+
+        v = json_object_get(jwk, "kid");
+
+        if (json_is_string(v)) {
+            jkid.data = (u_char *) json_string_value(v);
+            jkid.len = json_string_length(v);
         }
 
-        if (kid->len) {
-            v = json_object_get(jwk, "kid");
-
-            if (!json_is_string(v)
-                || json_string_length(v) != kid->len
-                || ngx_strncmp(json_string_value(v), kid->data, kid->len)
-                   != 0)
-            {
-                continue;
-            }
-        }
-
-        v = json_object_get(jwk, "use");
-
-        if (v != NULL && (!json_is_string(v)
-                          || ngx_strcmp(json_string_value(v), "sig") != 0))
+        if (kid->len
+            && (jkid.len != kid->len
+                || ngx_strncmp(jkid.data, kid->data, kid->len) != 0))
         {
-            /* an encryption key has no business here */
             continue;
         }
 
-        if (ngx_http_dynamo_load_jwk(cf, keys, file, jwk, alg)
-            != NGX_CONF_OK)
+        if (ngx_http_dynamo_key_desc(cf, &desc, file, &jkid,
+                                     single ? 0 : i + 1)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+        if (!json_is_object(jwk)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V: not a JSON object", &desc);
+            goto failed;
+        }
+
+        rc = ngx_http_dynamo_jwk_verifies(cf, &desc, jwk);
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (rc != NGX_OK
+            || ngx_http_dynamo_load_jwk(cf, keys, &desc, file, jwk, alg)
+               != NGX_CONF_OK)
         {
             goto failed;
         }
@@ -498,12 +572,12 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     if (loaded == 0) {
         if (kid->len) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "no signing key with kid \"%V\" in \"%V\"",
-                               kid, file);
+                               "dynamo_jwt_key \"%V\": no signing key with "
+                               "kid \"%V\"", file, kid);
 
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "no signing key in \"%V\"", file);
+                               "dynamo_jwt_key \"%V\": no signing key", file);
         }
 
         goto failed;
@@ -527,9 +601,77 @@ done:
 }
 
 
+/*
+ * Whether a JWK is meant to verify signatures (RFC 7517, 4.2 and 4.3):
+ * its "use", when present, is "sig", and its "key_ops", when present,
+ * include "verify".  A key for something else is skipped with a notice,
+ * as JOSE libraries leave it out of the keys a signature is checked
+ * with; a malformed "use" or "key_ops" refuses the file.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_jwk_verifies(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
+{
+    size_t   i, n;
+    json_t  *v, *op;
+
+    v = json_object_get(jwk, "use");
+
+    if (v != NULL) {
+        if (!json_is_string(v)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V: \"use\" is not a string", desc);
+            return NGX_ERROR;
+        }
+
+        if (ngx_strcmp(json_string_value(v), "sig") != 0) {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                               "%V: skipped, its \"use\" is not \"sig\"",
+                               desc);
+            return NGX_DECLINED;
+        }
+    }
+
+    v = json_object_get(jwk, "key_ops");
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(v)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V: \"key_ops\" is not an array", desc);
+        return NGX_ERROR;
+    }
+
+    n = json_array_size(v);
+
+    for (i = 0; i < n; i++) {
+        op = json_array_get(v, i);
+
+        if (!json_is_string(op)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V: \"key_ops\" holds a value that is not "
+                               "a string", desc);
+            return NGX_ERROR;
+        }
+
+        if (ngx_strcmp(json_string_value(op), "verify") == 0) {
+            return NGX_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                       "%V: skipped, its \"key_ops\" do not include "
+                       "\"verify\"", desc);
+
+    return NGX_DECLINED;
+}
+
+
 static char *
-ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
-    json_t *jwk, ngx_uint_t alg)
+ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
+    ngx_str_t *file, json_t *jwk, ngx_uint_t alg)
 {
     char                     *rv;
     json_t                   *v;
@@ -538,17 +680,6 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     ngx_uint_t                jwk_alg;
     ngx_http_dynamo_curve_t  *curve;
 
-    v = json_object_get(jwk, "kty");
-
-    if (!json_is_string(v)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "a key in \"%V\" has no \"kty\"", file);
-        return NGX_CONF_ERROR;
-    }
-
-    kty.data = (u_char *) json_string_value(v);
-    kty.len = json_string_length(v);
-
     ngx_str_null(&kid);
 
     v = json_object_get(jwk, "kid");
@@ -556,8 +687,8 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     if (v != NULL) {
         if (!json_is_string(v) || json_string_length(v) == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "a key in \"%V\" has an invalid \"kid\"",
-                               file);
+                               "%V: \"kid\" is not a non-empty string",
+                               desc);
             return NGX_CONF_ERROR;
         }
 
@@ -569,6 +700,16 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
         ngx_memcpy(kid.data, json_string_value(v), kid.len);
     }
+
+    v = json_object_get(jwk, "kty");
+
+    if (!json_is_string(v)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: no \"kty\"", desc);
+        return NGX_CONF_ERROR;
+    }
+
+    kty.data = (u_char *) json_string_value(v);
+    kty.len = json_string_length(v);
 
     jwk_alg = NGX_HTTP_DYNAMO_ALG_UNSET;
 
@@ -582,15 +723,13 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
         if (jwk_alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "key \"%V\" in \"%V\" has an unsupported "
-                               "\"alg\"", &kid, file);
+                               "%V: unsupported \"alg\"", desc);
             return NGX_CONF_ERROR;
         }
 
         if (alg != NGX_HTTP_DYNAMO_ALG_UNSET && alg != jwk_alg) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "key \"%V\" in \"%V\" is for %V, "
-                               "not alg=%V", &kid, file,
+                               "%V: the key is for %V, not alg=%V", desc,
                                &ngx_http_dynamo_algs[jwk_alg].name,
                                &ngx_http_dynamo_algs[alg].name);
             return NGX_CONF_ERROR;
@@ -606,31 +745,29 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
         if (ngx_http_dynamo_algs[alg].hmac_min == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "symmetric key \"%V\" in \"%V\" is used only "
-                               "with an explicit alg=HS256, HS384 or HS512",
-                               &kid, file);
+                               "%V: a symmetric key is used only with an "
+                               "explicit alg=HS256, HS384 or HS512", desc);
             return NGX_CONF_ERROR;
         }
 
         if (ngx_http_dynamo_jwk_b64(cf, jwk, "k", &secret) != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "symmetric key \"%V\" in \"%V\" has no valid "
-                               "\"k\"", &kid, file);
+                               "%V: no valid \"k\" (canonical base64url)",
+                               desc);
             return NGX_CONF_ERROR;
         }
 
         if (secret.len < ngx_http_dynamo_algs[alg].hmac_min) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "symmetric key \"%V\" in \"%V\" is %uz bytes "
-                               "long, %V needs at least %uz",
-                               &kid, file, secret.len,
+                               "%V: the symmetric key is %uz bytes long, "
+                               "%V needs at least %uz", desc, secret.len,
                                &ngx_http_dynamo_algs[alg].name,
                                ngx_http_dynamo_algs[alg].hmac_min);
             return NGX_CONF_ERROR;
         }
 
-        return ngx_http_dynamo_add_key(cf, keys, file, NULL, &secret, &kid,
-                                       alg);
+        return ngx_http_dynamo_add_key(cf, keys, desc, file, NULL, &secret,
+                                       &kid, alg);
     }
 
     if (jwk_alg != NGX_HTTP_DYNAMO_ALG_UNSET) {
@@ -638,7 +775,7 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     }
 
     if (kty.len == 3 && ngx_strncmp(kty.data, "RSA", 3) == 0) {
-        pkey = ngx_http_dynamo_jwk_rsa(cf, file, jwk);
+        pkey = ngx_http_dynamo_jwk_rsa(cf, desc, jwk);
 
     } else if (kty.len == 2 && ngx_strncmp(kty.data, "EC", 2) == 0) {
 
@@ -654,18 +791,16 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
         if (curve->crv == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "EC key \"%V\" in \"%V\" has an unsupported "
-                               "curve, expected P-256, P-384 or P-521",
-                               &kid, file);
+                               "%V: unsupported EC curve, expected P-256, "
+                               "P-384 or P-521", desc);
             return NGX_CONF_ERROR;
         }
 
-        pkey = ngx_http_dynamo_jwk_ec(cf, file, jwk, curve);
+        pkey = ngx_http_dynamo_jwk_ec(cf, desc, jwk, curve);
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key \"%V\" in \"%V\" has an unsupported "
-                           "\"kty\" \"%V\"", &kid, file, &kty);
+                           "%V: unsupported \"kty\" \"%V\"", desc, &kty);
         return NGX_CONF_ERROR;
     }
 
@@ -673,7 +808,8 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
         return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_dynamo_add_key(cf, keys, file, pkey, NULL, &kid, alg);
+    rv = ngx_http_dynamo_add_key(cf, keys, desc, file, pkey, NULL, &kid,
+                                 alg);
 
     EVP_PKEY_free(pkey);
 
@@ -682,7 +818,7 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
 
 static EVP_PKEY *
-ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk)
+ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
 {
     BIGNUM          *n, *e;
     EVP_PKEY        *pkey;
@@ -695,8 +831,8 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk)
         || ngx_http_dynamo_jwk_b64(cf, jwk, "e", &eb) != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "an RSA key in \"%V\" has no valid \"n\" and "
-                           "\"e\"", file);
+                           "%V: no valid \"n\" and \"e\" (canonical "
+                           "base64url)", desc);
         return NULL;
     }
 
@@ -712,8 +848,8 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
     {
-        ngx_http_dynamo_openssl_error(cf, "OSSL_PARAM_BLD_push_BN() failed "
-                                      "for", file);
+        ngx_http_dynamo_openssl_error(cf, desc,
+                                      "OSSL_PARAM_BLD_push_BN() failed");
         goto failed;
     }
 
@@ -724,8 +860,7 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk)
         || EVP_PKEY_fromdata_init(pctx) <= 0
         || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
     {
-        ngx_http_dynamo_openssl_error(cf, "EVP_PKEY_fromdata() failed for",
-                                      file);
+        ngx_http_dynamo_openssl_error(cf, desc, "EVP_PKEY_fromdata() failed");
         pkey = NULL;
     }
 
@@ -742,22 +877,22 @@ failed:
 
 
 static EVP_PKEY *
-ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
+ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk,
     ngx_http_dynamo_curve_t *curve)
 {
     u_char          *point;
     EVP_PKEY        *pkey;
     ngx_str_t        x, y;
     OSSL_PARAM       params[3];
-    EVP_PKEY_CTX    *pctx, *cctx;
+    EVP_PKEY_CTX    *pctx;
 
     if (ngx_http_dynamo_jwk_b64(cf, jwk, "x", &x) != NGX_OK
         || ngx_http_dynamo_jwk_b64(cf, jwk, "y", &y) != NGX_OK
         || x.len != curve->size || y.len != curve->size)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "an EC key in \"%V\" has no valid \"x\" and "
-                           "\"y\" for %s", file, curve->crv);
+                           "%V: no valid \"x\" and \"y\" for %s (canonical "
+                           "base64url)", desc, curve->crv);
         return NULL;
     }
 
@@ -780,7 +915,6 @@ ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
     params[2] = OSSL_PARAM_construct_end();
 
     pkey = NULL;
-    cctx = NULL;
 
     pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 
@@ -788,25 +922,10 @@ ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
         || EVP_PKEY_fromdata_init(pctx) <= 0
         || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
     {
-        ngx_http_dynamo_openssl_error(cf, "EVP_PKEY_fromdata() failed for",
-                                      file);
-        pkey = NULL;
-        goto done;
-    }
-
-    /* the point must lie on the curve */
-
-    cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-
-    if (cctx == NULL || EVP_PKEY_public_check(cctx) != 1) {
-        ngx_http_dynamo_openssl_error(cf, "invalid EC public key in", file);
-        EVP_PKEY_free(pkey);
+        ngx_http_dynamo_openssl_error(cf, desc, "EVP_PKEY_fromdata() failed");
         pkey = NULL;
     }
 
-done:
-
-    EVP_PKEY_CTX_free(cctx);
     EVP_PKEY_CTX_free(pctx);
 
     return pkey;
@@ -814,23 +933,55 @@ done:
 
 
 /*
- * Adds a key: an asymmetric one is checked against the algorithm (which,
- * when not given, follows from the key: RS256 for RSA, the curve's for
- * EC) and kept as PEM for libjwt; a secret is kept as it is.
+ * Adds a key: its kid must be new in the context, and an asymmetric key
+ * must pass ngx_http_dynamo_jwt_key_check(), which also settles its
+ * algorithm; a secret is kept as it is.
  */
 
 static char *
-ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
-    EVP_PKEY *pkey, ngx_str_t *secret, ngx_str_t *kid, ngx_uint_t alg)
+ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
+    ngx_str_t *file, EVP_PKEY *pkey, ngx_str_t *secret, ngx_str_t *kid,
+    ngx_uint_t alg)
 {
-    BIO                      *bio;
-    int                       type, bits;
-    char                     *data, group[64];
-    long                      len;
-    size_t                    glen;
-    ngx_pool_cleanup_t       *cln;
-    ngx_http_dynamo_key_t    *key;
-    ngx_http_dynamo_curve_t  *curve;
+    BIO                    *bio;
+    char                   *data;
+    long                    len;
+    u_char                 *msg;
+    ngx_uint_t              i;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_dynamo_key_t  *key;
+    u_char                  buf[NGX_HTTP_DYNAMO_KEY_MESSAGE_MAX];
+
+    /*
+     * A kid names one key: with two, which one verifies would be left to
+     * the order of the lines.  An inner context's dynamo_jwt_key lines
+     * replace the outer ones, so only the keys of this context count.
+     */
+
+    if (kid->len) {
+        key = keys->elts;
+
+        for (i = 0; i < keys->nelts; i++) {
+            if (key[i].kid.len == kid->len
+                && ngx_strncmp(key[i].kid.data, kid->data, kid->len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%V: another key of this context, from "
+                                   "\"%V\", has the same kid", desc,
+                                   &key[i].source);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (pkey != NULL) {
+        msg = ngx_http_dynamo_jwt_key_check(pkey, &alg, desc, buf,
+                                            sizeof(buf));
+        if (msg != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", msg);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     key = ngx_array_push(keys);
     if (key == NULL) {
@@ -839,85 +990,13 @@ ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
 
     key->kid = *kid;
     key->source = *file;
+    key->alg = alg;
     key->pkey = NULL;
 
     if (pkey == NULL) {
-        key->alg = alg;
         key->material = *secret;
         return NGX_CONF_OK;
     }
-
-    type = EVP_PKEY_get_base_id(pkey);
-
-    if (type == EVP_PKEY_RSA) {
-
-        if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
-            alg = NGX_HTTP_DYNAMO_ALG_RS256;
-        }
-
-        bits = EVP_PKEY_get_bits(pkey);
-
-        if (bits < NGX_HTTP_DYNAMO_RSA_MIN_BITS) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "RSA key \"%V\" in \"%V\" has %d bits, "
-                               "at least %d are needed", kid, file, bits,
-                               NGX_HTTP_DYNAMO_RSA_MIN_BITS);
-            goto failed;
-        }
-
-    } else if (type == EVP_PKEY_EC) {
-
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-                                           group, sizeof(group), &glen)
-            != 1)
-        {
-            ngx_http_dynamo_openssl_error(cf, "no EC group in", file);
-            goto failed;
-        }
-
-        for (curve = ngx_http_dynamo_curves; curve->crv; curve++) {
-            if (ngx_strcmp(group, curve->group) == 0) {
-                break;
-            }
-        }
-
-        if (curve->crv == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "EC key \"%V\" in \"%V\" is on curve %s; "
-                               "P-256, P-384 and P-521 are supported",
-                               kid, file, group);
-            goto failed;
-        }
-
-        if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
-            alg = curve->alg;
-        }
-
-        if (alg != curve->alg) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "EC key \"%V\" in \"%V\" is on %s, which "
-                               "signs %V, not %V", kid, file, curve->crv,
-                               &ngx_http_dynamo_algs[curve->alg].name,
-                               &ngx_http_dynamo_algs[alg].name);
-            goto failed;
-        }
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key \"%V\" in \"%V\" is neither RSA nor EC",
-                           kid, file);
-        goto failed;
-    }
-
-    if (ngx_http_dynamo_algs[alg].pkey_type != type) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s key \"%V\" in \"%V\" cannot verify %V",
-                           type == EVP_PKEY_RSA ? "RSA" : "EC", kid, file,
-                           &ngx_http_dynamo_algs[alg].name);
-        goto failed;
-    }
-
-    key->alg = alg;
 
     /* the parsed key verifies; freed with the configuration */
 
@@ -939,8 +1018,8 @@ ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     bio = BIO_new(BIO_s_mem());
     if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pkey)) {
         BIO_free(bio);
-        ngx_http_dynamo_openssl_error(cf, "PEM_write_bio_PUBKEY() failed for",
-                                      file);
+        ngx_http_dynamo_openssl_error(cf, desc,
+                                      "PEM_write_bio_PUBKEY() failed");
         goto failed;
     }
 
@@ -969,6 +1048,328 @@ failed:
 }
 
 
+/*
+ * Checks a public key before it verifies anything, whether it came from
+ * a PEM file or a JWK (or, later, a key set fetched at run time), and
+ * settles its algorithm: *alg, when unset, follows from the key (RS256
+ * for RSA, the curve's for EC).  Returns NULL when the key is fit, else
+ * "desc: reason" written into buf (null-terminated), for the caller to
+ * log as it logs.
+ */
+
+u_char *
+ngx_http_dynamo_jwt_key_check(void *key, ngx_uint_t *alg, ngx_str_t *desc,
+    u_char *buf, size_t size)
+{
+    int                       type;
+    char                      group[64];
+    u_char                   *p, *last, *end;
+    size_t                    glen;
+    EVP_PKEY                 *pkey;
+    ngx_http_dynamo_curve_t  *curve;
+
+    pkey = key;
+    last = buf + size - 1;
+    p = ngx_slprintf(buf, last, "%V: ", desc);
+
+    type = EVP_PKEY_get_base_id(pkey);
+
+    if (type == EVP_PKEY_RSA) {
+
+        if (*alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+            *alg = NGX_HTTP_DYNAMO_ALG_RS256;
+        }
+
+        end = ngx_http_dynamo_rsa_check(pkey, p, last);
+
+        if (end != NULL) {
+            p = end;
+            goto refused;
+        }
+
+    } else if (type == EVP_PKEY_EC) {
+
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                           group, sizeof(group), &glen)
+            != 1)
+        {
+            p = ngx_http_dynamo_openssl_reason(p, last, "no EC group");
+            goto refused;
+        }
+
+        for (curve = ngx_http_dynamo_curves; curve->crv; curve++) {
+            if (ngx_strcmp(group, curve->group) == 0) {
+                break;
+            }
+        }
+
+        if (curve->crv == NULL) {
+            p = ngx_slprintf(p, last, "an EC key on curve %s; P-256, P-384 "
+                             "and P-521 are supported", group);
+            goto refused;
+        }
+
+        if (*alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+            *alg = curve->alg;
+        }
+
+        if (*alg != curve->alg) {
+            p = ngx_slprintf(p, last, "an EC key on %s, which signs %V, "
+                             "not %V", curve->crv,
+                             &ngx_http_dynamo_algs[curve->alg].name,
+                             &ngx_http_dynamo_algs[*alg].name);
+            goto refused;
+        }
+
+        end = ngx_http_dynamo_public_check(pkey, p, last);
+
+        if (end != NULL) {
+            p = end;
+            goto refused;
+        }
+
+    } else {
+        p = ngx_slprintf(p, last, "neither an RSA nor an EC key");
+        goto refused;
+    }
+
+    if (ngx_http_dynamo_algs[*alg].pkey_type != type) {
+        p = ngx_slprintf(p, last, "an %s key cannot verify %V",
+                         type == EVP_PKEY_RSA ? "RSA" : "EC",
+                         &ngx_http_dynamo_algs[*alg].name);
+        goto refused;
+    }
+
+    return NULL;
+
+refused:
+
+    *p = '\0';
+
+    return buf;
+}
+
+
+/*
+ * An RSA key as OpenSSL's public key check takes it, with our floor on
+ * the size: an odd exponent of 3 or more (with e = 1 a "signature" is
+ * the padded hash, made from the public key alone), a modulus of 2048
+ * bits or more, odd, with no small factor, not a prime power; and no
+ * ROCA fingerprint.  NULL: fit; else the end of the reason written at p.
+ */
+
+static u_char *
+ngx_http_dynamo_rsa_check(EVP_PKEY *pkey, u_char *p, u_char *last)
+{
+    int        bits;
+    u_char    *end;
+    BIGNUM    *n, *e;
+    ngx_int_t  roca;
+
+    n = NULL;
+    e = NULL;
+
+    if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) != 1
+        || EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+    {
+        p = ngx_http_dynamo_openssl_reason(p, last,
+                                           "no RSA modulus or exponent");
+        goto done;
+    }
+
+    if (!BN_is_odd(e) || BN_is_one(e)) {
+
+        if (BN_num_bits(e) <= 32) {
+            p = ngx_slprintf(p, last, "RSA exponent %uL is not allowed "
+                             "(odd, >= 3)", (uint64_t) BN_get_word(e));
+
+        } else {
+            p = ngx_slprintf(p, last, "an even RSA exponent of %d bits is "
+                             "not allowed (odd, >= 3)", BN_num_bits(e));
+        }
+
+        goto done;
+    }
+
+    bits = BN_num_bits(n);
+
+    if (bits < NGX_HTTP_DYNAMO_RSA_MIN_BITS) {
+        p = ngx_slprintf(p, last, "the RSA modulus has %d bits, at least %d "
+                         "are needed", bits, NGX_HTTP_DYNAMO_RSA_MIN_BITS);
+        goto done;
+    }
+
+    end = ngx_http_dynamo_public_check(pkey, p, last);
+
+    if (end != NULL) {
+        p = end;
+        goto done;
+    }
+
+    roca = ngx_http_dynamo_rsa_roca(n);
+
+    if (roca == NGX_ERROR) {
+        p = ngx_http_dynamo_openssl_reason(p, last, "BN_mod_word() failed");
+        goto done;
+    }
+
+    if (roca) {
+        p = ngx_slprintf(p, last, "the RSA modulus has the ROCA fingerprint "
+                         "(CVE-2017-15361): its factors can be recovered, "
+                         "make a new key");
+        goto done;
+    }
+
+    p = NULL;
+
+done:
+
+    BN_free(n);
+    BN_free(e);
+
+    return p;
+}
+
+
+/* OpenSSL's own check of a public key; NULL: passed */
+
+static u_char *
+ngx_http_dynamo_public_check(EVP_PKEY *pkey, u_char *p, u_char *last)
+{
+    int            rc;
+    EVP_PKEY_CTX  *ctx;
+
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+    rc = (ctx != NULL) ? EVP_PKEY_public_check(ctx) : 0;
+
+    EVP_PKEY_CTX_free(ctx);
+
+    if (rc == 1) {
+        return NULL;
+    }
+
+    return ngx_http_dynamo_openssl_reason(p, last,
+                                          "not a valid public key");
+}
+
+
+/*
+ * The ROCA fingerprint (Nemec et al., "The Return of Coppersmith's
+ * Attack", CCS 2017).  The primes that Infineon's RSA library made are
+ * k * M + (65537^a mod M), M the product of the first primes, so that
+ * modulo each small prime p the modulus lies in the subgroup generated
+ * by 65537.  A modulus for which this holds for every prime below is
+ * fingerprinted; one of other origin passes for them all only with a
+ * negligible probability.  1: fingerprinted, 0: not, or NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_rsa_roca(const BIGNUM *n)
+{
+    BN_ULONG    r;
+    ngx_uint_t  i, p, g, x;
+
+    static const u_char  primes[] = {
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61,
+        67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131,
+        137, 139, 149, 151, 157, 163, 167
+    };
+
+    for (i = 0; i < sizeof(primes); i++) {
+        p = primes[i];
+
+        r = BN_mod_word(n, p);
+
+        if (r == (BN_ULONG) -1) {
+            return NGX_ERROR;
+        }
+
+        /* the powers of 65537 modulo p, until they come back to 1 */
+
+        g = 65537 % p;
+        x = 1;
+
+        while (x != r) {
+            x = x * g % p;
+
+            if (x == 1) {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Base64url as JWS and JWK spell it (RFC 7515, 2): the URL-safe alphabet,
+ * no padding, no lone last character, and zeros in the bits of the last
+ * character that carry no data, so that a value has one spelling only
+ */
+
+static ngx_int_t
+ngx_http_dynamo_b64url_canonical(ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        if (ngx_http_dynamo_b64url_value(s->data[i]) > 63) {
+            return NGX_ERROR;
+        }
+    }
+
+    switch (s->len % 4) {
+
+    case 1:
+        return NGX_ERROR;
+
+    case 2:
+        /* one byte: 8 of the 12 bits */
+        return (ngx_http_dynamo_b64url_value(s->data[s->len - 1]) & 0x0f)
+               ? NGX_ERROR : NGX_OK;
+
+    case 3:
+        /* two bytes: 16 of the 18 bits */
+        return (ngx_http_dynamo_b64url_value(s->data[s->len - 1]) & 0x03)
+               ? NGX_ERROR : NGX_OK;
+
+    default:
+        return NGX_OK;
+    }
+}
+
+
+/* the value of a base64url character, or 64 for any other byte */
+
+static ngx_uint_t
+ngx_http_dynamo_b64url_value(u_char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') {
+        return ch - 'A';
+    }
+
+    if (ch >= 'a' && ch <= 'z') {
+        return ch - 'a' + 26;
+    }
+
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0' + 52;
+    }
+
+    if (ch == '-') {
+        return 62;
+    }
+
+    if (ch == '_') {
+        return 63;
+    }
+
+    return 64;
+}
+
+
 static ngx_int_t
 ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
     ngx_str_t *out)
@@ -985,6 +1386,10 @@ ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
     src.data = (u_char *) json_string_value(v);
     src.len = json_string_length(v);
 
+    if (ngx_http_dynamo_b64url_canonical(&src) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     out->data = ngx_pnalloc(cf->pool, ngx_base64_decoded_length(src.len));
     if (out->data == NULL) {
         return NGX_ERROR;
@@ -998,25 +1403,38 @@ ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
 }
 
 
-static void
-ngx_http_dynamo_openssl_error(ngx_conf_t *cf, const char *what,
-    ngx_str_t *file)
+/* "what (OpenSSL's reason)", written at p */
+
+static u_char *
+ngx_http_dynamo_openssl_reason(u_char *p, u_char *last, const char *what)
 {
     u_long  n;
     char    buf[256];
 
     n = ERR_get_error();
+    ERR_clear_error();
 
-    if (n) {
-        ERR_error_string_n(n, buf, sizeof(buf));
-        ERR_clear_error();
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\" (%s)",
-                           what, file, buf);
-        return;
+    if (n == 0) {
+        return ngx_slprintf(p, last, "%s", what);
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\"", what, file);
+    ERR_error_string_n(n, buf, sizeof(buf));
+
+    return ngx_slprintf(p, last, "%s (%s)", what, buf);
+}
+
+
+static void
+ngx_http_dynamo_openssl_error(ngx_conf_t *cf, ngx_str_t *desc,
+    const char *what)
+{
+    u_char  *p;
+    u_char   buf[NGX_HTTP_DYNAMO_KEY_MESSAGE_MAX];
+
+    p = ngx_http_dynamo_openssl_reason(buf, buf + sizeof(buf), what);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: %*s", desc,
+                       (size_t) (p - buf), buf);
 }
 
 
@@ -1131,9 +1549,7 @@ ngx_http_dynamo_jwt_is_token(ngx_str_t *value)
             continue;
         }
 
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-              || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-        {
+        if (ngx_http_dynamo_b64url_value(ch) > 63) {
             return 0;
         }
     }
@@ -1224,9 +1640,7 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
             continue;
         }
 
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-              || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-        {
+        if (ngx_http_dynamo_b64url_value(ch) > 63) {
             goto malformed;
         }
     }
@@ -1239,6 +1653,19 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 
     if (parts[0].len == 0 || parts[1].len == 0) {
         goto malformed;
+    }
+
+    /* one spelling per token: another one of the same bytes is refused */
+
+    for (n = 0; n < 3; n++) {
+        if (ngx_http_dynamo_b64url_canonical(&parts[n]) != NGX_OK) {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
+                                        "malformed identity token: the %s "
+                                        "is not canonical base64url",
+                                        n == 0 ? "header"
+                                        : n == 1 ? "payload" : "signature");
+        }
     }
 
     rc = ngx_http_dynamo_jwt_check(r, dlcf, ctx, token, parts);

@@ -809,7 +809,7 @@ holds a private key: give the gateway only the public key
     }
 --- must_die
 --- error_log eval
-qr/RSA key "" in ".*weak.pub" has 1024 bits, at least 2048 are needed/
+qr/dynamo_jwt_key "[^"]*\/weak\.pub": the RSA modulus has 1024 bits, at least 2048 are needed/
 
 
 
@@ -866,7 +866,7 @@ which signs ES256, not RS256
     }
 --- must_die
 --- error_log eval
-qr/the HS512 secret in ".*hs256.secret" is 43 bytes long, at least 64 are needed/
+qr/dynamo_jwt_key "[^"]*\/hs256\.secret": the HS512 secret is 43 bytes long, at least 64 are needed/
 
 
 
