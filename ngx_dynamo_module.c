@@ -23,6 +23,12 @@ static char *ngx_http_dynamo_session_tag(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_dynamo_merge_sts(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *prev, ngx_http_dynamo_loc_conf_t *conf);
+static ngx_int_t ngx_http_dynamo_uri_ref(ngx_conf_t *cf,
+    ngx_http_dynamo_loc_conf_t *conf, ngx_str_t *uri, const char *directive);
+static ngx_int_t ngx_http_dynamo_check_uris(ngx_conf_t *cf,
+    ngx_http_dynamo_main_conf_t *dmcf);
+static ngx_http_core_loc_conf_t *ngx_http_dynamo_find_location(
+    ngx_http_core_loc_conf_t *pclcf, u_char *uri, size_t len);
 static ngx_int_t ngx_http_dynamo_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_dynamo_init_process(ngx_cycle_t *cycle);
 
@@ -288,6 +294,13 @@ ngx_http_dynamo_create_main_conf(ngx_conf_t *cf)
      *     dmcf->enabled = 0;
      */
 
+    if (ngx_array_init(&dmcf->uri_refs, cf->pool, 4,
+                       sizeof(ngx_http_dynamo_uri_ref_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return dmcf;
 }
 
@@ -350,7 +363,7 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_dynamo_loc_conf_t *prev = parent;
     ngx_http_dynamo_loc_conf_t *conf = child;
 
-    ngx_str_t                    *claim;
+    ngx_str_t                    *claim, base_uri;
     ngx_uint_t                    i;
     ngx_http_dynamo_main_conf_t  *dmcf;
 
@@ -474,6 +487,34 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                       "credentials: add \"dynamo_sts\" to fetch them",
                       &conf->pass_host);
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->sts_uri.len
+        && ngx_http_dynamo_uri_ref(cf, conf, &conf->sts_uri, "dynamo_sts")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->base.uri.len) {
+
+        /* the credentials' paths follow the prefix: "<uri>/latest/..." */
+
+        base_uri.len = dmcf->base.uri.len + 1;
+        base_uri.data = ngx_pnalloc(cf->pool, base_uri.len);
+        if (base_uri.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(base_uri.data, dmcf->base.uri.data, dmcf->base.uri.len);
+        base_uri.data[dmcf->base.uri.len] = '/';
+
+        if (ngx_http_dynamo_uri_ref(cf, conf, &base_uri,
+                                    "dynamo_base_credentials uri=")
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->sts_uri.len && dmcf->base.source == NGX_HTTP_DYNAMO_BASE_NONE)
@@ -620,6 +661,170 @@ ngx_http_dynamo_conf_emerg(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *dlcf,
 }
 
 
+/*
+ * An internal location named by a directive (dynamo_sts, and the base
+ * credentials' uri=) is looked up when every location is known, in the
+ * server whose requests will make the subrequests: a name that no
+ * location takes would send STS's call to whatever location catches it,
+ * the gateway's own at worst, and fail only at the first request.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_uri_ref(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf,
+    ngx_str_t *uri, const char *directive)
+{
+    ngx_http_core_srv_conf_t     *cscf;
+    ngx_http_dynamo_uri_ref_t    *ref;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dynamo_module);
+
+    ref = ngx_array_push(&dmcf->uri_refs);
+    if (ref == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* while merging, cf->ctx is the server's: the root of its locations */
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    ref->uri = *uri;
+    ref->directive = directive;
+    ref->server = cscf->ctx->loc_conf[ngx_http_core_module.ctx_index];
+    ref->conf = conf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_check_uris(ngx_conf_t *cf, ngx_http_dynamo_main_conf_t *dmcf)
+{
+    ngx_uint_t                   i;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_dynamo_uri_ref_t   *ref;
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    ref = dmcf->uri_refs.elts;
+
+    for (i = 0; i < dmcf->uri_refs.nelts; i++) {
+
+        clcf = ngx_http_dynamo_find_location(ref[i].server, ref[i].uri.data,
+                                             ref[i].uri.len);
+
+        if (clcf == NULL) {
+            ngx_http_dynamo_conf_emerg(cf, ref[i].conf,
+                          "%s \"%V\" names no location of this server: "
+                          "add \"location = %V\" that proxies to the "
+                          "service", ref[i].directive, &ref[i].uri,
+                          &ref[i].uri);
+            return NGX_ERROR;
+        }
+
+        dlcf = clcf->loc_conf[ngx_http_dynamo_module.ctx_index];
+
+        if (dlcf->proxy_handler != NULL) {
+            ngx_http_dynamo_conf_emerg(cf, ref[i].conf,
+                          "%s \"%V\" is taken by the gateway location "
+                          "\"%V\": add \"location = %V\" that proxies to "
+                          "the service", ref[i].directive, &ref[i].uri,
+                          &clcf->name, &ref[i].uri);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The location a request for "uri" would be given, found as nginx finds
+ * it: exact and prefix locations in the tree of each level, the nested
+ * ones of the longest prefix, then, unless that prefix says "^~", the
+ * regular expressions of the level in their order.  Named locations are
+ * never found by a URI.
+ */
+
+static ngx_http_core_loc_conf_t *
+ngx_http_dynamo_find_location(ngx_http_core_loc_conf_t *pclcf, u_char *uri,
+    size_t len)
+{
+    size_t                          n, left;
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_str_t                       s;
+    ngx_http_core_loc_conf_t       *found, *nested, **rclcf;
+    ngx_http_location_tree_node_t  *node;
+
+    found = NULL;
+    node = pclcf->static_locations;
+    p = uri;
+    left = len;
+
+    while (node) {
+        n = ngx_min(left, (size_t) node->len);
+
+        rc = ngx_filename_cmp(p, node->name, n);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (left > (size_t) node->len) {
+
+            if (node->inclusive) {
+                found = node->inclusive;
+                node = node->tree;
+                p += n;
+                left -= n;
+                continue;
+            }
+
+            node = node->right;
+            continue;
+        }
+
+        if (left == (size_t) node->len) {
+
+            if (node->exact) {
+                return node->exact;
+            }
+
+            found = node->inclusive;
+            break;
+        }
+
+        node = node->left;
+    }
+
+    if (found != NULL && found->static_locations != NULL) {
+        nested = ngx_http_dynamo_find_location(found, uri, len);
+        if (nested != NULL) {
+            return nested;
+        }
+    }
+
+#if (NGX_PCRE)
+
+    if ((found == NULL || !found->noregex) && pclcf->regex_locations) {
+
+        s.data = uri;
+        s.len = len;
+
+        for (rclcf = pclcf->regex_locations; *rclcf; rclcf++) {
+            if (ngx_regex_exec((*rclcf)->regex->regex, &s, NULL, 0) >= 0) {
+                return *rclcf;
+            }
+        }
+    }
+
+#endif
+
+    return found;
+}
+
+
 /* a directive taking one or more strings, repeatable: values accumulate */
 
 static char *
@@ -761,6 +966,10 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     if (!dmcf->enabled) {
         return NGX_OK;
+    }
+
+    if (ngx_http_dynamo_check_uris(cf, dmcf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);

@@ -358,9 +358,20 @@ typedef struct {
 } ngx_http_dynamo_log_second_t;
 
 
+/* an internal location a directive names, checked once all are known */
+
+typedef struct {
+    ngx_str_t                        uri;
+    const char                      *directive;
+    ngx_http_core_loc_conf_t        *server;     /* the server's root */
+    void                            *conf;       /* loc_conf_t naming it */
+} ngx_http_dynamo_uri_ref_t;
+
+
 typedef struct {
     ngx_shm_zone_t                  *shm_zone;
     ngx_flag_t                       enabled;    /* some location uses us */
+    ngx_array_t                      uri_refs;   /* _uri_ref_t */
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
     ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
