@@ -678,8 +678,8 @@ ngx_http_dynamo_strip_header(ngx_http_dynamo_ctx_t *ctx,
 
 /*
  * The sigv4 debug hook: the canonical request holds the client's own
- * header values, escaped like anything of outside origin; its lines are
- * then one line of the log
+ * header values, so it is escaped like anything of outside origin, its
+ * lines joined into one line of the log
  */
 
 static void
