@@ -158,7 +158,11 @@ typedef struct {
     ngx_atomic_t                     cred_entries;
 
     ngx_atomic_t                     sts_calls;
-    ngx_atomic_t                     sts_errors;
+    ngx_atomic_t                     sts_errors;         /* all the kinds */
+    ngx_atomic_t                     sts_refused;        /* an error answer */
+    ngx_atomic_t                     sts_unreachable;    /* or timed out */
+    ngx_atomic_t                     sts_5xx;
+    ngx_atomic_t                     sts_malformed;
     ngx_atomic_t                     sts_time_ms;
 
     ngx_atomic_t                     evictions;
@@ -498,6 +502,7 @@ typedef struct {
     ngx_uint_t                       sr_done;
     ngx_int_t                        sr_rc;
     ngx_uint_t                       sr_status;
+    ngx_uint_t                       sr_answered;  /* not nginx's 502/504 */
     ngx_str_t                        sr_body;
     ngx_msec_t                       sr_start;
     ngx_str_t                        imds_token;

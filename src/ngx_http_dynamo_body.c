@@ -86,7 +86,8 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
                                     "DynamoDB requests are POST, not %V",
-                                    &r->method_name);
+                                    ngx_http_dynamo_printable(r,
+                                                        &r->method_name, 32));
     }
 
     if (ctx->target == NULL) {
@@ -356,7 +357,9 @@ ngx_http_dynamo_body_check(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 
     for (i = 0; i < ctx->rq->ntables; i++) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "dynamo: table \"%V\"", &ctx->rq->tables[i]);
+                       "dynamo: table \"%V\"",
+                       ngx_http_dynamo_printable(r, &ctx->rq->tables[i],
+                                                 256));
     }
 
     return NGX_OK;

@@ -76,19 +76,39 @@ ngx_http_dynamo_error_type(ngx_uint_t err)
  * Records why a request is refused (for $dynamo_error and the activity
  * record) and logs it once at the "info" level; the caller answers with
  * ngx_http_dynamo_send_error().  The message is ours: it never carries
- * the token or any secret.  Returns NGX_DECLINED, or NGX_ERROR.
+ * the token or any secret, and what it quotes of outside origin the
+ * caller has escaped with ngx_http_dynamo_printable().  Were a piece
+ * left raw, the whole message is escaped: it reaches the log, the client
+ * and the activity record as printable ASCII only.  Returns NGX_DECLINED,
+ * or NGX_ERROR.
  */
 
 static ngx_int_t
 ngx_http_dynamo_record(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_uint_t err, const char *fmt, va_list args)
 {
-    u_char  *p;
-    u_char   buf[NGX_HTTP_DYNAMO_MESSAGE_MAX];
+    u_char     *p, *q;
+    u_char      buf[NGX_HTTP_DYNAMO_MESSAGE_MAX];
+    ngx_str_t   raw;
 
     p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
 
     ctx->err = err;
+
+    for (q = buf; q < p; q++) {
+        if (*q < 0x20 || *q >= 0x7f) {
+            break;
+        }
+    }
+
+    if (q < p) {
+        raw.data = buf;
+        raw.len = p - buf;
+
+        ctx->message = *ngx_http_dynamo_printable(r, &raw, raw.len);
+
+        return NGX_DECLINED;
+    }
 
     ctx->message.data = ngx_pnalloc(r->pool, p - buf);
     if (ctx->message.data == NULL) {
@@ -140,7 +160,9 @@ ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "dynamo: %V for identity \"%V\": %V",
                       &ngx_http_dynamo_errors[err].reason,
-                      &ctx->token.identity, &ctx->message);
+                      ngx_http_dynamo_printable(r, &ctx->token.identity,
+                                                NGX_HTTP_DYNAMO_IDENTITY_MAX),
+                      &ctx->message);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -262,20 +284,29 @@ ngx_http_dynamo_iso8601(u_char *buf, time_t t)
 
 
 /*
- * A copy of a client-supplied string fit for a message or a log line:
- * at most "max" bytes, anything but printable ASCII replaced by "?".
+ * The one escaper for whatever of outside origin the module writes to the
+ * error log (claims, identities, key ids, table names, headers, the text
+ * of STS, IMDS and ECS answers), and puts in a refusal's message: printable
+ * ASCII stays as it is; a backslash or a double quote is preceded by a
+ * backslash, so that a quoted value cannot be closed early; any other byte
+ * (a control character such as LF, CR or ESC, DEL, a byte of 0x80 and
+ * above) is written "\xNN".  A line of the log holds one event whatever
+ * the string holds.  At most "max" bytes of the string are taken, "..."
+ * marks a cut.
  */
 
 ngx_str_t *
 ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s, size_t max)
 {
-    u_char      *p;
+    u_char      *p, ch;
     size_t       i, len;
     ngx_str_t   *out;
 
+    static u_char  hex[] = "0123456789abcdef";
+
     len = ngx_min(s->len, max);
 
-    out = ngx_palloc(r->pool, sizeof(ngx_str_t) + len + 3);
+    out = ngx_palloc(r->pool, sizeof(ngx_str_t) + 4 * len + 3);
     if (out == NULL) {
         return &ngx_http_dynamo_unprintable;
     }
@@ -285,9 +316,21 @@ ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s, size_t max)
     out->data = p;
 
     for (i = 0; i < len; i++) {
-        *p++ = (s->data[i] >= 0x20 && s->data[i] < 0x7f
-                && s->data[i] != '"' && s->data[i] != '\\')
-               ? s->data[i] : '?';
+        ch = s->data[i];
+
+        if (ch == '\\' || ch == '"') {
+            *p++ = '\\';
+            *p++ = ch;
+
+        } else if (ch >= 0x20 && ch < 0x7f) {
+            *p++ = ch;
+
+        } else {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 0xf];
+        }
     }
 
     if (len < s->len) {

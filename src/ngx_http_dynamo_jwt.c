@@ -1611,7 +1611,8 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "dynamo: token cache hit, identity \"%V\"",
-                       &ctx->token.identity);
+                       ngx_http_dynamo_printable(r, &ctx->token.identity,
+                                                 NGX_HTTP_DYNAMO_IDENTITY_MAX));
 
         ngx_http_dynamo_count(zone, token_hits, 1);
         ctx->token_cached = 1;
@@ -1676,7 +1677,8 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: token verified, identity \"%V\"",
-                   &ctx->token.identity);
+                   ngx_http_dynamo_printable(r, &ctx->token.identity,
+                                             NGX_HTTP_DYNAMO_IDENTITY_MAX));
 
     ngx_http_dynamo_token_cache_put(r, digest, token, &ctx->token);
 

@@ -28,6 +28,10 @@ static ngx_int_t ngx_http_dynamo_region_from_host(ngx_str_t *host,
     ngx_str_t *region);
 static ngx_int_t ngx_http_dynamo_strip_header(ngx_http_dynamo_ctx_t *ctx,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_table_elt_t *h);
+#if (NGX_DEBUG)
+static void ngx_http_dynamo_sign_debug(void *data,
+    ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
+#endif
 
 
 extern ngx_module_t  ngx_http_proxy_module;
@@ -562,8 +566,8 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
 
 #if (NGX_DEBUG)
     if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {
-        sv.debug = ngx_http_dynamo_sigv4_log_debug;
-        sv.debug_data = r->connection->log;
+        sv.debug = ngx_http_dynamo_sign_debug;
+        sv.debug_data = r;
     }
 #endif
 
@@ -668,3 +672,27 @@ ngx_http_dynamo_strip_header(ngx_http_dynamo_ctx_t *ctx,
 
     return 0;
 }
+
+
+#if (NGX_DEBUG)
+
+/*
+ * The sigv4 debug hook: the canonical request holds the client's own
+ * header values, so it is escaped like anything of outside origin, its
+ * lines joined into one line of the log
+ */
+
+static void
+ngx_http_dynamo_sign_debug(void *data, ngx_str_t *canonical_request,
+    ngx_str_t *string_to_sign)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo sigv4 canonical request: \"%V\", "
+                   "string to sign: \"%V\"",
+                   ngx_http_dynamo_printable(r, canonical_request, 16384),
+                   ngx_http_dynamo_printable(r, string_to_sign, 1024));
+}
+
+#endif

@@ -24,6 +24,10 @@
 #include "ngx_http_dynamo.h"
 
 
+/* the longest table name DynamoDB takes: as much is quoted in a refusal */
+#define NGX_HTTP_DYNAMO_TABLE_NAME_MAX  255
+
+
 typedef struct {
     ngx_str_t                    value;
     ngx_regex_t                 *regex;
@@ -322,7 +326,7 @@ ngx_int_t
 ngx_http_dynamo_policy_check(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
-    ngx_str_t               *tables, name, *op;
+    ngx_str_t               *tables, name, *op, *quoted;
     ngx_uint_t               i, id, with_tables;
     ngx_http_dynamo_rule_t  *rule, *rules;
 
@@ -389,18 +393,23 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 
         ctx->policy_violated = 1;
 
+        /* the name is the client's: escaped, the role's ARN was checked */
+
+        quoted = ngx_http_dynamo_printable(r, &name,
+                                           NGX_HTTP_DYNAMO_TABLE_NAME_MAX);
+
         if (rule) {
             return ngx_http_dynamo_fail(r, ctx,
                                         NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                         "policy refuses %V on table \"%V\" "
-                                        "for role \"%V\" (%V)", op, &name,
+                                        "for role \"%V\" (%V)", op, quoted,
                                         &ctx->role_arn, &rule->text);
         }
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                     "policy refuses %V on table \"%V\" for "
                                     "role \"%V\": no rule allows it", op,
-                                    &name, &ctx->role_arn);
+                                    quoted, &ctx->role_arn);
     }
 
     return NGX_OK;

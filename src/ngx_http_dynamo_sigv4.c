@@ -511,25 +511,6 @@ ngx_http_dynamo_sigv4_sign(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 }
 
 
-/* a debug hook for s->debug: s->debug_data is the ngx_log_t */
-
-void
-ngx_http_dynamo_sigv4_log_debug(void *data, ngx_str_t *canonical_request,
-    ngx_str_t *string_to_sign)
-{
-    ngx_log_t  *log = data;
-
-    (void) log;
-    (void) canonical_request;
-    (void) string_to_sign;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "dynamo sigv4 canonical request:\n%V\n"
-                   "dynamo sigv4 string to sign:\n%V",
-                   canonical_request, string_to_sign);
-}
-
-
 static ngx_int_t
 ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s)
 {

@@ -53,10 +53,9 @@
  * spares the sort and the comparisons; the signature is then the same.
  *
  * s.debug, when set, receives the canonical request with the value of
- * x-amz-security-token replaced by "<redacted>", and the string to sign;
- * ngx_http_dynamo_sigv4_log_debug() is a ready hook that logs both at
- * debug level (data is the ngx_log_t).  Set it only when the log's level
- * wants debug output: the masked copy costs an allocation.
+ * x-amz-security-token replaced by "<redacted>", and the string to sign.
+ * Set it only when the log's level wants debug output: the masked copy
+ * costs an allocation.
  */
 
 
@@ -190,8 +189,6 @@ u_char *ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, u_char *buf);
 ngx_int_t ngx_http_dynamo_sigv4_sign(ngx_http_dynamo_sigv4_t *s,
     ngx_pool_t *pool, ngx_str_t *auth);
-void ngx_http_dynamo_sigv4_log_debug(void *data,
-    ngx_str_t *canonical_request, ngx_str_t *string_to_sign);
 void ngx_http_dynamo_sigv4_cache_cleanup(void *data);
 
 /* md: 32 bytes */

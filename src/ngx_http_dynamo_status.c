@@ -49,6 +49,17 @@ static ngx_http_dynamo_outcome_t  ngx_http_dynamo_outcomes[] = {
 };
 
 
+/* failed STS calls by kind; "errors" is their sum */
+
+static ngx_http_dynamo_outcome_t  ngx_http_dynamo_sts_kinds[] = {
+    { "refused", offsetof(ngx_http_dynamo_counters_t, sts_refused) },
+    { "unreachable", offsetof(ngx_http_dynamo_counters_t, sts_unreachable) },
+    { "5xx", offsetof(ngx_http_dynamo_counters_t, sts_5xx) },
+    { "malformed", offsetof(ngx_http_dynamo_counters_t, sts_malformed) },
+    { NULL, 0 }
+};
+
+
 char *
 ngx_http_dynamo_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -198,7 +209,27 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             "dynamo_sts_errors_total %uA\n"
             "# HELP dynamo_sts_seconds_total Time spent waiting for STS.\n"
             "# TYPE dynamo_sts_seconds_total counter\n"
-            "dynamo_sts_seconds_total %uA.%03uA\n"
+            "dynamo_sts_seconds_total %uA.%03uA\n",
+            c->token_hits, c->token_misses, c->token_entries,
+            c->cred_hits, c->cred_misses, c->cred_refreshes,
+            c->cred_failures, c->cred_entries,
+            calls, c->sts_errors, total_ms / 1000, total_ms % 1000);
+
+        p = ngx_cpymem(p, "# HELP dynamo_sts_errors_by_kind_total Failed "
+                          "STS calls, by kind.\n"
+                          "# TYPE dynamo_sts_errors_by_kind_total counter\n",
+                       sizeof("# HELP dynamo_sts_errors_by_kind_total Failed "
+                              "STS calls, by kind.\n"
+                              "# TYPE dynamo_sts_errors_by_kind_total "
+                              "counter\n") - 1);
+
+        for (o = ngx_http_dynamo_sts_kinds; o->name; o++) {
+            p = ngx_sprintf(p, "dynamo_sts_errors_by_kind_total{kind=\"%s\"} "
+                            "%uA\n",
+                            o->name, ngx_http_dynamo_counter(c, o->offset));
+        }
+
+        p = ngx_sprintf(p,
             "# TYPE dynamo_zone_bytes gauge\n"
             "dynamo_zone_bytes{state=\"size\"} %uz\n"
             "dynamo_zone_bytes{state=\"free\"} %uz\n"
@@ -208,10 +239,6 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             "# HELP dynamo_role_requests_total Requests made with each "
             "role.\n"
             "# TYPE dynamo_role_requests_total counter\n",
-            c->token_hits, c->token_misses, c->token_entries,
-            c->cred_hits, c->cred_misses, c->cred_refreshes,
-            c->cred_failures, c->cred_entries,
-            calls, c->sts_errors, total_ms / 1000, total_ms % 1000,
             dmcf->shm_zone->shm.size, pfree * ngx_pagesize,
             dmcf->shm_zone->shm.size - pfree * ngx_pagesize,
             c->evictions);
@@ -234,14 +261,23 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             "\"credentials\":{\"hits\":%uA,\"misses\":%uA,"
             "\"refreshes\":%uA,\"failures\":%uA,\"entries\":%uA},"
             "\"sts\":{\"calls\":%uA,\"errors\":%uA,\"time_ms\":%uA,"
-            "\"average_ms\":%uA},"
-            "\"zone\":{\"name\":\"%V\",\"size\":%uz,\"free\":%uz,"
-            "\"used\":%uz,\"evictions\":%uA},"
-            "\"roles\":{",
+            "\"average_ms\":%uA,\"errors_by_kind\":{",
             c->token_hits, c->token_misses, c->token_entries,
             c->cred_hits, c->cred_misses, c->cred_refreshes,
             c->cred_failures, c->cred_entries,
-            calls, c->sts_errors, total_ms, calls ? total_ms / calls : 0,
+            calls, c->sts_errors, total_ms, calls ? total_ms / calls : 0);
+
+        for (o = ngx_http_dynamo_sts_kinds; o->name; o++) {
+            p = ngx_sprintf(p, "%s\"%s\":%uA",
+                            o == ngx_http_dynamo_sts_kinds ? "" : ",",
+                            o->name, ngx_http_dynamo_counter(c, o->offset));
+        }
+
+        p = ngx_sprintf(p,
+            "}},"
+            "\"zone\":{\"name\":\"%V\",\"size\":%uz,\"free\":%uz,"
+            "\"used\":%uz,\"evictions\":%uA},"
+            "\"roles\":{",
             &dmcf->shm_zone->shm.name, dmcf->shm_zone->shm.size,
             pfree * ngx_pagesize,
             dmcf->shm_zone->shm.size - pfree * ngx_pagesize,

@@ -26,6 +26,12 @@
 #define NGX_HTTP_DYNAMO_CHAIN_MAX        3600
 #define NGX_HTTP_DYNAMO_ANSWER_LIMIT     (64 * 1024)
 
+/* the kinds of a failed STS call, for dynamo_status */
+#define NGX_HTTP_DYNAMO_STS_REFUSED      0    /* an error answer, not 5xx */
+#define NGX_HTTP_DYNAMO_STS_UNREACHABLE  1    /* or timed out, or cut */
+#define NGX_HTTP_DYNAMO_STS_5XX          2
+#define NGX_HTTP_DYNAMO_STS_MALFORMED    3    /* no usable credentials */
+
 
 /*
  * The context of our own subrequests: their answer is captured here by
@@ -44,6 +50,8 @@ typedef struct {
 static ngx_int_t ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dynamo_unavailable_code(ngx_str_t *code);
+static void ngx_http_dynamo_sts_count(ngx_http_dynamo_zone_t *zone,
+    ngx_uint_t kind, ngx_uint_t failure);
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
@@ -161,6 +169,7 @@ ngx_http_dynamo_subrequest(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ctx->sr_done = 0;
     ctx->sr_rc = NGX_OK;
     ctx->sr_status = 0;
+    ctx->sr_answered = 0;
     ngx_str_null(&ctx->sr_body);
     ctx->sr_start = ngx_http_dynamo_now_ms();
 
@@ -284,6 +293,15 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
     ctx->sr_done = 1;
     ctx->sr_rc = rc;
     ctx->sr_status = sr->headers_out.status;
+
+    /*
+     * a proxied location answers 502 or 504 itself when its upstream
+     * cannot be reached or does not answer in time: the upstream's own
+     * status line was then never read
+     */
+
+    ctx->sr_answered = (sr->upstream == NULL
+                        || sr->upstream->headers_in.status_n != 0);
 
     if (sctx->answer && !sctx->overflow) {
         ctx->sr_body.data = sctx->answer->pos;
@@ -662,7 +680,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_uint_t kind, ngx_str_t *what, ngx_http_dynamo_creds_t *creds)
 {
     ngx_int_t                     rc;
-    ngx_str_t                    *code, *name;
+    ngx_str_t                    *code, *name, *quoted, *text, *failure;
     ngx_msec_t                    elapsed;
     ngx_http_dynamo_zone_t       *zone;
     ngx_http_dynamo_aws_creds_t   ac;
@@ -724,13 +742,11 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "dynamo: %V gave credentials %V for \"%V\"",
-                       name, &ac.access_key_id, what);
+                       name, &ac.access_key_id,
+                       ngx_http_dynamo_printable(r, what,
+                                                 NGX_HTTP_DYNAMO_AWS_ARN_MAX));
 
         return NGX_OK;
-    }
-
-    if (kind == NGX_HTTP_DYNAMO_ANSWER_STS) {
-        ngx_http_dynamo_count(zone, sts_errors, 1);
     }
 
     if (rc == NGX_DECLINED) {
@@ -743,6 +759,24 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         }
 
         /*
+         * the answer's text, and what was asked for (an IMDS role name is
+         * IMDS's text), escaped for the log and the message
+         */
+
+        quoted = ngx_http_dynamo_printable(r, what,
+                                           NGX_HTTP_DYNAMO_AWS_ARN_MAX);
+        text = ngx_http_dynamo_printable(r, &ac.error_message,
+                                         NGX_HTTP_DYNAMO_AWS_ERROR_MSG_MAX);
+        failure = ngx_http_dynamo_printable(r, code,
+                                            NGX_HTTP_DYNAMO_AWS_ERROR_CODE_MAX);
+
+        ngx_http_dynamo_sts_count(zone, kind,
+                                  ctx->sr_status
+                                  >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                                  ? NGX_HTTP_DYNAMO_STS_5XX
+                                  : NGX_HTTP_DYNAMO_STS_REFUSED);
+
+        /*
          * a refusal of the role is the client's answer; anything that
          * keeps the gateway from its own credentials is unavailability
          */
@@ -753,50 +787,110 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "dynamo: %V refused \"%V\": %ui %V: %V",
-                          name, what, ctx->sr_status, code,
-                          &ac.error_message);
+                          name, quoted, ctx->sr_status, failure, text);
 
             return ngx_http_dynamo_set_error(r, ctx,
                                        NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                        "%V refused role \"%V\": %V: %V",
-                                       name, what, code, &ac.error_message);
+                                       name, quoted, failure, text);
         }
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dynamo: %V failed for \"%V\": %ui %V: %V",
-                      name, what, ctx->sr_status, code, &ac.error_message);
+                      name, quoted, ctx->sr_status, failure, text);
 
         return ngx_http_dynamo_set_error(r, ctx,
                                          NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                          "credentials for \"%V\" are "
                                          "unavailable: %V answered %V",
-                                         what, name, code);
+                                         quoted, name, failure);
     }
 
 unavailable:
 
-    if (ctx->sr_status == 0 || ctx->sr_status >= NGX_HTTP_BAD_GATEWAY) {
+    quoted = ngx_http_dynamo_printable(r, what, NGX_HTTP_DYNAMO_AWS_ARN_MAX);
+
+    /* no answer, or one cut short: a transport failure */
+
+    if (ctx->sr_status == 0 || !ctx->sr_answered
+        || (ctx->sr_rc != NGX_OK && ctx->sr_rc != NGX_HTTP_OK
+            && ctx->sr_status == NGX_HTTP_OK))
+    {
+        ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_UNREACHABLE);
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dynamo: %V is unreachable or timed out for \"%V\" "
-                      "(%ui after %M ms)", name, what, ctx->sr_status,
+                      "(%ui after %M ms)", name, quoted, ctx->sr_status,
                       elapsed);
 
         return ngx_http_dynamo_set_error(r, ctx,
                                          NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                          "credentials for \"%V\" are "
                                          "unavailable: %V is unreachable",
-                                         what, name);
+                                         quoted, name);
     }
+
+    if (ctx->sr_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_5XX);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "dynamo: %V answered %ui for \"%V\" (after %M ms)",
+                      name, ctx->sr_status, quoted, elapsed);
+
+        return ngx_http_dynamo_set_error(r, ctx,
+                                         NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
+                                         "credentials for \"%V\" are "
+                                         "unavailable: %V answered %ui",
+                                         quoted, name, ctx->sr_status);
+    }
+
+    ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_MALFORMED);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "dynamo: %V answered %ui without usable credentials "
-                  "for \"%V\"", name, ctx->sr_status, what);
+                  "for \"%V\"", name, ctx->sr_status, quoted);
 
     return ngx_http_dynamo_set_error(r, ctx, NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                      "credentials for \"%V\" are "
                                      "unavailable: %V answered %ui without "
-                                     "credentials", what, name,
+                                     "credentials", quoted, name,
                                      ctx->sr_status);
+}
+
+
+/*
+ * A failed STS call, counted in all and by its kind; the gateway's calls
+ * to IMDS or ECS are not STS's
+ */
+
+static void
+ngx_http_dynamo_sts_count(ngx_http_dynamo_zone_t *zone, ngx_uint_t kind,
+    ngx_uint_t failure)
+{
+    if (kind != NGX_HTTP_DYNAMO_ANSWER_STS) {
+        return;
+    }
+
+    ngx_http_dynamo_count(zone, sts_errors, 1);
+
+    switch (failure) {
+
+    case NGX_HTTP_DYNAMO_STS_REFUSED:
+        ngx_http_dynamo_count(zone, sts_refused, 1);
+        break;
+
+    case NGX_HTTP_DYNAMO_STS_UNREACHABLE:
+        ngx_http_dynamo_count(zone, sts_unreachable, 1);
+        break;
+
+    case NGX_HTTP_DYNAMO_STS_5XX:
+        ngx_http_dynamo_count(zone, sts_5xx, 1);
+        break;
+
+    default: /* NGX_HTTP_DYNAMO_STS_MALFORMED */
+        ngx_http_dynamo_count(zone, sts_malformed, 1);
+        break;
+    }
 }
 
 

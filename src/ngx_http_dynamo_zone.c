@@ -18,7 +18,7 @@
 #include "ngx_http_dynamo.h"
 
 
-#define NGX_HTTP_DYNAMO_ZONE_VERSION  4
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  5
 
 
 typedef struct {
