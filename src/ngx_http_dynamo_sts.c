@@ -47,6 +47,8 @@ typedef struct {
 } ngx_http_dynamo_sr_ctx_t;
 
 
+static void ngx_http_dynamo_sts_signature_hint(ngx_http_request_t *r,
+    ngx_str_t *code);
 static ngx_int_t ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dynamo_unavailable_code(ngx_str_t *code);
@@ -669,6 +671,38 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
 
 
 /*
+ * STS could not verify the gateway's signature.  Beside a wrong secret,
+ * the cause is nearly always the dynamo_sts location: the signature
+ * covers the path "/" and the Host "host=", so a location that proxies to
+ * another path (proxy_pass without "/" after the host in a prefix or
+ * exact location) or sends another Host breaks every call the same way.
+ */
+
+static void
+ngx_http_dynamo_sts_signature_hint(ngx_http_request_t *r, ngx_str_t *code)
+{
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    if (code->len != sizeof("SignatureDoesNotMatch") - 1
+        || ngx_strncmp(code->data, "SignatureDoesNotMatch", code->len) != 0)
+    {
+        return;
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "dynamo: STS could not verify the gateway's signature: "
+                  "check that location \"%V\" sends STS the path \"/\" "
+                  "(\"proxy_pass https://host/;\" in \"location = %V\", or "
+                  "\"rewrite ^ / break;\") and the Host \"%V\" the calls "
+                  "are signed for (dynamo_sts host=), then the gateway's "
+                  "own secret key", &dlcf->sts_uri, &dlcf->sts_uri,
+                  &dlcf->sts_host);
+}
+
+
+/*
  * What a finished subrequest answered: NGX_OK with creds filled, or
  * NGX_DECLINED with the reason in ctx (AccessDenied when STS refused,
  * unavailable otherwise), logged at the "error" level.  The answer held
@@ -780,6 +814,10 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
          * a refusal of the role is the client's answer; anything that
          * keeps the gateway from its own credentials is unavailability
          */
+
+        if (kind == NGX_HTTP_DYNAMO_ANSWER_STS) {
+            ngx_http_dynamo_sts_signature_hint(r, code);
+        }
 
         if (ctx->sr_status < NGX_HTTP_INTERNAL_SERVER_ERROR
             && !ngx_http_dynamo_unavailable_code(code) && !ctx->base_expired

@@ -3,7 +3,8 @@
 # them for a request: a name that no location takes, or that the gateway's
 # own location takes, stops nginx -t with the file and line, instead of
 # failing at the first request; exact, prefix, nested and regex locations
-# are found.
+# are found.  An STS location that breaks every signature (another path or
+# Host sent to STS) is named in the log with what to check.
 
 use strict;
 use warnings;
@@ -158,3 +159,83 @@ X-Role: arn:aws:iam::123456789012:role/Orders
 --- must_die
 --- error_log eval
 qr{dynamo_base_credentials uri= "/_imds/" names no location of this server: add "location = /_imds/" that proxies to the service in \S+/nginx\.conf:\d+$}
+
+
+
+=== TEST 7: an STS location that sends another path: STS's SignatureDoesNotMatch, and the log says what to check
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+    }
+    location = /_sts {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT;
+        proxy_set_header Host sts.us-east-1.amazonaws.com;
+    }
+--- request
+GET /t
+--- more_headers eval
+"cyral.token: $::tok{alice}"
+--- error_code: 400
+--- response_body_like eval
+qr/^\{"__type":"com\.amazon\.coral\.service#AccessDeniedException","message":"STS refused role \\"arn:aws:iam::123456789012:role\/Orders\\": SignatureDoesNotMatch: [^"]*"\}$/
+--- error_log
+STS could not verify the gateway's signature: check that location "/_sts" sends STS the path "/" ("proxy_pass https://host/;" in "location = /_sts", or "rewrite ^ / break;") and the Host "sts.us-east-1.amazonaws.com" the calls are signed for (dynamo_sts host=), then the gateway's own secret key
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 8: an STS location that sends another Host: the same hint
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+    }
+    location = /_sts {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/;
+        proxy_set_header Host sts.eu-west-1.amazonaws.com;
+    }
+--- request
+GET /t
+--- more_headers eval
+"cyral.token: $::tok{alice}"
+--- error_code: 400
+--- error_log
+STS could not verify the gateway's signature
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 9: a refusal for another reason gives no such hint
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+    }
+--- emu_faults
+{"service": "sts", "mode": "error", "status": 403, "code": "AccessDenied"}
+--- request
+GET /t
+--- more_headers eval
+"cyral.token: $::tok{alice}"
+--- error_code: 400
+--- error_log
+AccessDenied
+--- no_error_log
+STS could not verify the gateway's signature
