@@ -33,6 +33,15 @@ our @sessions = mint_tokens(map {
       claims => {azp => $sessions_ids[$_ - 1], jti => "k$_"} }
 } 1 .. $n);
 
+# 30 identities, a session each: more credentials than the smallest zone
+# holds
+
+our @many_ids = map { "drsa/sa/flood/m$_" } 1 .. 30;
+our @many = mint_tokens(map {
+    { secret => 'hs256', alg => 'HS256', exp_in => 3600,
+      claims => {azp => $_} }
+} @many_ids);
+
 # each token sent twice, all of them in turn: the answers that are 200
 # and name the token's identity
 
@@ -169,4 +178,46 @@ GET /emu/counters
 --- no_error_log
 [alert]
 credentials evicted
+--- timeout: 120
+
+
+
+=== TEST 3: 30 sessions in the smallest zone: credentials evict credentials, logged once, no request fails
+When no token is left to evict, the least recently used credentials go:
+they are fetched again when their identity comes back.
+--- http_config
+    dynamo_zone dynamo:32k;
+    dynamo_base_credentials env;
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/hs256.secret alg=HS256;
+        dynamo_role_rule $dynamo_identity ^drsa/sa/flood/
+                         arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+        add_header X-Identity $dynamo_identity;
+    }
+    location = /status {
+        dynamo_status;
+    }
+--- init
+is(main::flood(\@::many, \@::many_ids), 60,
+   "TEST 3: all 60 requests succeed, each naming its identity");
+my $s = main::status();
+cmp_ok($s->{zone}{credential_evictions}, '>', 0,
+       "TEST 3: credentials were evicted");
+cmp_ok($s->{credentials}{entries}, '<', 30,
+       "TEST 3: fewer entries than sessions");
+--- request eval
+["GET /emu/counters", "GET /status?format=prometheus"]
+--- response_body_like eval
+[qr/"sts": \{"AssumeRole": (?:[4-9]\d|[1-9]\d\d+)\}/,
+ qr/^dynamo_token_cache_bytes\{state="budget"\} [1-9]\d*\n.*^dynamo_credentials_cache_evictions_total [1-9]\d*$/ms]
+--- grep_error_log eval
+qr/dynamo: credentials evicted in dynamo_zone "dynamo", which is too small/
+--- grep_error_log_out
+dynamo: credentials evicted in dynamo_zone "dynamo", which is too small
+--- no_error_log
+[alert]
 --- timeout: 120
