@@ -66,7 +66,7 @@ sub flood {
     return $right;
 }
 
-sub status {
+sub zone_status {
     require HTTP::Tiny;
 
     my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
@@ -117,7 +117,7 @@ are verified again, and accepted.
 --- init
 is(main::flood(\@::one_session, \@::one_session_ids), 2 * $::n,
    "TEST 1: all 800 requests succeed, each naming its identity");
-my $s = main::status();
+my $s = main::zone_status();
 cmp_ok($s->{tokens}{misses}, '>', $::n,
        "TEST 1: evicted tokens were verified again");
 is($s->{tokens}{hits} + $s->{tokens}{misses}, 2 * $::n,
@@ -167,7 +167,7 @@ have evicted them.
 --- init
 is(main::flood(\@::sessions, \@::sessions_ids), 2 * $::n,
    "TEST 2: all 800 requests succeed, each naming its identity");
-my $s = main::status();
+my $s = main::zone_status();
 cmp_ok($s->{zone}{token_evictions}, '>', 0, "TEST 2: tokens were evicted");
 is($s->{zone}{credential_evictions}, 0, "TEST 2: credentials never were");
 is($s->{credentials}{entries}, 20, "TEST 2: 20 credentials entries");
@@ -204,7 +204,7 @@ they are fetched again when their identity comes back.
 --- init
 is(main::flood(\@::many, \@::many_ids), 60,
    "TEST 3: all 60 requests succeed, each naming its identity");
-my $s = main::status();
+my $s = main::zone_status();
 cmp_ok($s->{zone}{credential_evictions}, '>', 0,
        "TEST 3: credentials were evicted");
 cmp_ok($s->{credentials}{entries}, '<', 30,
