@@ -1672,6 +1672,11 @@ ngx_fuzz_slab_pool(size_t budget)
     pool->end = (u_char *) pool + budget;
     pool->addr = pool;
 
+    /* what the zone reads of nginx's pool: its free pages, its chunks */
+
+    pool->min_shift = 3;
+    pool->pfree = budget / ngx_pagesize;
+
     return pool;
 }
 

@@ -165,7 +165,9 @@ typedef struct {
     ngx_atomic_t                     sts_malformed;
     ngx_atomic_t                     sts_time_ms;
 
-    ngx_atomic_t                     evictions;
+    ngx_atomic_t                     evictions;         /* of all kinds */
+    ngx_atomic_t                     token_evictions;
+    ngx_atomic_t                     cred_evictions;    /* and key sets */
     ngx_atomic_t                     chain_clamp_logged;  /* shard 0 */
 } ngx_http_dynamo_counters_t;
 
@@ -179,14 +181,31 @@ typedef union {
 } ngx_http_dynamo_shard_t;
 
 
+/*
+ * The entries are of two classes, each with an LRU queue of its own.
+ * Tokens are cheap: one lost costs one verification.  Credentials (and
+ * any kind but tokens) are expensive: one lost costs an STS call that
+ * requests queue behind.  Tokens take at most token_budget bytes of the
+ * zone's pages (half of them) and make room by evicting tokens only;
+ * expensive entries make room by evicting tokens first and expensive
+ * ones last.  A flood of tokens thus never evicts credentials.
+ */
+
 typedef struct {
     ngx_rbtree_t                     rbtree;
     ngx_rbtree_node_t                sentinel;
-    ngx_queue_t                      lru;        /* most recent first */
+    ngx_queue_t                      lru;        /* expensive, most recent
+                                                    first */
+    ngx_queue_t                      tokens;     /* most recent first */
     ngx_queue_t                      roles;      /* never evicted */
     ngx_uint_t                       nroles;
+    size_t                           token_bytes;   /* slab chunks */
+    size_t                           token_budget;
     ngx_http_dynamo_shard_t          shards[NGX_HTTP_DYNAMO_SHARDS];
     ngx_uint_t                       nomem_logged;
+    ngx_uint_t                       token_nomem_logged;
+    ngx_uint_t                       token_evict_logged;
+    ngx_uint_t                       cred_evict_logged;
 } ngx_http_dynamo_shctx_t;
 
 

@@ -91,6 +91,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     ngx_int_t                      rc;
     ngx_str_t                      roles;
     ngx_buf_t                     *b;
+    size_t                         token_bytes, token_budget;
     ngx_uint_t                     i, prom, pfree;
     ngx_chain_t                    out;
     ngx_queue_t                   *q;
@@ -123,6 +124,8 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     pfree = zone->shpool->pfree;
+    token_bytes = zone->sh->token_bytes;
+    token_budget = zone->sh->token_budget;
 
     roles.data = ngx_pnalloc(r->pool,
                              zone->sh->nroles * NGX_HTTP_DYNAMO_ROLE_LINE_MAX
@@ -236,12 +239,22 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             "dynamo_zone_bytes{state=\"used\"} %uz\n"
             "# TYPE dynamo_zone_evictions_total counter\n"
             "dynamo_zone_evictions_total %uA\n"
+            "# HELP dynamo_token_cache_bytes The tokens' share of the "
+            "zone: used, and at most.\n"
+            "# TYPE dynamo_token_cache_bytes gauge\n"
+            "dynamo_token_cache_bytes{state=\"used\"} %uz\n"
+            "dynamo_token_cache_bytes{state=\"budget\"} %uz\n"
+            "# TYPE dynamo_token_cache_evictions_total counter\n"
+            "dynamo_token_cache_evictions_total %uA\n"
+            "# TYPE dynamo_credentials_cache_evictions_total counter\n"
+            "dynamo_credentials_cache_evictions_total %uA\n"
             "# HELP dynamo_role_requests_total Requests made with each "
             "role.\n"
             "# TYPE dynamo_role_requests_total counter\n",
             dmcf->shm_zone->shm.size, pfree * ngx_pagesize,
             dmcf->shm_zone->shm.size - pfree * ngx_pagesize,
-            c->evictions);
+            c->evictions, token_bytes, token_budget, c->token_evictions,
+            c->cred_evictions);
 
         p = ngx_cpymem(p, roles.data, roles.len);
 
@@ -276,12 +289,15 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
         p = ngx_sprintf(p,
             "}},"
             "\"zone\":{\"name\":\"%V\",\"size\":%uz,\"free\":%uz,"
-            "\"used\":%uz,\"evictions\":%uA},"
+            "\"used\":%uz,\"evictions\":%uA,\"token_bytes\":%uz,"
+            "\"token_budget\":%uz,\"token_evictions\":%uA,"
+            "\"credential_evictions\":%uA},"
             "\"roles\":{",
             &dmcf->shm_zone->shm.name, dmcf->shm_zone->shm.size,
             pfree * ngx_pagesize,
             dmcf->shm_zone->shm.size - pfree * ngx_pagesize,
-            c->evictions);
+            c->evictions, token_bytes, token_budget, c->token_evictions,
+            c->cred_evictions);
 
         p = ngx_cpymem(p, roles.data, roles.len);
         p = ngx_cpymem(p, "}}\n", 3);

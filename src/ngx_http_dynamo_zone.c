@@ -6,9 +6,10 @@
 
 /*
  * The shared zone: one red-black tree of entries (verified tokens,
- * credentials), keyed by a SHA-256 digest, with an LRU queue for eviction
- * under memory pressure, and the module's counters.  It survives
- * "nginx -s reload" like any nginx zone.
+ * credentials), keyed by a SHA-256 digest, with an LRU queue per class of
+ * entries for eviction under memory pressure (cheap tokens, expensive
+ * credentials: see ngx_http_dynamo_shctx_t), and the module's counters.
+ * It survives "nginx -s reload" like any nginx zone.
  */
 
 
@@ -31,6 +32,14 @@ static ngx_int_t ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_dynamo_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_queue_t *ngx_http_dynamo_class_lru(ngx_http_dynamo_zone_t *zone,
+    ngx_uint_t kind);
+static ngx_int_t ngx_http_dynamo_evict_locked(ngx_http_dynamo_zone_t *zone,
+    ngx_queue_t *lru);
+static size_t ngx_http_dynamo_chunk_size(ngx_http_dynamo_zone_t *zone,
+    size_t size);
+static void *ngx_http_dynamo_token_alloc_locked(ngx_http_dynamo_zone_t *zone,
+    size_t size, ngx_log_t *log);
 static ngx_uint_t ngx_http_dynamo_token_slot(u_char *digest);
 static size_t ngx_http_dynamo_token_size(ngx_http_dynamo_token_node_t *tn);
 static ngx_int_t ngx_http_dynamo_token_copy(ngx_http_request_t *r,
@@ -184,6 +193,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_dynamo_rbtree_insert_value);
 
     ngx_queue_init(&zone->sh->lru);
+    ngx_queue_init(&zone->sh->tokens);
     ngx_queue_init(&zone->sh->roles);
 
     len = sizeof(" in dynamo_zone \"\"") + shm_zone->shm.name.len;
@@ -197,6 +207,10 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 &shm_zone->shm.name);
 
     zone->shpool->log_nomem = 0;
+
+    /* tokens may take half of the pages left, the rest is kept for others */
+
+    zone->sh->token_budget = zone->shpool->pfree / 2 * ngx_pagesize;
 
     return NGX_OK;
 }
@@ -305,7 +319,8 @@ ngx_http_dynamo_node_lookup_locked(ngx_http_dynamo_zone_t *zone,
 
             if (kind != NGX_HTTP_DYNAMO_NODE_ROLE) {
                 ngx_queue_remove(&dn->lru);
-                ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+                ngx_queue_insert_head(ngx_http_dynamo_class_lru(zone, kind),
+                                      &dn->lru);
             }
 
             return dn;
@@ -328,6 +343,9 @@ ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
     switch (dn->kind) {
 
     case NGX_HTTP_DYNAMO_NODE_TOKEN:
+        zone->sh->token_bytes -= ngx_http_dynamo_chunk_size(zone,
+                      ngx_http_dynamo_token_size(
+                          (ngx_http_dynamo_token_node_t *) dn));
         ngx_http_dynamo_count(zone, token_entries, -1);
         break;
 
@@ -341,21 +359,88 @@ ngx_http_dynamo_node_free_locked(ngx_http_dynamo_zone_t *zone,
 
 
 /*
- * Allocates from the zone; when it is full, the least recently used
- * entries go first.  "n" entries at most are evicted before giving up,
- * which is logged once until an allocation succeeds again.
+ * The LRU queue of an entry's class: tokens are cheap, every other kind
+ * (credentials, the gateway's own, key sets) is expensive.
+ */
+
+static ngx_queue_t *
+ngx_http_dynamo_class_lru(ngx_http_dynamo_zone_t *zone, ngx_uint_t kind)
+{
+    return (kind == NGX_HTTP_DYNAMO_NODE_TOKEN) ? &zone->sh->tokens
+                                                : &zone->sh->lru;
+}
+
+
+/* frees the least recently used entry of a class: NGX_DECLINED if none */
+
+static ngx_int_t
+ngx_http_dynamo_evict_locked(ngx_http_dynamo_zone_t *zone, ngx_queue_t *lru)
+{
+    ngx_queue_t             *q;
+    ngx_http_dynamo_node_t  *dn;
+
+    if (ngx_queue_empty(lru)) {
+        return NGX_DECLINED;
+    }
+
+    q = ngx_queue_last(lru);
+    dn = ngx_queue_data(q, ngx_http_dynamo_node_t, lru);
+
+    if (dn->kind == NGX_HTTP_DYNAMO_NODE_TOKEN) {
+        ngx_http_dynamo_count(zone, token_evictions, 1);
+
+    } else {
+        ngx_http_dynamo_count(zone, cred_evictions, 1);
+    }
+
+    ngx_http_dynamo_count(zone, evictions, 1);
+
+    ngx_http_dynamo_node_free_locked(zone, dn);
+
+    return NGX_OK;
+}
+
+
+/*
+ * What an allocation of "size" takes of the zone: a chunk of a power of
+ * two in a page of such chunks, or whole pages, as ngx_slab_alloc() does.
+ */
+
+static size_t
+ngx_http_dynamo_chunk_size(ngx_http_dynamo_zone_t *zone, size_t size)
+{
+    size_t  chunk;
+
+    if (size > ngx_pagesize / 2) {
+        return ngx_align(size, ngx_pagesize);
+    }
+
+    chunk = (size_t) 1 << zone->shpool->min_shift;
+
+    while (chunk < size) {
+        chunk <<= 1;
+    }
+
+    return chunk;
+}
+
+
+/*
+ * Allocates an expensive entry (credentials, any kind but tokens).  When
+ * the zone is full, tokens go first, as many as it takes: each costs one
+ * verification, where an entry of this class costs an STS call; then the
+ * least recently used entries of this class, 64 at most, which is logged
+ * once.  Failing is logged once until an allocation succeeds again.
  */
 
 void *
 ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
     ngx_log_t *log)
 {
-    void                    *p;
-    ngx_uint_t               n;
-    ngx_queue_t             *q;
-    ngx_http_dynamo_node_t  *dn;
+    void        *p;
+    ngx_uint_t   n;
 
-    for (n = 0; n < 64; n++) {
+    for ( ;; ) {
 
         p = ngx_slab_alloc_locked(zone->shpool, size);
 
@@ -364,16 +449,34 @@ ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
             return p;
         }
 
-        if (ngx_queue_empty(&zone->sh->lru)) {
+        if (ngx_http_dynamo_evict_locked(zone, &zone->sh->tokens)
+            != NGX_OK)
+        {
+            break;
+        }
+    }
+
+    for (n = 0; n < 64; n++) {
+
+        if (ngx_http_dynamo_evict_locked(zone, &zone->sh->lru) != NGX_OK) {
             break;
         }
 
-        q = ngx_queue_last(&zone->sh->lru);
-        dn = ngx_queue_data(q, ngx_http_dynamo_node_t, lru);
+        if (!zone->sh->cred_evict_logged) {
+            zone->sh->cred_evict_logged = 1;
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "dynamo: credentials evicted%s, which is too "
+                          "small for the credentials in use: each one "
+                          "evicted costs an STS call again",
+                          zone->shpool->log_ctx);
+        }
 
-        ngx_http_dynamo_node_free_locked(zone, dn);
+        p = ngx_slab_alloc_locked(zone->shpool, size);
 
-        ngx_http_dynamo_count(zone, evictions, 1);
+        if (p) {
+            zone->sh->nomem_logged = 0;
+            return p;
+        }
     }
 
     if (!zone->sh->nomem_logged) {
@@ -381,6 +484,73 @@ ngx_http_dynamo_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "dynamo_zone is full: could not allocate %uz bytes "
                       "even after evicting old entries", size);
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Allocates a token's entry within the tokens' budget, evicting tokens
+ * only, never an expensive entry.  Reaching the budget is logged once:
+ * from then on each new token evicts the least recently used.  Failing
+ * only means the token is verified again when it comes back.
+ */
+
+static void *
+ngx_http_dynamo_token_alloc_locked(ngx_http_dynamo_zone_t *zone, size_t size,
+    ngx_log_t *log)
+{
+    void                     *p;
+    size_t                    chunk;
+    ngx_uint_t                n;
+    ngx_http_dynamo_shctx_t  *sh;
+
+    sh = zone->sh;
+    chunk = ngx_http_dynamo_chunk_size(zone, size);
+
+    if (chunk > sh->token_budget) {
+        goto failed;
+    }
+
+    if (sh->token_bytes + chunk > sh->token_budget
+        && !sh->token_evict_logged)
+    {
+        sh->token_evict_logged = 1;
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "dynamo: tokens fill their half%s, %uz bytes: the "
+                      "least recently used are evicted from now on, and "
+                      "verified again if they come back",
+                      zone->shpool->log_ctx, sh->token_budget);
+    }
+
+    while (sh->token_bytes + chunk > sh->token_budget) {
+        if (ngx_http_dynamo_evict_locked(zone, &sh->tokens) != NGX_OK) {
+            return NULL;
+        }
+    }
+
+    for (n = 0; n < 64; n++) {
+
+        p = ngx_slab_alloc_locked(zone->shpool, size);
+
+        if (p) {
+            sh->token_bytes += chunk;
+            return p;
+        }
+
+        if (ngx_http_dynamo_evict_locked(zone, &sh->tokens) != NGX_OK) {
+            break;
+        }
+    }
+
+failed:
+
+    if (!sh->token_nomem_logged) {
+        sh->token_nomem_logged = 1;
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "dynamo: no room for a token of %uz bytes%s: it is "
+                      "verified on every use", size, zone->shpool->log_ctx);
     }
 
     return NULL;
@@ -396,7 +566,7 @@ ngx_http_dynamo_node_insert_locked(ngx_http_dynamo_zone_t *zone,
     dn->node.key = ngx_http_dynamo_digest_key(digest);
 
     ngx_rbtree_insert(&zone->sh->rbtree, &dn->node);
-    ngx_queue_insert_head(&zone->sh->lru, &dn->lru);
+    ngx_queue_insert_head(ngx_http_dynamo_class_lru(zone, kind), &dn->lru);
 }
 
 
@@ -485,7 +655,7 @@ ngx_http_dynamo_token_cache_put(ngx_http_request_t *r, u_char *digest,
         return;
     }
 
-    tn = ngx_http_dynamo_alloc_locked(zone, size, r->connection->log);
+    tn = ngx_http_dynamo_token_alloc_locked(zone, size, r->connection->log);
     if (tn == NULL) {
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return;

@@ -117,7 +117,7 @@ GET /status
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+,"errors_by_kind":\{"refused":0,"unreachable":0,"5xx":0,"malformed":0\}\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":6\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
+^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+,"errors_by_kind":\{"refused":0,"unreachable":0,"5xx":0,"malformed":0\}\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0,"token_bytes":\d+,"token_budget":\d+,"token_evictions":0,"credential_evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":6\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
 
 
 
