@@ -522,6 +522,9 @@ typedef struct {
     ngx_int_t                        sr_rc;
     ngx_uint_t                       sr_status;
     ngx_uint_t                       sr_answered;  /* not nginx's 502/504 */
+    ngx_uint_t                       sr_overflow;  /* over the limit */
+    size_t                           sr_limit;     /* 0: 64 KB */
+    time_t                           sr_max_age;   /* -1: none stated */
     ngx_str_t                        sr_body;
     ngx_msec_t                       sr_start;
     ngx_str_t                        imds_token;
@@ -581,6 +584,9 @@ ngx_int_t ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_jwt_is_token(ngx_str_t *value);
 u_char *ngx_http_dynamo_jwt_key_check(void *pkey, ngx_uint_t *alg,
     ngx_str_t *desc, u_char *buf, size_t size);
+ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,
+    ngx_uint_t alg, ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf,
+    size_t size);
 
 /* role: identity to role */
 
@@ -620,9 +626,8 @@ ngx_int_t ngx_http_dynamo_base_fetch(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_base_answer(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 
-/* sts: subrequests to STS and credential endpoints */
+/* subrequest: the module's own subrequests, their answers captured */
 
-char *ngx_http_dynamo_sts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_dynamo_subrequest(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_str_t *uri, ngx_uint_t method,
     void *headers, ngx_uint_t nheaders, ngx_str_t *body);
@@ -631,6 +636,10 @@ ngx_int_t ngx_http_dynamo_quiet_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dynamo_capture_header_filter(ngx_http_request_t *r);
 ngx_int_t ngx_http_dynamo_capture_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+
+/* sts: calls to STS and credential endpoints */
+
+char *ngx_http_dynamo_sts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 ngx_int_t ngx_http_dynamo_sts_call(ngx_http_request_t *r,
