@@ -102,14 +102,10 @@ static char *ngx_http_dynamo_load_pem(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_uint_t alg);
 static char *ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_str_t *file, ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg);
-static ngx_int_t ngx_http_dynamo_jwk_verifies(ngx_conf_t *cf,
-    ngx_str_t *desc, json_t *jwk);
-static char *ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys,
-    ngx_str_t *desc, ngx_str_t *file, json_t *jwk, ngx_uint_t alg);
-static EVP_PKEY *ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc,
-    json_t *jwk);
-static EVP_PKEY *ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc,
-    json_t *jwk, ngx_http_dynamo_curve_t *curve);
+static EVP_PKEY *ngx_http_dynamo_jwk_rsa(ngx_pool_t *pool, json_t *jwk,
+    u_char **pp, u_char *last);
+static EVP_PKEY *ngx_http_dynamo_jwk_ec(ngx_pool_t *pool, json_t *jwk,
+    ngx_http_dynamo_curve_t *curve, u_char **pp, u_char *last);
 static char *ngx_http_dynamo_add_key(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_str_t *desc, ngx_str_t *file, EVP_PKEY *pkey, ngx_str_t *secret,
     ngx_str_t *kid, ngx_uint_t alg);
@@ -120,7 +116,7 @@ static u_char *ngx_http_dynamo_public_check(EVP_PKEY *pkey, u_char *p,
 static ngx_int_t ngx_http_dynamo_rsa_roca(const BIGNUM *n);
 static ngx_int_t ngx_http_dynamo_b64url_canonical(ngx_str_t *s);
 static ngx_uint_t ngx_http_dynamo_b64url_value(u_char ch);
-static ngx_int_t ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk,
+static ngx_int_t ngx_http_dynamo_jwk_b64(ngx_pool_t *pool, json_t *jwk,
     const char *member, ngx_str_t *out);
 static u_char *ngx_http_dynamo_openssl_reason(u_char *p, u_char *last,
     const char *what);
@@ -475,13 +471,15 @@ static char *
 ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
     ngx_str_t *content, ngx_str_t *kid, ngx_uint_t alg)
 {
-    char          *rv;
-    size_t         i, n;
-    json_t        *root, *set, *jwk, *v;
-    ngx_int_t      rc;
-    ngx_str_t      desc, jkid;
-    ngx_uint_t     loaded, before, single;
-    json_error_t   err;
+    char                   *rv, *added;
+    size_t                  i, n;
+    json_t                 *root, *set, *jwk, *v;
+    ngx_int_t               rc;
+    ngx_str_t               desc, jkid;
+    ngx_uint_t              loaded, before, single;
+    json_error_t            err;
+    ngx_http_dynamo_key_t   key;
+    u_char                  buf[NGX_HTTP_DYNAMO_KEY_MESSAGE_MAX];
 
     root = json_loadb((char *) content->data, content->len,
                       JSON_REJECT_DUPLICATES, &err);
@@ -547,22 +545,25 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
             goto failed;
         }
 
-        if (!json_is_object(jwk)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: not a JSON object", &desc);
-            goto failed;
-        }
-
-        rc = ngx_http_dynamo_jwk_verifies(cf, &desc, jwk);
+        rc = ngx_http_dynamo_jwk_key(cf->pool, jwk, alg, &desc, &key, buf,
+                                     sizeof(buf));
 
         if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0, "%s", buf);
             continue;
         }
 
-        if (rc != NGX_OK
-            || ngx_http_dynamo_load_jwk(cf, keys, &desc, file, jwk, alg)
-               != NGX_CONF_OK)
-        {
+        if (rc != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", buf);
+            goto failed;
+        }
+
+        added = ngx_http_dynamo_add_key(cf, keys, &desc, file, key.pkey,
+                                        &key.material, &key.kid, key.alg);
+
+        EVP_PKEY_free(key.pkey);
+
+        if (added != NGX_CONF_OK) {
             goto failed;
         }
 
@@ -602,83 +603,85 @@ done:
 
 
 /*
- * Whether a JWK is meant to verify signatures (RFC 7517, 4.2 and 4.3):
- * its "use", when present, is "sig", and its "key_ops", when present,
- * include "verify".  A key for something else is skipped with a notice,
- * as JOSE libraries leave it out of the keys a signature is checked
- * with; a malformed "use" or "key_ops" refuses the file.
+ * A JWK as a key that verifies signatures, whether it comes from a file
+ * at start or from an identity provider at run time; never logs.  NGX_OK:
+ * key filled (its kid and secret in pool, pkey a new reference the caller
+ * frees); NGX_DECLINED: the key is for something else (its "use" is not
+ * "sig", its "key_ops" do not include "verify", RFC 7517, 4.2 and 4.3), as
+ * JOSE libraries leave such keys out of the ones a signature is checked
+ * with; NGX_ERROR: refused.  Both with "desc: reason" in buf.  alg: the
+ * directive's, or unset; a symmetric key is taken only with one.
  */
 
-static ngx_int_t
-ngx_http_dynamo_jwk_verifies(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
+ngx_int_t
+ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *data, ngx_uint_t alg,
+    ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf, size_t size)
 {
-    size_t   i, n;
-    json_t  *v, *op;
+    u_char                   *p, *last;
+    size_t                    i, n;
+    json_t                   *jwk, *v, *op;
+    EVP_PKEY                 *pkey;
+    ngx_str_t                 kty, kid, name, secret;
+    ngx_uint_t                jwk_alg;
+    ngx_http_dynamo_curve_t  *curve;
+
+    jwk = data;
+    last = buf + size - 1;
+    p = ngx_slprintf(buf, last, "%V: ", desc);
+
+    ngx_memzero(key, sizeof(ngx_http_dynamo_key_t));
+
+    if (!json_is_object(jwk)) {
+        p = ngx_slprintf(p, last, "not a JSON object");
+        goto refused;
+    }
 
     v = json_object_get(jwk, "use");
 
     if (v != NULL) {
         if (!json_is_string(v)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: \"use\" is not a string", desc);
-            return NGX_ERROR;
+            p = ngx_slprintf(p, last, "\"use\" is not a string");
+            goto refused;
         }
 
         if (ngx_strcmp(json_string_value(v), "sig") != 0) {
-            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                               "%V: skipped, its \"use\" is not \"sig\"",
-                               desc);
+            p = ngx_slprintf(p, last, "skipped, its \"use\" is not \"sig\"");
+            *p = '\0';
             return NGX_DECLINED;
         }
     }
 
     v = json_object_get(jwk, "key_ops");
 
-    if (v == NULL) {
-        return NGX_OK;
-    }
-
-    if (!json_is_array(v)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V: \"key_ops\" is not an array", desc);
-        return NGX_ERROR;
-    }
-
-    n = json_array_size(v);
-
-    for (i = 0; i < n; i++) {
-        op = json_array_get(v, i);
-
-        if (!json_is_string(op)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: \"key_ops\" holds a value that is not "
-                               "a string", desc);
-            return NGX_ERROR;
+    if (v != NULL) {
+        if (!json_is_array(v)) {
+            p = ngx_slprintf(p, last, "\"key_ops\" is not an array");
+            goto refused;
         }
 
-        if (ngx_strcmp(json_string_value(op), "verify") == 0) {
-            return NGX_OK;
+        n = json_array_size(v);
+
+        for (i = 0; i < n; i++) {
+            op = json_array_get(v, i);
+
+            if (!json_is_string(op)) {
+                p = ngx_slprintf(p, last, "\"key_ops\" holds a value that "
+                                 "is not a string");
+                goto refused;
+            }
+
+            if (ngx_strcmp(json_string_value(op), "verify") == 0) {
+                break;
+            }
+        }
+
+        if (i == n) {
+            p = ngx_slprintf(p, last, "skipped, its \"key_ops\" do not "
+                             "include \"verify\"");
+            *p = '\0';
+            return NGX_DECLINED;
         }
     }
-
-    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                       "%V: skipped, its \"key_ops\" do not include "
-                       "\"verify\"", desc);
-
-    return NGX_DECLINED;
-}
-
-
-static char *
-ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
-    ngx_str_t *file, json_t *jwk, ngx_uint_t alg)
-{
-    char                     *rv;
-    json_t                   *v;
-    EVP_PKEY                 *pkey;
-    ngx_str_t                 kty, kid, name, secret;
-    ngx_uint_t                jwk_alg;
-    ngx_http_dynamo_curve_t  *curve;
 
     ngx_str_null(&kid);
 
@@ -686,16 +689,14 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
 
     if (v != NULL) {
         if (!json_is_string(v) || json_string_length(v) == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: \"kid\" is not a non-empty string",
-                               desc);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "\"kid\" is not a non-empty string");
+            goto refused;
         }
 
         kid.len = json_string_length(v);
-        kid.data = ngx_pnalloc(cf->pool, kid.len);
+        kid.data = ngx_pnalloc(pool, kid.len);
         if (kid.data == NULL) {
-            return NGX_CONF_ERROR;
+            goto nomem;
         }
 
         ngx_memcpy(kid.data, json_string_value(v), kid.len);
@@ -704,8 +705,8 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
     v = json_object_get(jwk, "kty");
 
     if (!json_is_string(v)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: no \"kty\"", desc);
-        return NGX_CONF_ERROR;
+        p = ngx_slprintf(p, last, "no \"kty\"");
+        goto refused;
     }
 
     kty.data = (u_char *) json_string_value(v);
@@ -722,52 +723,51 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
         jwk_alg = ngx_http_dynamo_alg_by_name(&name);
 
         if (jwk_alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: unsupported \"alg\"", desc);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "unsupported \"alg\"");
+            goto refused;
         }
 
         if (alg != NGX_HTTP_DYNAMO_ALG_UNSET && alg != jwk_alg) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: the key is for %V, not alg=%V", desc,
-                               &ngx_http_dynamo_algs[jwk_alg].name,
-                               &ngx_http_dynamo_algs[alg].name);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "the key is for %V, not alg=%V",
+                             &ngx_http_dynamo_algs[jwk_alg].name,
+                             &ngx_http_dynamo_algs[alg].name);
+            goto refused;
         }
     }
+
+    key->kid = kid;
 
     if (kty.len == 3 && ngx_strncmp(kty.data, "oct", 3) == 0) {
 
         /*
          * a symmetric key verifies tokens only when the operator chose
-         * its algorithm on the directive, never from the file alone
+         * its algorithm on the directive, never from the key alone
          */
 
         if (ngx_http_dynamo_algs[alg].hmac_min == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: a symmetric key is used only with an "
-                               "explicit alg=HS256, HS384 or HS512", desc);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "a symmetric key is used only with "
+                             "an explicit alg=HS256, HS384 or HS512");
+            goto refused;
         }
 
-        if (ngx_http_dynamo_jwk_b64(cf, jwk, "k", &secret) != NGX_OK) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: no valid \"k\" (canonical base64url)",
-                               desc);
-            return NGX_CONF_ERROR;
+        if (ngx_http_dynamo_jwk_b64(pool, jwk, "k", &secret) != NGX_OK) {
+            p = ngx_slprintf(p, last, "no valid \"k\" (canonical "
+                             "base64url)");
+            goto refused;
         }
 
         if (secret.len < ngx_http_dynamo_algs[alg].hmac_min) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: the symmetric key is %uz bytes long, "
-                               "%V needs at least %uz", desc, secret.len,
-                               &ngx_http_dynamo_algs[alg].name,
-                               ngx_http_dynamo_algs[alg].hmac_min);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "the symmetric key is %uz bytes long, "
+                             "%V needs at least %uz", secret.len,
+                             &ngx_http_dynamo_algs[alg].name,
+                             ngx_http_dynamo_algs[alg].hmac_min);
+            goto refused;
         }
 
-        return ngx_http_dynamo_add_key(cf, keys, desc, file, NULL, &secret,
-                                       &kid, alg);
+        key->alg = alg;
+        key->material = secret;
+
+        return NGX_OK;
     }
 
     if (jwk_alg != NGX_HTTP_DYNAMO_ALG_UNSET) {
@@ -775,7 +775,7 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
     }
 
     if (kty.len == 3 && ngx_strncmp(kty.data, "RSA", 3) == 0) {
-        pkey = ngx_http_dynamo_jwk_rsa(cf, desc, jwk);
+        pkey = ngx_http_dynamo_jwk_rsa(pool, jwk, &p, last);
 
     } else if (kty.len == 2 && ngx_strncmp(kty.data, "EC", 2) == 0) {
 
@@ -790,35 +790,51 @@ ngx_http_dynamo_load_jwk(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *desc,
         }
 
         if (curve->crv == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%V: unsupported EC curve, expected P-256, "
-                               "P-384 or P-521", desc);
-            return NGX_CONF_ERROR;
+            p = ngx_slprintf(p, last, "unsupported EC curve, expected "
+                             "P-256, P-384 or P-521");
+            goto refused;
         }
 
-        pkey = ngx_http_dynamo_jwk_ec(cf, desc, jwk, curve);
+        pkey = ngx_http_dynamo_jwk_ec(pool, jwk, curve, &p, last);
 
     } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V: unsupported \"kty\" \"%V\"", desc, &kty);
-        return NGX_CONF_ERROR;
+        p = ngx_slprintf(p, last, "unsupported \"kty\" \"%*s%s\"",
+                         ngx_min(kty.len, 16), kty.data,
+                         kty.len > 16 ? "..." : "");
+        goto refused;
     }
 
     if (pkey == NULL) {
-        return NGX_CONF_ERROR;
+        goto refused;
     }
 
-    rv = ngx_http_dynamo_add_key(cf, keys, desc, file, pkey, NULL, &kid,
-                                 alg);
+    if (ngx_http_dynamo_jwt_key_check(pkey, &alg, desc, buf, size) != NULL) {
+        EVP_PKEY_free(pkey);
+        return NGX_ERROR;
+    }
 
-    EVP_PKEY_free(pkey);
+    key->alg = alg;
+    key->pkey = pkey;
 
-    return rv;
+    return NGX_OK;
+
+nomem:
+
+    p = ngx_slprintf(p, last, "out of memory");
+
+refused:
+
+    *p = '\0';
+
+    return NGX_ERROR;
 }
 
 
+/* the public key of an RSA JWK, or NULL with the reason written at *pp */
+
 static EVP_PKEY *
-ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
+ngx_http_dynamo_jwk_rsa(ngx_pool_t *pool, json_t *jwk, u_char **pp,
+    u_char *last)
 {
     BIGNUM          *n, *e;
     EVP_PKEY        *pkey;
@@ -827,12 +843,11 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
     EVP_PKEY_CTX    *pctx;
     OSSL_PARAM_BLD  *bld;
 
-    if (ngx_http_dynamo_jwk_b64(cf, jwk, "n", &nb) != NGX_OK
-        || ngx_http_dynamo_jwk_b64(cf, jwk, "e", &eb) != NGX_OK)
+    if (ngx_http_dynamo_jwk_b64(pool, jwk, "n", &nb) != NGX_OK
+        || ngx_http_dynamo_jwk_b64(pool, jwk, "e", &eb) != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V: no valid \"n\" and \"e\" (canonical "
-                           "base64url)", desc);
+        *pp = ngx_slprintf(*pp, last, "no valid \"n\" and \"e\" (canonical "
+                           "base64url)");
         return NULL;
     }
 
@@ -848,8 +863,8 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
     {
-        ngx_http_dynamo_openssl_error(cf, desc,
-                                      "OSSL_PARAM_BLD_push_BN() failed");
+        *pp = ngx_http_dynamo_openssl_reason(*pp, last,
+                                        "OSSL_PARAM_BLD_push_BN() failed");
         goto failed;
     }
 
@@ -860,7 +875,8 @@ ngx_http_dynamo_jwk_rsa(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk)
         || EVP_PKEY_fromdata_init(pctx) <= 0
         || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
     {
-        ngx_http_dynamo_openssl_error(cf, desc, "EVP_PKEY_fromdata() failed");
+        *pp = ngx_http_dynamo_openssl_reason(*pp, last,
+                                             "EVP_PKEY_fromdata() failed");
         pkey = NULL;
     }
 
@@ -876,9 +892,11 @@ failed:
 }
 
 
+/* the public key of an EC JWK, or NULL with the reason written at *pp */
+
 static EVP_PKEY *
-ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk,
-    ngx_http_dynamo_curve_t *curve)
+ngx_http_dynamo_jwk_ec(ngx_pool_t *pool, json_t *jwk,
+    ngx_http_dynamo_curve_t *curve, u_char **pp, u_char *last)
 {
     u_char          *point;
     EVP_PKEY        *pkey;
@@ -886,20 +904,20 @@ ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk,
     OSSL_PARAM       params[3];
     EVP_PKEY_CTX    *pctx;
 
-    if (ngx_http_dynamo_jwk_b64(cf, jwk, "x", &x) != NGX_OK
-        || ngx_http_dynamo_jwk_b64(cf, jwk, "y", &y) != NGX_OK
+    if (ngx_http_dynamo_jwk_b64(pool, jwk, "x", &x) != NGX_OK
+        || ngx_http_dynamo_jwk_b64(pool, jwk, "y", &y) != NGX_OK
         || x.len != curve->size || y.len != curve->size)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V: no valid \"x\" and \"y\" for %s (canonical "
-                           "base64url)", desc, curve->crv);
+        *pp = ngx_slprintf(*pp, last, "no valid \"x\" and \"y\" for %s "
+                           "(canonical base64url)", curve->crv);
         return NULL;
     }
 
     /* an uncompressed point: 0x04 || x || y */
 
-    point = ngx_pnalloc(cf->pool, 1 + 2 * curve->size);
+    point = ngx_pnalloc(pool, 1 + 2 * curve->size);
     if (point == NULL) {
+        *pp = ngx_slprintf(*pp, last, "out of memory");
         return NULL;
     }
 
@@ -922,7 +940,8 @@ ngx_http_dynamo_jwk_ec(ngx_conf_t *cf, ngx_str_t *desc, json_t *jwk,
         || EVP_PKEY_fromdata_init(pctx) <= 0
         || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
     {
-        ngx_http_dynamo_openssl_error(cf, desc, "EVP_PKEY_fromdata() failed");
+        *pp = ngx_http_dynamo_openssl_reason(*pp, last,
+                                             "EVP_PKEY_fromdata() failed");
         pkey = NULL;
     }
 
@@ -1371,7 +1390,7 @@ ngx_http_dynamo_b64url_value(u_char ch)
 
 
 static ngx_int_t
-ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
+ngx_http_dynamo_jwk_b64(ngx_pool_t *pool, json_t *jwk, const char *member,
     ngx_str_t *out)
 {
     json_t     *v;
@@ -1390,7 +1409,7 @@ ngx_http_dynamo_jwk_b64(ngx_conf_t *cf, json_t *jwk, const char *member,
         return NGX_ERROR;
     }
 
-    out->data = ngx_pnalloc(cf->pool, ngx_base64_decoded_length(src.len));
+    out->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len));
     if (out->data == NULL) {
         return NGX_ERROR;
     }
