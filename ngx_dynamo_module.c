@@ -54,6 +54,13 @@ static ngx_command_t  ngx_http_dynamo_commands[] = {
       offsetof(ngx_http_dynamo_loc_conf_t, access),
       NULL },
 
+    { ngx_string("dynamo_jwt_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_dynamo_jwt_jwks,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("dynamo_jwt_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
       ngx_http_dynamo_jwt_key,
@@ -334,6 +341,7 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
 
     dlcf->access = NGX_CONF_UNSET;
     dlcf->keys = NGX_CONF_UNSET_PTR;
+    dlcf->jwks = NGX_CONF_UNSET_PTR;
     dlcf->issuers = NGX_CONF_UNSET_PTR;
     dlcf->audiences = NGX_CONF_UNSET_PTR;
     dlcf->leeway = NGX_CONF_UNSET;
@@ -365,10 +373,12 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_str_t                    *claim, base_uri;
     ngx_uint_t                    i;
+    ngx_http_dynamo_jwks_t      **sets;
     ngx_http_dynamo_main_conf_t  *dmcf;
 
     ngx_conf_merge_value(conf->access, prev->access, 0);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
@@ -466,11 +476,34 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->keys == NULL || conf->keys->nelts == 0) {
+    if ((conf->keys == NULL || conf->keys->nelts == 0)
+        && conf->jwks == NULL)
+    {
         ngx_http_dynamo_conf_emerg(cf, conf,
                       "dynamo_access is on but no \"dynamo_jwt_key\" "
                       "is configured to verify identity tokens");
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->keys == NULL) {
+        conf->keys = ngx_array_create(cf->pool, 1,
+                                      sizeof(ngx_http_dynamo_key_t));
+        if (conf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->jwks) {
+        sets = conf->jwks->elts;
+
+        for (i = 0; i < conf->jwks->nelts; i++) {
+            if (ngx_http_dynamo_uri_ref(cf, conf, &sets[i]->uri,
+                                        "dynamo_jwt_jwks")
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
     }
 
     if (ngx_http_dynamo_check_header(cf, conf) != NGX_CONF_OK) {

@@ -70,6 +70,25 @@ typedef struct {
 } ngx_http_dynamo_binding_t;
 
 
+/*
+ * A key set fetched from an identity provider (dynamo_jwt_jwks), one per
+ * location named, and the worker's parsed copy of the zone's set
+ */
+
+typedef struct {
+    ngx_str_t                        uri;
+    time_t                           refresh;
+    time_t                           cooldown;
+    time_t                           max_stale;
+    u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+
+    uint64_t                         generation;  /* the worker's; 0: none */
+    ngx_msec_t                       checked;     /* the zone, last seen */
+    ngx_pool_t                      *pool;
+    ngx_array_t                     *keys;        /* _key_t */
+} ngx_http_dynamo_jwks_t;
+
+
 typedef struct {
     ngx_http_complex_value_t         source;
     ngx_http_regex_t                *regex;
@@ -215,6 +234,7 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_NODE_CREDS       2
 #define NGX_HTTP_DYNAMO_NODE_BASE        3
 #define NGX_HTTP_DYNAMO_NODE_ROLE        4
+#define NGX_HTTP_DYNAMO_NODE_JWKS        5
 
 #define NGX_HTTP_DYNAMO_ROLES_MAX        1024
 
@@ -395,6 +415,7 @@ typedef struct {
     ngx_shm_zone_t                  *shm_zone;
     ngx_flag_t                       enabled;    /* some location uses us */
     ngx_array_t                      uri_refs;   /* _uri_ref_t */
+    ngx_array_t                     *jwks;       /* _jwks_t *, all */
     ngx_http_dynamo_base_t           base;
     ngx_uint_t                       fetch_ids;
     ngx_uint_t                       added_hash[NGX_HTTP_DYNAMO_ADDED];
@@ -412,6 +433,7 @@ typedef struct {
     ngx_flag_t                       access;
 
     ngx_array_t                     *keys;       /* ngx_http_dynamo_key_t */
+    ngx_array_t                     *jwks;       /* _jwks_t * */
     ngx_array_t                     *issuers;    /* ngx_str_t */
     ngx_array_t                     *audiences;  /* ngx_str_t */
     time_t                           leeway;
@@ -516,6 +538,15 @@ typedef struct {
     ngx_uint_t                       has_stale;
     ngx_uint_t                       waits;
 
+    /* key sets: the token, kept while the request waits for one */
+    ngx_str_t                        jwks_token;
+    ngx_str_t                        jwks_reason;  /* of the 503 */
+    ngx_http_dynamo_jwks_t          *jwks_fetching;
+    ngx_uint_t                       jwks_fetched;  /* bits: sets fetched */
+    unsigned                         jwks_waiting:1;
+    unsigned                         jwks_unavailable:1;
+    unsigned                         jwks_guarded:1;
+
     /* the subrequest in flight, and what it answered */
     ngx_http_request_t              *sr;
     ngx_uint_t                       sr_done;
@@ -588,6 +619,20 @@ ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,
     ngx_uint_t alg, ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf,
     size_t size);
 
+/* jwks: key sets fetched from identity providers */
+
+char *ngx_http_dynamo_jwt_jwks(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+uint64_t ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf);
+ngx_int_t ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *kid, ngx_array_t *out);
+ngx_int_t ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *uri, u_char *data, size_t len, ngx_array_t *keys,
+    ngx_str_t *compact, ngx_uint_t *refused, u_char *buf, size_t size);
+void ngx_http_dynamo_jwks_free(ngx_array_t *keys);
+
 /* role: identity to role */
 
 char *ngx_http_dynamo_service_account(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -614,6 +659,8 @@ ngx_int_t ngx_http_dynamo_signing_key(ngx_http_request_t *r,
     u_char *amz_date, ngx_str_t *region, ngx_str_t *service,
     ngx_uint_t scope);
 ngx_uint_t ngx_http_dynamo_key_scope(ngx_str_t *region, ngx_str_t *service);
+ngx_int_t ngx_http_dynamo_wait(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 
 /* base: the gateway's own credentials */
 

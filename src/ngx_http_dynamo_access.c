@@ -108,17 +108,26 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
     zone = ngx_http_dynamo_get_zone(r);
 
     if (ctx->state == NGX_HTTP_DYNAMO_STATE_START) {
-        ngx_http_dynamo_count(zone, requests, 1);
 
-        /* the clock is read only for the activity record */
+        /* again after a wait for a key set: counted once */
 
-        ctx->begun = 1;
+        if (!ctx->begun) {
+            ngx_http_dynamo_count(zone, requests, 1);
 
-        if (dlcf->activity_log) {
-            ctx->start_ns = ngx_http_dynamo_now_ns();
+            /* the clock is read only for the activity record */
+
+            ctx->begun = 1;
+
+            if (dlcf->activity_log) {
+                ctx->start_ns = ngx_http_dynamo_now_ns();
+            }
         }
 
         rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
 
         if (rc == NGX_OK
             && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len
@@ -201,15 +210,18 @@ ngx_http_dynamo_access_token(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_int_t  rc;
-    ngx_str_t  token;
 
-    rc = ngx_http_dynamo_find_token(r, dlcf, ctx, &token);
+    /* the headers are read once: a request that waited has the token */
 
-    if (rc != NGX_OK) {
-        return rc;
+    if (ctx->jwks_token.data == NULL) {
+        rc = ngx_http_dynamo_find_token(r, dlcf, ctx, &ctx->jwks_token);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
-    return ngx_http_dynamo_jwt_verify(r, dlcf, ctx, &token);
+    return ngx_http_dynamo_jwt_verify(r, dlcf, ctx, &ctx->jwks_token);
 }
 
 

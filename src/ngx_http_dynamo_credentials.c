@@ -63,8 +63,6 @@ static ngx_int_t ngx_http_dynamo_base_failed(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 static ngx_int_t ngx_http_dynamo_role_failed(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
-static ngx_int_t ngx_http_dynamo_wait(ngx_http_request_t *r,
-    ngx_http_dynamo_ctx_t *ctx);
 static void ngx_http_dynamo_wait_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dynamo_fetch_guard(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
@@ -1049,12 +1047,12 @@ ngx_http_dynamo_key_keep(ngx_http_dynamo_creds_node_t *cn,
 
 
 /*
- * Another request, maybe in another worker, is fetching: look again
- * shortly.  The write event's timer carries the wait, as limit_req's
+ * Another request, maybe in another worker, is fetching credentials or a
+ * key set: look again shortly.  The write event's timer carries the wait, as limit_req's
  * delay does, so a client that goes away ends it.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_dynamo_wait(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_msec_t  delay;
@@ -1063,7 +1061,7 @@ ngx_http_dynamo_wait(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     ctx->waits++;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "dynamo: waiting %M ms for credentials being fetched",
+                   "dynamo: waiting %M ms for what another request fetches",
                    delay);
 
     r->read_event_handler = ngx_http_test_reading;

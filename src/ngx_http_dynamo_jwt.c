@@ -126,6 +126,9 @@ static void ngx_http_dynamo_openssl_error(ngx_conf_t *cf, ngx_str_t *desc,
 static ngx_int_t ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token, ngx_str_t *parts);
+static ngx_int_t ngx_http_dynamo_jwt_try(ngx_http_request_t *r,
+    ngx_array_t *keys, ngx_str_t *kid, ngx_int_t alg, ngx_str_t *token,
+    ngx_str_t *parts, ngx_uint_t *tried, ngx_http_dynamo_key_t **mismatch);
 static ngx_int_t ngx_http_dynamo_jwt_signature(ngx_http_request_t *r,
     ngx_http_dynamo_key_t *key, ngx_str_t *token, ngx_str_t *parts);
 static ngx_int_t ngx_http_dynamo_jwt_claims(ngx_http_request_t *r,
@@ -1589,6 +1592,7 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 {
     u_char                  *p, *last, ch;
     uint32_t                 hash;
+    uint64_t                 generation;
     ngx_int_t                rc;
     ngx_str_t                parts[3];
     ngx_uint_t               n;
@@ -1618,6 +1622,19 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     ngx_memcpy(digest, &hash, sizeof(hash));
     ngx_memcpy(digest + sizeof(hash), dlcf->fingerprint,
                NGX_HTTP_DYNAMO_DIGEST_LEN - sizeof(hash));
+
+    /*
+     * with key sets, what they held when the token was verified: a new
+     * set, one without the token's key maybe, verifies it again
+     */
+
+    if (dlcf->jwks) {
+        generation = ngx_http_dynamo_jwks_generation(r, dlcf);
+
+        for (n = 0; n < sizeof(generation); n++) {
+            digest[sizeof(hash) + n] ^= (u_char) (generation >> (8 * n));
+        }
+    }
 
     zone = ngx_http_dynamo_get_zone(r);
 
@@ -1719,8 +1736,9 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     json_t                 *header, *claims, *v;
     ngx_int_t               rc, alg;
     ngx_str_t               name, kid, decoded;
-    ngx_uint_t              i, tried, mismatch;
-    ngx_http_dynamo_key_t  *key;
+    ngx_uint_t              tried;
+    ngx_array_t            *fetched;
+    ngx_http_dynamo_key_t  *mismatch;
 
     header = ngx_http_dynamo_jwt_decode_json(r, &parts[0], &decoded);
 
@@ -1810,38 +1828,51 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* the key: by kid when the token names one, else any of its alg */
+    /*
+     * the key: by kid when the token names one, else any of its alg;
+     * from the files first, then from the key sets fetched, when the
+     * files have no key for the token
+     */
 
-    key = dlcf->keys->elts;
     tried = 0;
-    mismatch = 0;
+    mismatch = NULL;
 
-    for (i = 0; i < dlcf->keys->nelts; i++) {
+    rc = ngx_http_dynamo_jwt_try(r, dlcf->keys, &kid, alg, token, parts,
+                                 &tried, &mismatch);
 
-        if (kid.len) {
-            if (key[i].kid.len != kid.len
-                || ngx_strncmp(key[i].kid.data, kid.data, kid.len) != 0)
-            {
-                continue;
-            }
-        }
-
-        if ((ngx_int_t) key[i].alg != alg) {
-            mismatch = i + 1;
-            continue;
-        }
-
-        tried++;
-
-        rc = ngx_http_dynamo_jwt_signature(r, &key[i], token, parts);
-
-        if (rc == NGX_OK) {
-            return ngx_http_dynamo_jwt_claims(r, dlcf, ctx, claims);
-        }
-
-        if (rc == NGX_ERROR) {
+    if (rc == NGX_DECLINED && tried == 0 && !(mismatch && kid.len)
+        && dlcf->jwks)
+    {
+        fetched = ngx_array_create(r->pool, 2,
+                                   sizeof(ngx_http_dynamo_key_t));
+        if (fetched == NULL) {
             return NGX_ERROR;
         }
+
+        rc = ngx_http_dynamo_jwks_keys(r, dlcf, ctx, &kid, fetched);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        rc = ngx_http_dynamo_jwt_try(r, fetched, &kid, alg, token, parts,
+                                     &tried, &mismatch);
+
+        if (rc == NGX_DECLINED && tried == 0 && !(mismatch && kid.len)
+            && ctx->jwks_unavailable)
+        {
+            return ngx_http_dynamo_fail(r, ctx,
+                                        NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
+                                        "%V", &ctx->jwks_reason);
+        }
+    }
+
+    if (rc == NGX_OK) {
+        return ngx_http_dynamo_jwt_claims(r, dlcf, ctx, claims);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
 
     if (tried) {
@@ -1850,14 +1881,12 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     }
 
     if (mismatch && kid.len) {
-        key = &key[mismatch - 1];
-
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
                                     "identity token algorithm %V does not "
                                     "match its key \"%V\", which is for %V",
                                     &ngx_http_dynamo_algs[alg].name,
-                                    &key->kid,
-                                    &ngx_http_dynamo_algs[key->alg].name);
+                                    &mismatch->kid,
+                                    &ngx_http_dynamo_algs[mismatch->alg].name);
     }
 
     if (kid.len) {
@@ -1870,6 +1899,51 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
                                 "no key verifies %V identity tokens",
                                 &ngx_http_dynamo_algs[alg].name);
+}
+
+
+/*
+ * Tries the keys that may have signed the token: NGX_OK: one verifies;
+ * NGX_DECLINED: none, *tried counts the keys tried, *mismatch is a key
+ * of the token's kid for another algorithm; NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_jwt_try(ngx_http_request_t *r, ngx_array_t *keys,
+    ngx_str_t *kid, ngx_int_t alg, ngx_str_t *token, ngx_str_t *parts,
+    ngx_uint_t *tried, ngx_http_dynamo_key_t **mismatch)
+{
+    ngx_int_t               rc;
+    ngx_uint_t              i;
+    ngx_http_dynamo_key_t  *key;
+
+    key = keys->elts;
+
+    for (i = 0; i < keys->nelts; i++) {
+
+        if (kid->len) {
+            if (key[i].kid.len != kid->len
+                || ngx_strncmp(key[i].kid.data, kid->data, kid->len) != 0)
+            {
+                continue;
+            }
+        }
+
+        if ((ngx_int_t) key[i].alg != alg) {
+            *mismatch = &key[i];
+            continue;
+        }
+
+        (*tried)++;
+
+        rc = ngx_http_dynamo_jwt_signature(r, &key[i], token, parts);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 

@@ -622,8 +622,8 @@ class Fault:
 def validate_fault(spec):
     if not isinstance(spec, dict):
         raise ControlError("a fault is a JSON object")
-    if spec.get("service") not in SERVICES + ("*",):
-        raise ControlError("fault service must be one of %s or *"
+    if spec.get("service") not in SERVICES + ("jwks", "*"):
+        raise ControlError("fault service must be one of %s, jwks or *"
                            % ", ".join(SERVICES))
     if spec.get("mode") not in FAULT_MODES:
         raise ControlError("fault mode must be one of %s"
@@ -674,6 +674,7 @@ class Emulator:
         self.imds_current = None
         self.ecs_current = None
         self.echo_queue = collections.deque()
+        self.jwks = {}
         self.gen_cache = {}
         self.stopping = threading.Event()
         self.started = time.time()
@@ -1051,6 +1052,7 @@ class Emulator:
             self.imds_tokens.clear()
             self.imds_current = None
             self.ecs_current = None
+            self.jwks.clear()
             self.echo_queue = collections.deque(
                 self.config.get("echo_sequence") or [])
 
@@ -2002,6 +2004,45 @@ class Emulator:
         self.finish(rec, answer, started)
         return answer
 
+    # -------------------------------------------------------------- jwks
+
+    def serve_jwks(self, ctx):
+        """An identity provider's key set, GET /jwks/<name>, on any port:
+        the keys (or the raw body) set by POST /_emu/jwks, counted as
+        counters["jwks"][name]; faults of service "jwks" apply."""
+        started = time.time()
+        name = ctx.url_path[len("/jwks/"):]
+        rec = self.new_record("jwks", ctx, action=name)
+        self.count(None, "jwks", name)
+        with self.lock:
+            spec = self.jwks.get(name)
+            spec = dict(spec) if spec is not None else None
+
+        def error(fspec):
+            status = int(fspec.get("status") or 503)
+            return Answer(status, fspec.get("message") or "fault injected",
+                          [("Content-Type", "text/plain")])
+
+        def normal():
+            if spec is None:
+                return Answer(404, '{"error":"no such key set"}',
+                              [("Content-Type", "application/json")])
+            if spec.get("body") is not None:
+                body = to_bytes(spec["body"])
+            else:
+                body = json.dumps({"keys": spec["keys"]}).encode()
+            headers = [("Content-Type", "application/json")]
+            if spec.get("max_age") is not None:
+                headers.append(("Cache-Control",
+                                "public, max-age=%d" % int(spec["max_age"])))
+            headers.extend((spec.get("headers") or {}).items())
+            return Answer(spec.get("status") or 200, body, headers,
+                          kind="json")
+
+        answer = self.with_faults(ctx, rec, "jwks", name, normal, error)
+        self.finish(rec, answer, started)
+        return answer
+
     # ----------------------------------------------------------- control
 
     def health(self):
@@ -2107,6 +2148,20 @@ class Emulator:
                            int(d.get("lifetime") or 3600),
                            session_name=d.get("session_name"))
             return 200, self.describe_cred(c)
+        if path == "/_emu/jwks":
+            if method == "GET":
+                with self.lock:
+                    return 200, dict(self.jwks)
+            d = doc or {}
+            if not isinstance(d.get("name"), str) or not d["name"]:
+                raise ControlError("a key set needs a name")
+            spec = {"keys": d.get("keys") or [], "body": d.get("body"),
+                    "status": int(d.get("status") or 200),
+                    "max_age": d.get("max_age"),
+                    "headers": d.get("headers") or {}}
+            with self.lock:
+                self.jwks[d["name"]] = spec
+            return 200, spec
         if path == "/_emu/shutdown":
             self.stopping.set()
             return 200, {"stopping": True}
@@ -3497,8 +3552,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.counted = True
             self.emu.count_connection(self.service)
         ctx = RequestCtx(self, body)
+        serve = "serve_jwks" if split.path.startswith("/jwks/") else \
+            "serve_" + self.service
         try:
-            answer = getattr(self.emu, "serve_" + self.service)(ctx)
+            answer = getattr(self.emu, serve)(ctx)
         except Exception:  # noqa: BLE001 -- answer 500 and keep serving
             self.emu.logline("%s: internal error\n%s"
                              % (self.service, traceback.format_exc()))

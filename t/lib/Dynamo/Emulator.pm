@@ -255,6 +255,15 @@ sub count {
 }
 
 
+# an identity provider's key set, served at /jwks/<name> on every port:
+# $emu->jwks(name => 'idp', keys => [...], max_age => 60)
+# or a raw answer: $emu->jwks(name => 'idp', body => '...', status => 200)
+sub jwks {
+    my ($self, %spec) = @_;
+    return $self->_call('POST', '/_emu/jwks', \%spec);
+}
+
+
 sub credentials {
     my $self = shift;
     return $self->_call('GET', '/_emu/credentials');
