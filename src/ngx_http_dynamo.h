@@ -543,7 +543,6 @@ typedef struct {
     ngx_str_t                        jwks_reason;  /* of the 503 */
     ngx_http_dynamo_jwks_t          *jwks_fetching;
     ngx_uint_t                       jwks_fetched;  /* bits: sets fetched */
-    unsigned                         jwks_waiting:1;
     unsigned                         jwks_unavailable:1;
     unsigned                         jwks_guarded:1;
 
@@ -623,8 +622,10 @@ ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,
 
 char *ngx_http_dynamo_jwt_jwks(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-uint64_t ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
-    ngx_http_dynamo_loc_conf_t *dlcf);
+ngx_int_t ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    uint64_t *generation);
+uint64_t ngx_http_dynamo_jwks_current(ngx_http_dynamo_loc_conf_t *dlcf);
 ngx_int_t ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *kid, ngx_array_t *out);

@@ -307,29 +307,85 @@ ngx_http_dynamo_jwks_cleanup(void *data)
 /*
  * What the cached verifications of a location depend on beside its
  * configuration: the generations of its key sets, as this worker knows
- * them (looked at in the zone at most once a second).
+ * them (looked at in the zone at most once a second), in *generation.
+ * A set due for a refresh is fetched first, by the request that finds it
+ * due and may take the fetch, which waits for it (NGX_AGAIN), so that a
+ * cached verification never hides a refresh; the others go on.
  */
 
-uint64_t
+ngx_int_t
 ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
-    ngx_http_dynamo_loc_conf_t *dlcf)
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    uint64_t *generation)
 {
-    uint64_t                       g;
-    ngx_uint_t                     i;
-    ngx_http_dynamo_jwks_t       **sets;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, bit;
+    ngx_http_dynamo_jwks_t       **sets, *set;
     ngx_http_dynamo_jwks_state_t   st;
+
+    sets = dlcf->jwks->elts;
+
+    for (i = 0; i < dlcf->jwks->nelts; i++) {
+        set = sets[i];
+        bit = (ngx_uint_t) 1 << (i % 32);
+
+        if (ctx->jwks_fetching == set) {
+
+            if (!ctx->sr_done) {
+                return NGX_AGAIN;
+            }
+
+            if (ngx_http_dynamo_jwks_done(r, ctx, set) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            set->checked = 0;
+        }
+
+        if (ngx_http_dynamo_now_ms() - set->checked
+            >= NGX_HTTP_DYNAMO_JWKS_SYNC)
+        {
+            if (ngx_http_dynamo_jwks_sync(r, set, &st) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (st.usable && st.due && st.can_fetch
+                && !(ctx->jwks_fetched & bit))
+            {
+                rc = ngx_http_dynamo_jwks_take(r, ctx, set);
+
+                if (rc == NGX_OK) {
+                    ctx->jwks_fetched |= bit;
+                    return ngx_http_dynamo_jwks_fetch(r, ctx, set);
+                }
+
+                if (rc == NGX_ERROR) {
+                    return NGX_ERROR;
+                }
+            }
+        }
+
+    }
+
+    *generation = ngx_http_dynamo_jwks_current(dlcf);
+
+    return NGX_OK;
+}
+
+
+/* the generations of the location's sets this worker holds, as one */
+
+uint64_t
+ngx_http_dynamo_jwks_current(ngx_http_dynamo_loc_conf_t *dlcf)
+{
+    uint64_t                  g;
+    ngx_uint_t                i;
+    ngx_http_dynamo_jwks_t  **sets;
 
     g = 0;
     sets = dlcf->jwks->elts;
 
     for (i = 0; i < dlcf->jwks->nelts; i++) {
-
-        if (ngx_http_dynamo_now_ms() - sets[i]->checked
-            >= NGX_HTTP_DYNAMO_JWKS_SYNC)
-        {
-            (void) ngx_http_dynamo_jwks_sync(r, sets[i], &st);
-        }
-
         g = g * 31 + sets[i]->generation;
     }
 
@@ -406,7 +462,7 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
 
         if (ctx->jwks_fetched & ((ngx_uint_t) 1 << (i % 32))) {
 
-            if (!found && !st.usable) {
+            if (!found && (!st.usable || st.failing)) {
                 (void) ngx_http_dynamo_jwks_unavailable(r, ctx, set, &st);
             }
 
@@ -424,8 +480,6 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
                 continue;
             }
 
-            ctx->jwks_waiting = 1;
-
             return ngx_http_dynamo_wait(r, ctx);
         }
 
@@ -434,8 +488,6 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
 
             if (rc == NGX_OK) {
                 ctx->jwks_fetched |= (ngx_uint_t) 1 << (i % 32);
-
-                ctx->jwks_waiting = 1;
 
                 return ngx_http_dynamo_jwks_fetch(r, ctx, set);
             }
@@ -447,8 +499,6 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
             /* another request took it first */
 
             if (!(st.usable && found)) {
-                ctx->jwks_waiting = 1;
-
                 return ngx_http_dynamo_wait(r, ctx);
             }
 

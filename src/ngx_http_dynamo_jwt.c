@@ -126,6 +126,7 @@ static void ngx_http_dynamo_openssl_error(ngx_conf_t *cf, ngx_str_t *desc,
 static ngx_int_t ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token, ngx_str_t *parts);
+static void ngx_http_dynamo_jwt_generation(u_char *p, uint64_t generation);
 static ngx_int_t ngx_http_dynamo_jwt_try(ngx_http_request_t *r,
     ngx_array_t *keys, ngx_str_t *kid, ngx_int_t alg, ngx_str_t *token,
     ngx_str_t *parts, ngx_uint_t *tried, ngx_http_dynamo_key_t **mismatch);
@@ -1629,11 +1630,13 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
      */
 
     if (dlcf->jwks) {
-        generation = ngx_http_dynamo_jwks_generation(r, dlcf);
+        rc = ngx_http_dynamo_jwks_generation(r, dlcf, ctx, &generation);
 
-        for (n = 0; n < sizeof(generation); n++) {
-            digest[sizeof(hash) + n] ^= (u_char) (generation >> (8 * n));
+        if (rc != NGX_OK) {
+            return rc;
         }
+
+        ngx_http_dynamo_jwt_generation(digest + sizeof(hash), generation);
     }
 
     zone = ngx_http_dynamo_get_zone(r);
@@ -1715,6 +1718,16 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
                    "dynamo: token verified, identity \"%V\"",
                    ngx_http_dynamo_printable(r, &ctx->token.identity,
                                              NGX_HTTP_DYNAMO_IDENTITY_MAX));
+
+    /* the sets this verification used: maybe newer than at the start */
+
+    if (dlcf->jwks) {
+        ngx_memcpy(digest + sizeof(hash), dlcf->fingerprint,
+                   NGX_HTTP_DYNAMO_DIGEST_LEN - sizeof(hash));
+
+        ngx_http_dynamo_jwt_generation(digest + sizeof(hash),
+                                       ngx_http_dynamo_jwks_current(dlcf));
+    }
 
     ngx_http_dynamo_token_cache_put(r, digest, token, &ctx->token);
 
@@ -1899,6 +1912,19 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
                                 "no key verifies %V identity tokens",
                                 &ngx_http_dynamo_algs[alg].name);
+}
+
+
+/* the generations of the key sets, mixed into a cache digest */
+
+static void
+ngx_http_dynamo_jwt_generation(u_char *p, uint64_t generation)
+{
+    ngx_uint_t  n;
+
+    for (n = 0; n < sizeof(uint64_t); n++) {
+        p[n] ^= (u_char) (generation >> (8 * n));
+    }
 }
 
 
