@@ -633,6 +633,8 @@ ngx_int_t ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *uri, u_char *data, size_t len, ngx_array_t *keys,
     ngx_str_t *compact, ngx_uint_t *refused, u_char *buf, size_t size);
 void ngx_http_dynamo_jwks_free(ngx_array_t *keys);
+ngx_int_t ngx_http_dynamo_jwks_status(ngx_http_request_t *r, ngx_uint_t prom,
+    ngx_str_t *out);
 
 /* role: identity to role */
 

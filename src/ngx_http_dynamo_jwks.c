@@ -34,6 +34,7 @@
 #include <ngx_http.h>
 #include "ngx_http_dynamo.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 
@@ -1104,4 +1105,219 @@ ngx_http_dynamo_jwks_abandoned(void *data)
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * dynamo_status's part: each key set, its uri, kids, age, last fetch
+ * result, fetch and failure counts; as ',"key_sets":[...]' for the JSON
+ * document, or as Prometheus lines.  The kids are the identity
+ * provider's text: written by jansson, escaped.
+ */
+
+ngx_int_t
+ngx_http_dynamo_jwks_status(ngx_http_request_t *r, ngx_uint_t prom,
+    ngx_str_t *out)
+{
+    char                         *text;
+    u_char                       *p, *copy;
+    size_t                        len, i, n;
+    time_t                        now, age;
+    json_t                       *sets, *o, *kids, *set, *keys, *v;
+    ngx_uint_t                    k, usable;
+    ngx_http_dynamo_zone_t       *zone;
+    ngx_http_dynamo_jwks_t      **all;
+    ngx_http_dynamo_jwks_node_t  *jn, state;
+    ngx_http_dynamo_main_conf_t  *dmcf;
+
+    ngx_str_null(out);
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    if (dmcf->jwks == NULL || dmcf->jwks->nelts == 0) {
+        return NGX_OK;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+    all = dmcf->jwks->elts;
+    now = ngx_time();
+
+    sets = json_array();
+    if (sets == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < dmcf->jwks->nelts; k++) {
+        copy = NULL;
+        len = 0;
+
+        ngx_memzero(&state, sizeof(ngx_http_dynamo_jwks_node_t));
+
+        ngx_shmtx_lock(&zone->shpool->mutex);
+
+        jn = (ngx_http_dynamo_jwks_node_t *)
+                 ngx_http_dynamo_node_lookup_locked(zone,
+                                                  NGX_HTTP_DYNAMO_NODE_JWKS,
+                                                  all[k]->digest);
+        if (jn) {
+            ngx_memcpy(&state, jn, offsetof(ngx_http_dynamo_jwks_node_t,
+                                            data));
+            len = jn->set_len;
+            copy = ngx_pnalloc(r->pool, len + 1);
+
+            if (copy) {
+                ngx_memcpy(copy, jn->data + jn->uri_len, len);
+            }
+        }
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        kids = json_array();
+        o = json_object();
+
+        if (kids == NULL || o == NULL || json_array_append_new(sets, o)) {
+            json_decref(kids);
+            json_decref(o);
+            goto failed;
+        }
+
+        if (json_object_set_new(o, "kids", kids) != 0) {
+            goto failed;
+        }
+
+        /* the kids of the set, from what the zone keeps */
+
+        set = copy ? json_loadb((char *) copy, len, 0, NULL) : NULL;
+        keys = json_object_get(set, "keys");
+        n = json_array_size(keys);
+
+        for (i = 0; i < n; i++) {
+            v = json_object_get(json_array_get(keys, i), "kid");
+
+            if (json_is_string(v) && json_array_append(kids, v) != 0) {
+                json_decref(set);
+                goto failed;
+            }
+        }
+
+        json_decref(set);
+
+        usable = state.generation
+                 && now < state.refresh_at + all[k]->max_stale;
+        age = state.generation ? now - state.fetched : -1;
+
+        if (json_object_set_new(o, "uri",
+                                json_stringn((char *) all[k]->uri.data,
+                                             all[k]->uri.len))
+            || json_object_set_new(o, "keys", json_integer(n))
+            || json_object_set_new(o, "usable", json_boolean(usable))
+            || json_object_set_new(o, "age",
+                                   age >= 0 ? json_integer(age)
+                                            : json_null())
+            || json_object_set_new(o, "refresh_in",
+                                   state.generation
+                                   ? json_integer(state.refresh_at - now)
+                                   : json_null())
+            || json_object_set_new(o, "last_result",
+                                   state.result_len
+                                   ? json_stringn((char *) state.result,
+                                                  state.result_len)
+                                   : json_null())
+            || json_object_set_new(o, "fetches",
+                                   json_integer(state.fetches))
+            || json_object_set_new(o, "failures",
+                                   json_integer(state.failures))
+            || json_object_set_new(o, "failing",
+                                   json_integer(state.streak)))
+        {
+            goto failed;
+        }
+    }
+
+    if (!prom) {
+        text = json_dumps(sets, JSON_COMPACT);
+        if (text == NULL) {
+            goto failed;
+        }
+
+        len = ngx_strlen(text);
+
+        out->data = ngx_pnalloc(r->pool, sizeof(",\"key_sets\":") + len);
+        if (out->data == NULL) {
+            free(text);
+            goto failed;
+        }
+
+        p = ngx_cpymem(out->data, ",\"key_sets\":",
+                       sizeof(",\"key_sets\":") - 1);
+        p = ngx_cpymem(p, text, len);
+        out->len = p - out->data;
+
+        free(text);
+        json_decref(sets);
+
+        return NGX_OK;
+    }
+
+    /* Prometheus: the uri is the operator's, kept to what labels allow */
+
+    n = json_array_size(sets);
+
+    len = sizeof("# TYPE dynamo_jwks_keys gauge\n"
+                 "# TYPE dynamo_jwks_usable gauge\n"
+                 "# TYPE dynamo_jwks_age_seconds gauge\n"
+                 "# TYPE dynamo_jwks_fetches_total counter\n"
+                 "# TYPE dynamo_jwks_failures_total counter\n");
+
+    for (i = 0; i < n; i++) {
+        len += 5 * (sizeof("dynamo_jwks_failures_total{uri=\"\"} \n")
+                    + all[i]->uri.len + NGX_TIME_T_LEN);
+    }
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data == NULL) {
+        goto failed;
+    }
+
+    p = out->data;
+
+    for (k = 0; k < 5; k++) {
+        static const char  *names[] = {
+            "keys", "usable", "age_seconds", "fetches_total",
+            "failures_total"
+        };
+
+        p = ngx_sprintf(p, "# TYPE dynamo_jwks_%s %s\n", names[k],
+                        k < 3 ? "gauge" : "counter");
+
+        for (i = 0; i < n; i++) {
+            o = json_array_get(sets, i);
+            v = json_object_get(o, k == 0 ? "keys"
+                                   : k == 1 ? "usable"
+                                   : k == 2 ? "age"
+                                   : k == 3 ? "fetches" : "failures");
+
+            if (k == 2 && json_is_null(v)) {
+                continue;
+            }
+
+            p = ngx_sprintf(p, "dynamo_jwks_%s{uri=\"%V\"} %L\n", names[k],
+                            &all[i]->uri,
+                            json_is_boolean(v) ? (int64_t) json_is_true(v)
+                                               : (int64_t)
+                                                 json_integer_value(v));
+        }
+    }
+
+    out->len = p - out->data;
+
+    json_decref(sets);
+
+    return NGX_OK;
+
+failed:
+
+    json_decref(sets);
+
+    return NGX_ERROR;
 }

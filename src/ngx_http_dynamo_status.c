@@ -89,7 +89,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     u_char                        *p;
     size_t                         size;
     ngx_int_t                      rc;
-    ngx_str_t                      roles;
+    ngx_str_t                      roles, jwks;
     ngx_buf_t                     *b;
     size_t                         token_bytes, token_budget;
     ngx_uint_t                     i, prom, pfree;
@@ -164,7 +164,11 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
 
     roles.len = p - roles.data;
 
-    size = 4096 + roles.len;
+    if (ngx_http_dynamo_jwks_status(r, prom, &jwks) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    size = 4096 + roles.len + jwks.len;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -257,6 +261,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             c->cred_evictions);
 
         p = ngx_cpymem(p, roles.data, roles.len);
+        p = ngx_cpymem(p, jwks.data, jwks.len);
 
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4; charset=utf-8");
@@ -300,7 +305,9 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
             c->cred_evictions);
 
         p = ngx_cpymem(p, roles.data, roles.len);
-        p = ngx_cpymem(p, "}}\n", 3);
+        p = ngx_cpymem(p, "}", 1);
+        p = ngx_cpymem(p, jwks.data, jwks.len);      /* ,"key_sets":[] */
+        p = ngx_cpymem(p, "}\n", 2);
 
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }

@@ -620,3 +620,28 @@ main::set_keys('t16', 'rsa1');
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*dynamo_jwt_jwks "\/_jwks": cooldown=300 is longer than refresh=60/
+
+
+
+=== TEST 18: dynamo_status shows each key set: uri, kids, age, last result, fetches and failures
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_jwks /_jwks;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/jwks/t18;
+    }
+    location = /status {
+        dynamo_status;
+    }
+--- init
+main::set_keys('t18', 'rsa1', 'ec256', 'e1');
+Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 18: rsa1 verifies");
+--- request eval
+["GET /status", "GET /status?format=prometheus"]
+--- response_body_like eval
+[qr/,"key_sets":\[\{"kids":\["rsa1","ec256"\],"uri":"\/_jwks","keys":2,"usable":true,"age":[01],"refresh_in":(?:599|600),"last_result":"ok, 2 keys, 1 left out","fetches":1,"failures":0,"failing":0\}\]\}$/,
+ qr/\ndynamo_jwks_keys\{uri="\/_jwks"\} 2\n.*dynamo_jwks_usable\{uri="\/_jwks"\} 1\n.*dynamo_jwks_fetches_total\{uri="\/_jwks"\} 1\n.*dynamo_jwks_failures_total\{uri="\/_jwks"\} 0\n$/s]
