@@ -306,3 +306,49 @@ ngx_http_regex_exec(ngx_http_request_t *r, ngx_http_regex_t *re,
 
     ngx_fuzz_fail(__FILE__, __LINE__, "not faked", "ngx_http_regex_exec()");
 }
+
+
+/*
+ * The key sets of dynamo_jwt_jwks (jwks.c, not linked): the harnesses
+ * configure none, so jwt.c never asks for them, and a call aborts.
+ */
+
+ngx_int_t
+ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    uint64_t *generation)
+{
+    (void) r;
+    (void) dlcf;
+    (void) ctx;
+    (void) generation;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_dynamo_jwks_generation()");
+}
+
+
+uint64_t
+ngx_http_dynamo_jwks_current(ngx_http_dynamo_loc_conf_t *dlcf)
+{
+    (void) dlcf;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_dynamo_jwks_current()");
+}
+
+
+ngx_int_t
+ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *kid, ngx_array_t *out)
+{
+    (void) r;
+    (void) dlcf;
+    (void) ctx;
+    (void) kid;
+    (void) out;
+
+    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
+                  "ngx_http_dynamo_jwks_keys()");
+}
