@@ -645,3 +645,33 @@ Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 18: rsa1 verifies");
 --- response_body_like eval
 [qr/,"key_sets":\[\{"kids":\["rsa1","ec256"\],"uri":"\/_jwks","keys":2,"usable":true,"age":\d+,"refresh_in":(?:59\d|600),"last_result":"ok, 2 keys, 1 left out","fetches":1,"failures":0,"failing":0\}\]\}$/,
  qr/\ndynamo_jwks_keys\{uri="\/_jwks"\} 2\n.*dynamo_jwks_usable\{uri="\/_jwks"\} 1\n.*dynamo_jwks_fetches_total\{uri="\/_jwks"\} 1\n.*dynamo_jwks_failures_total\{uri="\/_jwks"\} 0\n$/s]
+
+
+
+=== TEST 19: the answer's Cache-Control max-age shortens the refresh, never below cooldown
+max-age=1 with cooldown=2s: the set is due after 2 s, not 1 s, not 10 min.
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_jwks /_jwks cooldown=2s;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/jwks/t19;
+    }
+--- init
+Dynamo::Test::emulator()->jwks(name => 't19', keys => [$::jwk{rsa1}],
+                               max_age => 1);
+Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 19: rsa1 verifies");
+main::pause(1.3);
+Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 19: after 1.3 s");
+Test::More::is(main::fetches('t19'), 1, "TEST 19: no fetch before cooldown");
+main::pause(1.3);
+--- request eval
+["GET /t", "GET /emu/counters"]
+--- more_headers eval
+["cyral.token: $::tok{rsa1_1}", ""]
+--- response_body_like eval
+[qr/^ok$/, qr/"jwks": \{"t19": 2\}/]
+--- timeout: 20
