@@ -84,6 +84,8 @@ typedef struct {
 
     uint64_t                         generation;  /* the worker's; 0: none */
     ngx_msec_t                       checked;     /* the zone, last seen */
+    time_t                           due;         /* as the zone said */
+    time_t                           usable_until;
     ngx_pool_t                      *pool;
     ngx_array_t                     *keys;        /* _key_t */
 } ngx_http_dynamo_jwks_t;

@@ -429,6 +429,39 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
             }
         }
 
+        /*
+         * a kid the worker's set holds, the zone looked at within the
+         * second: no lock
+         */
+
+        if (kid->len && set->keys
+            && ngx_http_dynamo_now_ms() - set->checked
+               < NGX_HTTP_DYNAMO_JWKS_SYNC
+            && ngx_time() < set->due && ngx_time() < set->usable_until
+            && !(ctx->jwks_fetched & ((ngx_uint_t) 1 << (i % 32))))
+        {
+            key = set->keys->elts;
+
+            for (k = 0; k < set->keys->nelts; k++) {
+                if (key[k].kid.len == kid->len
+                    && ngx_memcmp(key[k].kid.data, kid->data, kid->len)
+                       == 0)
+                {
+                    break;
+                }
+            }
+
+            if (k < set->keys->nelts) {
+                copy = ngx_array_push(out);
+                if (copy == NULL) {
+                    return NGX_ERROR;
+                }
+
+                *copy = key[k];
+                continue;
+            }
+        }
+
         rc = ngx_http_dynamo_jwks_sync(r, set, &st);
 
         if (rc != NGX_OK) {
@@ -597,11 +630,15 @@ ngx_http_dynamo_jwks_sync(ngx_http_request_t *r, ngx_http_dynamo_jwks_t *set,
     if (jn == NULL) {
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
+        set->usable_until = 0;
         st->can_fetch = 1;
         goto worker;
     }
 
     st->generation = jn->generation;
+
+    set->due = jn->refresh_at;
+    set->usable_until = jn->generation ? jn->refresh_at + set->max_stale : 0;
     st->usable = jn->generation
                  && now < jn->refresh_at + set->max_stale;
     st->due = (now >= jn->refresh_at);

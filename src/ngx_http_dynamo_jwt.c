@@ -1853,8 +1853,8 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     rc = ngx_http_dynamo_jwt_try(r, dlcf->keys, &kid, alg, token, parts,
                                  &tried, &mismatch);
 
-    if (rc == NGX_DECLINED && tried == 0 && !(mismatch && kid.len)
-        && dlcf->jwks)
+    if (rc == NGX_DECLINED && (tried == 0 || kid.len == 0)
+        && !(mismatch && kid.len) && dlcf->jwks)
     {
         fetched = ngx_array_create(r->pool, 2,
                                    sizeof(ngx_http_dynamo_key_t));

@@ -42,7 +42,12 @@ for my $i (1 .. 4) {
                    exp_in => 3600 };
 }
 
+push @specs, { key => 'rsa2', alg => 'RS512',
+               claims => {azp => 'drsa/sa/default/nokid', sub => 'nokid'},
+               exp_in => 3600 };
+
 my @minted = mint_tokens(@specs);
+$tok{rsa2_nokid} = $minted[16];
 $tok{"rsa1_$_"} = $minted[$_ - 1] for 1 .. 12;
 $tok{"rsa2_$_"} = $minted[12 + $_ - 1] for 1 .. 4;
 
@@ -675,3 +680,56 @@ main::pause(1.3);
 --- response_body_like eval
 [qr/^ok$/, qr/"jwks": \{"t19": 2\}/]
 --- timeout: 20
+
+
+
+=== TEST 20: past max_stale the last good set stops serving: 503 while the IdP fails
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_jwks /_jwks refresh=1s cooldown=1s max_stale=1s;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/jwks/t20;
+    }
+--- init
+main::set_keys('t20', 'rsa1');
+Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 20: rsa1 verifies");
+Dynamo::Test::emulator()->fault({service => 'jwks', mode => 'error',
+                                 status => 500});
+main::pause(2.5);
+--- request
+GET /t
+--- more_headers eval
+"cyral.token: $::tok{rsa1_2}"
+--- error_code: 503
+--- response_body_like eval
+qr/^\{"__type":"com\.amazonaws\.dynamodb\.v20120810#InternalServerError","message":"the identity provider's keys \(\\"\/_jwks\\"\) are unavailable: answered 500"\}$/
+--- error_log eval
+qr/\[error\] .*dynamo_jwt_jwks "\/_jwks": fetch failed: answered 500; no usable key set/
+--- timeout: 20
+
+
+
+=== TEST 21: a token without a kid is tried with the files' keys of its algorithm, then with the sets'
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/rsa1.pub alg=RS512;
+        dynamo_jwt_jwks /_jwks;
+    }
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STS_PORT/jwks/t21;
+    }
+--- init
+main::set_keys('t21', 'rsa1', 'rsa2');
+--- request eval
+["GET /t", "GET /emu/counters"]
+--- more_headers eval
+["cyral.token: $::tok{rsa2_nokid}", ""]
+--- response_body_like eval
+[qr/^ok$/, qr/"jwks": \{"t21": 1\}/]
