@@ -179,16 +179,19 @@ dynamo: waiting
 --- init
 main::set_keys('t2', 'rsa1');
 Test::More::is(main::get_t($::tok{rsa1_2}), 200, "TEST 2: rsa1 verifies");
-Test::More::is(main::get_t($::tok{rsa2_1}), 400,
-   "TEST 2: rsa2 is unknown within the cooldown");
+Test::More::is(main::get_t($::tok{rsa2_1}), 400, "TEST 2: rsa2 is unknown");
 main::pause(1.2);
 main::set_keys('t2', 'rsa1', 'rsa2');
---- request eval
-["GET /t", "GET /emu/counters"]
+my $before = main::fetches('t2');
+Test::More::is(main::get_t($::tok{rsa2_1}), 200, "TEST 2: rsa2 verifies");
+Test::More::is(main::fetches('t2') - $before, 1,
+   "TEST 2: with one fetch");
+--- request
+GET /t
 --- more_headers eval
-["cyral.token: $::tok{rsa2_1}", ""]
---- response_body_like eval
-[qr/^ok$/, qr/"jwks": \{"t2": 2\}/]
+"cyral.token: $::tok{rsa2_1}"
+--- response_body
+ok
 --- timeout: 20
 
 
@@ -211,14 +214,14 @@ Test::More::is(main::get_t($::tok{rsa2_2}), 200, "TEST 3: and again");
 main::set_keys('t3', 'rsa1');
 main::pause(3.2);
 --- request eval
-["GET /t", "GET /t", "GET /emu/counters"]
+["GET /t", "GET /t"]
 --- more_headers eval
-["cyral.token: $::tok{rsa2_2}", "cyral.token: $::tok{rsa1_3}", ""]
+["cyral.token: $::tok{rsa2_2}", "cyral.token: $::tok{rsa1_3}"]
 --- error_code eval
-[400, 200, 200]
+[400, 200]
 --- response_body_like eval
 [qr/^\{"__type":"com\.amazon\.coral\.service#UnrecognizedClientException","message":"identity token names an unknown key \(kid \\"rsa2\\"\)"\}$/,
- qr/^ok$/, qr/"jwks": \{"t3": 2\}/]
+ qr/^ok$/]
 --- timeout: 20
 
 
@@ -654,12 +657,12 @@ Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 18: rsa1 verifies");
 
 
 === TEST 19: the answer's Cache-Control max-age shortens the refresh, never below cooldown
-max-age=1 with cooldown=2s: the set is due after 2 s, not 1 s, not 10 min.
+max-age=1 with cooldown=4s: the set is due after 4 s, not 1 s, not 10 min.
 --- config
     ignore_invalid_headers off;
     location = /t {
         dynamo_access on;
-        dynamo_jwt_jwks /_jwks cooldown=2s;
+        dynamo_jwt_jwks /_jwks cooldown=4s;
     }
     location = /_jwks {
         internal;
@@ -669,10 +672,10 @@ max-age=1 with cooldown=2s: the set is due after 2 s, not 1 s, not 10 min.
 Dynamo::Test::emulator()->jwks(name => 't19', keys => [$::jwk{rsa1}],
                                max_age => 1);
 Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 19: rsa1 verifies");
-main::pause(1.3);
-Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 19: after 1.3 s");
+main::pause(1.5);
+Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 19: after 1.5 s");
 Test::More::is(main::fetches('t19'), 1, "TEST 19: no fetch before cooldown");
-main::pause(1.3);
+main::pause(3);
 --- request eval
 ["GET /t", "GET /emu/counters"]
 --- more_headers eval
