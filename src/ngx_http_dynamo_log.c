@@ -24,6 +24,9 @@
 #define NGX_HTTP_DYNAMO_STMT_LIMIT     (1024 * 1024)
 #define NGX_HTTP_DYNAMO_TRUNCATED      "...[truncated]"
 
+/* U+FFFD, what the record writes for bytes that are not valid UTF-8 */
+#define NGX_HTTP_DYNAMO_REPLACEMENT    "\xef\xbf\xbd"
+
 #define ngx_http_dynamo_log_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
 
 /* what ngx_syslog_add_header() writes at most */
@@ -58,6 +61,7 @@ static size_t ngx_http_dynamo_log_len(ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_dynamo_log_escape(u_char *p, u_char *src,
     u_char *last);
+static ngx_int_t ngx_http_dynamo_log_utf8(u_char *p, u_char *last);
 static void ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
     uint64_t ns, u_char *fraction);
 static u_char *ngx_http_dynamo_log_time(u_char *p,
@@ -890,7 +894,10 @@ ngx_http_dynamo_log_flush_handler(ngx_event_t *ev)
 }
 
 
-/* a JSON string: escaped, and anything but valid UTF-8 made "?" */
+/*
+ * A JSON string: escaped, and anything but valid UTF-8 made U+FFFD.  At
+ * most six bytes for one: \u001F; an invalid byte makes three at most.
+ */
 
 static size_t
 ngx_http_dynamo_log_len(ngx_str_t *s)
@@ -970,13 +977,18 @@ escape:
 }
 
 
-/* what the fast path above leaves: escapes, and UTF-8 checked */
+/*
+ * What the fast path above leaves: escapes, and UTF-8 checked strictly.
+ * A valid character is copied as it is; what is not valid UTF-8 is
+ * written as U+FFFD, one for each maximal subpart (Unicode's "best
+ * practice", which Python's and browsers' decoders follow): the record
+ * stays valid UTF-8 and JSON, and still shows that something was there.
+ */
 
 static u_char *
 ngx_http_dynamo_log_escape(u_char *p, u_char *src, u_char *last)
 {
-    u_char        *start;
-    uint32_t       ch;
+    ngx_int_t      n;
 #if (defined __SSE2__)
     __m128i        v;
     unsigned int   mask;
@@ -1041,20 +1053,81 @@ ngx_http_dynamo_log_escape(u_char *p, u_char *src, u_char *last)
             continue;
         }
 
-        start = src;
-        ch = ngx_utf8_decode(&src, last - src);
+        n = ngx_http_dynamo_log_utf8(src, last);
 
-        if (ch > 0x10ffff) {
-            /* invalid: one byte is replaced, the rest looked at again */
-            *p++ = '?';
-            src = start + 1;
+        if (n > 0) {
+            p = ngx_cpymem(p, src, n);
+            src += n;
             continue;
         }
 
-        p = ngx_cpymem(p, start, src - start);
+        p = ngx_http_dynamo_log_lit(p, NGX_HTTP_DYNAMO_REPLACEMENT);
+        src += -n;
     }
 
     return p;
+}
+
+
+/*
+ * The UTF-8 character that starts at p, a byte from 80 on, checked as
+ * Unicode's table of well-formed byte sequences has it: no overlong form
+ * (C0, C1, E0 80..9F, F0 80..8F), no surrogate (ED A0..BF), nothing above
+ * U+10FFFF (F4 90.., F5..FF), continuation bytes 80..BF only.  The answer
+ * is its length when it is valid; when it is not, minus the length of its
+ * maximal subpart: the lead byte and the continuation bytes that could
+ * still have made a character, at least one byte.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_log_utf8(u_char *p, u_char *last)
+{
+    u_char      c, lo, hi;
+    ngx_int_t   i, n;
+
+    c = *p;
+
+    if (c < 0xc2 || c > 0xf4) {
+        return -1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c < 0xe0) {
+        n = 2;
+
+    } else if (c < 0xf0) {
+        n = 3;
+
+        if (c == 0xe0) {
+            lo = 0xa0;
+
+        } else if (c == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else {
+        n = 4;
+
+        if (c == 0xf0) {
+            lo = 0x90;
+
+        } else if (c == 0xf4) {
+            hi = 0x8f;
+        }
+    }
+
+    for (i = 1; i < n; i++) {
+        if (p + i == last || p[i] < lo || p[i] > hi) {
+            return -i;
+        }
+
+        lo = 0x80;
+        hi = 0xbf;
+    }
+
+    return n;
 }
 
 
