@@ -1,0 +1,226 @@
+# The activity record stays one strict JSON object per line whatever a
+# client sends: bytes that are not valid UTF-8 (overlong forms, encoded
+# surrogates, code points above U+10FFFF, stray continuation bytes,
+# sequences cut short) in the User-Agent, in the body with
+# "dynamo_activity_log_statement full", in attribute names with "keys",
+# and in the other fields that come from outside (claims, the role
+# header, table names) are written as U+FFFD, one for each maximal
+# subpart, as Python's decoder with errors="replace" reads them; valid
+# characters of 1 to 4 bytes pass unchanged.  Each log is read back by
+# t/lib/check_activity.py (strict UTF-8, json.loads, the schema), which
+# prints the field looked at as ASCII JSON.
+
+use strict;
+use warnings;
+use lib 't/lib';
+BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
+use Test::Nginx::Socket 'no_plan';
+use Dynamo::Test;
+
+our (%tok, @cases, $expected);
+
+# what is sent, and what the record must hold, as ASCII JSON
+
+@cases = (
+    ["a\xc3\xc3b",            '"a\ufffd\ufffdb"'],           # no continuation
+    ["a\xed\xa0\x80b",        '"a\ufffd\ufffd\ufffdb"'],     # a surrogate
+    ["a\xc0\xafb",            '"a\ufffd\ufffdb"'],           # overlong "/"
+    ["a\xf4\x90\x80\x80b",    '"a\ufffd\ufffd\ufffd\ufffdb"'], # U+110000
+    ["a\x80b",                '"a\ufffdb"'],                 # lone continuation
+    ["a\xe0\x80\x80b",        '"a\ufffd\ufffd\ufffdb"'],     # overlong, 3 bytes
+    ["a\xf0\x80\x80\x80b",    '"a\ufffd\ufffd\ufffd\ufffdb"'], # overlong, 4 bytes
+    ["a\xf5\x80\x80\x80b",    '"a\ufffd\ufffd\ufffd\ufffdb"'], # no such lead
+    ["a\xff\xfeb",            '"a\ufffd\ufffdb"'],
+    ["a\xe2\x82b",            '"a\ufffdb"'],                 # cut short
+    ["a\xe2\x82",             '"a\ufffd"'],                  # cut at the end
+    ["a\xf0\x9f\x98",         '"a\ufffd"'],
+    ["a\xc3",                 '"a\ufffd"'],
+    # valid: the ends of each range, and U+FFFD itself
+    ["a\xc2\x80\xdf\xbf\xc3\xa9\xe0\xa0\x80\xe2\x82\xac\xed\x9f\xbf"
+     . "\xee\x80\x80\xef\xbf\xbd\xf0\x90\x80\x80\xf0\x9f\x98\x80"
+     . "\xf4\x8f\xbf\xbfb",
+     '"a\u0080\u07ff\u00e9\u0800\u20ac\ud7ff\ue000\ufffd'
+     . '\ud800\udc00\ud83d\ude00\udbff\udfffb"'],
+    # after plain runs that the escaper skips sixteen bytes at a time
+    [('p' x 37) . "\xed\xa0\x80" . ('q' x 20) . "\xf0\x9f\x98\x80"
+     . ('r' x 16) . "\xc3",
+     '"' . ('p' x 37) . '\ufffd\ufffd\ufffd' . ('q' x 20)
+     . '\ud83d\ude00' . ('r' x 16) . '\ufffd"'],
+);
+
+$expected = join '', map { "$_->[1]\n" } @cases;
+
+emulator();
+
+@tok{qw(alice odd)} = mint_tokens(
+    { key => 'rsa1', alg => 'RS256', kid => 'rsa1', exp_in => 3600,
+      claims => {azp => 'drsa/sa/default/alice', sub => 'alice',
+                 jti => 'utf8-1'} },
+    { key => 'rsa1', alg => 'RS256', kid => 'rsa1', exp_in => 3600,
+      claims => {azp => 'drsa/sa/default/alice',
+                 sub => "s\xc3\xa9\xf0\x9f\x98\x80\x01\"\\",
+                 jti => "j\xe2\x82\xac\xef\xbf\xbf\n"} });
+
+# the log, read back: the summary line, then FIELDs of each record
+
+sub fields {
+    my ($body, @fields) = @_;
+    my $file = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/read-back.log";
+    open my $fh, '>', $file or die "$file: $!\n";
+    print $fh $body;
+    close $fh;
+    my $py = debian_python();
+    my $args = join ' ', map { "--print $_" } @fields;
+    return `$py $ENV{TEST_NGINX_TOP}/t/lib/check_activity.py --log $file --schema $ENV{TEST_NGINX_TOP}/t/data/activity-record.schema.json $args 2>&1`;
+}
+
+sub agents { fields($_[0], 'client.applicationName') }
+sub statements { fields($_[0], 'request.statement') }
+sub outside {
+    fields($_[0], qw(identity.subject identity.tokenId request.tables
+                     response.message))
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    my $log = $block->activity;
+
+    if (defined $log) {
+        chomp $log;
+        $block->set_value("config", <<CONF . ($block->config // ''));
+    ignore_invalid_headers off;
+    location = / {
+        dynamo_jwt_key \$TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:\$TEST_NGINX_ECHO_PORT;
+        $log
+    }
+    location = /activity {
+        default_type application/json;
+        alias logs/activity.log;
+    }
+CONF
+    }
+
+    aws_block_preprocessor($block);
+});
+
+no_shuffle();
+no_root_location();
+run_tests();
+
+__DATA__
+
+=== TEST 1: invalid UTF-8 in the User-Agent is written as U+FFFD
+Refused without a token: the record is written all the same.
+--- activity
+dynamo_activity_log logs/activity.log;
+--- request eval
+[(map { qq{POST /\n{"TableName": "orders"}} } @::cases), "GET /activity"]
+--- more_headers eval
+[(map { "X-Amz-Target: DynamoDB_20120810.DescribeTable\nUser-Agent: $_->[0]" }
+      @::cases), ""]
+--- error_code eval
+[(400) x @::cases, 200]
+--- response_body_filters eval
+[(map { [] } @::cases), [\&main::agents]]
+--- response_body eval
+[(map { qr/MissingAuthenticationToken/ } @::cases),
+ scalar(@::cases) . " records, 0 invalid\n$::expected"]
+
+
+
+=== TEST 2: invalid UTF-8 in the body, with statements in full
+The body as it came, JSON or not: the gateway refuses what is not JSON.
+--- activity
+dynamo_activity_log logs/activity.log;
+dynamo_activity_log_statement full;
+--- request eval
+[(map { "POST /\n$_->[0]" } @::cases), "GET /activity"]
+--- more_headers eval
+[("cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.GetItem")
+  x @::cases, ""]
+--- error_code eval
+[(400) x @::cases, 200]
+--- response_body_filters eval
+[(map { [] } @::cases), [\&main::statements]]
+--- response_body eval
+[(map { qr/ValidationException/ } @::cases),
+ scalar(@::cases) . " records, 0 invalid\n$::expected"]
+
+
+
+=== TEST 3: statements in full: invalid UTF-8 inside a JSON body
+--- activity
+dynamo_activity_log logs/activity.log;
+dynamo_activity_log_statement full;
+--- request eval
+[qq{POST /\n{"TableName": "orders", "Key": {"pk": {"S": "\xed\xa0\x80\xc0\xaf"}}}},
+ "GET /activity"]
+--- more_headers eval
+["cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.GetItem", ""]
+--- error_code eval
+[400, 200]
+--- response_body_filters eval
+[[], [\&main::statements]]
+--- response_body eval
+[qr/ValidationException/,
+ qq{1 records, 0 invalid\n"{\\"TableName\\": \\"orders\\", \\"Key\\": {\\"pk\\": {\\"S\\": \\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\"}}}"\n}]
+
+
+
+=== TEST 4: statements as keys: attribute names from the body
+Names escaped in the body come out as the characters they stand for,
+escaped again where JSON needs it; a name with invalid UTF-8 makes the
+body refused, and the record of it holds what was rendered before.
+--- activity
+dynamo_activity_log logs/activity.log;
+dynamo_activity_log_statement keys;
+--- request eval
+[qq{POST /\n{"TableName": "orders", "Item": {"\\u00e9\\ud83d\\ude00": {"S": "v"}, "c\\u0001\\"d": {"S": "w"}}}},
+ qq{POST /\n{"TableName": "orders", "Item": {"ok": {"S": "v"}, "a\xed\xa0\x80b": {"S": "w"}}}},
+ "GET /activity"]
+--- more_headers eval
+[("cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.PutItem")
+  x 2, ""]
+--- error_code eval
+[200, 400, 200]
+--- response_body_filters eval
+[[], [], [\&main::statements]]
+--- response_body eval
+["{}", qr/ValidationException/,
+ qq|2 records, 0 invalid
+"{\\"TableName\\":\\"orders\\",\\"Item\\":{\\"\\u00e9\\ud83d\\ude00\\":{\\"S\\":\\"?\\"},\\"c\\\\u0001\\\\\\"d\\":{\\"S\\":\\"?\\"}}}"
+"{\\"TableName\\":\\"orders\\",\\"Item\\":{\\"ok\\":{\\"S\\":\\"?\\"}"
+|]
+
+
+
+=== TEST 5: claims, the role header and table names go through the same escaper
+A table name with escapes in the body, claims with characters of every
+length, controls and quotes; a role header with invalid UTF-8, which the
+refusal's message quotes (made "?" there, for the answer's body).
+--- activity
+dynamo_activity_log logs/activity.log;
+--- request eval
+[qq{POST /\n{"TableName": "t\\u00e9\\u0001"}},
+ qq{POST /\n{"TableName": "orders"}},
+ "GET /activity"]
+--- more_headers eval
+["cyral.token: $::tok{odd}\nX-Amz-Target: DynamoDB_20120810.DescribeTable",
+ "cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.DescribeTable\nX-Dynamo-Role: r\xed\xa0\x80\xff",
+ ""]
+--- error_code eval
+[200, 400, 200]
+--- response_body_filters eval
+[[], [], [\&main::outside]]
+--- response_body eval
+["{}", qr/AccessDeniedException/,
+ qq{2 records, 0 invalid
+"s\\u00e9\\ud83d\\ude00\\u0001\\"\\\\" "j\\u20ac\\uffff\\n" ["t\\u00e9\\u0001"] "OK"
+"alice" "utf8-1" [] "role \\"r????\\" is not bound to identity \\"drsa/sa/default/alice\\""
+}]
