@@ -9,6 +9,12 @@
 # characters of 1 to 4 bytes pass unchanged.  Each log is read back by
 # t/lib/check_activity.py (strict UTF-8, json.loads, the schema), which
 # prints the field looked at as ASCII JSON.
+#
+# Dynamo::Test reads back every record that any test file's blocks write
+# (one more test per file); that check must be able to fail: first
+# check_activity.py on records that strict parsers refuse, then a test
+# file run as a subprocess whose nginx writes a line that is not JSON to
+# its activity log.
 
 use strict;
 use warnings;
@@ -16,6 +22,7 @@ use lib 't/lib';
 BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is installed
 use Test::Nginx::Socket 'no_plan';
 use Dynamo::Test;
+use File::Temp ();
 
 our (%tok, @cases, $expected);
 
@@ -79,6 +86,122 @@ sub statements { fields($_[0], 'request.statement') }
 sub outside {
     fields($_[0], qw(identity.subject identity.tokenId request.tables
                      response.message))
+}
+
+# check_activity.py refuses each of these, and takes the good one
+
+{
+    my $dir = File::Temp::tempdir('record-utf8-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    # a record as the gateway writes one
+    my $rec = join '', map { s/^\s+//r } split /\n/, <<'REC';
+{"activityId":"127.0.0.1:42366:1796612222583736330:1",
+ "activityTime":"2026-12-07 02:57:02.584736330 +0000 UTC",
+ "activityTimeNanos":1796612222584736330,"activityTypes":["ddl"],
+ "identity":{"endUser":"ASIA","repoUser":"ASIA",
+  "dbRole":"arn:aws:iam::123456789012:role/Orders",
+  "serviceAccount":"drsa/sa/default/alice","subject":"alice",
+  "tokenId":"utf8-1","roleSessionName":"alice-1"},
+ "repo":{"name":"","type":"dynamodb","host":"127.0.0.1","port":26004},
+ "client":{"connectionId":"127.0.0.1:42366:1796612222583736330",
+  "connectionTime":"2026-12-07 02:57:02.583736330 +0000 UTC",
+  "connectionTimeNanos":1796612222583736330,"host":"127.0.0.1",
+  "port":42366,"applicationName":"a\u0001\u00e9"},
+ "sidecar":{"name":"ngx_dynamo","hostname":"vm","pid":24098},
+ "request":{"statement":"","statementTruncated":false,
+  "statementType":"DESCRIBE_TABLE","tables":["orders"],
+  "statementData":{"targetRegion":"us-east-1"}},
+ "response":{"status":200,"message":"OK","isError":false,"errorType":"",
+  "bytes":2,"executionTime":"1.5ms","executionTimeNanos":1500000},
+ "policyViolated":false}
+REC
+
+    my %bad = (
+        'invalid UTF-8' => $rec =~ s/"ngx_dynamo"/"ngx\xed\xa0\x80"/r,
+        'overlong' => $rec =~ s/"ngx_dynamo"/"ngx\xc0\xaf"/r,
+        'lone surrogate escape' => $rec =~ s/"ngx_dynamo"/"ngx\\ud800"/r,
+        'NaN' => $rec =~ s/"activityTimeNanos":\d+/"activityTimeNanos":NaN/r,
+        'key twice' => $rec =~ s/^\{/{"policyViolated":true,/r,
+        'not the schema' => $rec =~ s/"policyViolated":false/"policyViolated":0/r,
+        'not JSON' => 'GET / HTTP/1.1',
+    );
+
+    for my $what ('good', sort keys %bad) {
+        my $file = "$dir/activity.log";
+        open my $out, '>:raw', $file or die "$file: $!\n";
+        print $out $rec, "\n";
+        print $out $bad{$what}, "\n" if $what ne 'good';
+        close $out;
+
+        my ($status, $text) = check_records($file);
+        my $want = $what eq 'good' ? qr/^1 records, 0 invalid$/m
+                                   : qr/^\d records, 1 invalid$/m;
+
+        Test::More::ok(($what eq 'good' ? $status == 0 : $status != 0)
+                       && $text =~ $want,
+                       "check_activity.py: $what") or Test::More::diag($text);
+    }
+
+    # a record cut short, without its newline
+    my $file = "$dir/activity.log";
+    open my $out, '>:raw', $file or die "$file: $!\n";
+    print $out $rec;
+    close $out;
+
+    my ($status, $text) = check_records($file);
+    Test::More::ok($status != 0 && $text =~ /does not end with a newline/,
+                   'check_activity.py: no newline') or Test::More::diag($text);
+}
+
+# the suite-wide check fails a test file whose nginx writes one line
+# that is not JSON to its activity log
+
+{
+    my $dir = File::Temp::tempdir('record-check-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    my $top = $ENV{TEST_NGINX_TOP};
+
+    open my $out, '>', "$dir/bad-record.t" or die "$dir: $!\n";
+    # the lines of a block are marked, so that this file's own reading of
+    # blocks does not take them for its own
+    my $script = <<"SCRIPT" =~ s/^\|//mgr;
+|use lib '$top/t/lib';
+|BEGIN { push \@INC, '$top/t/lib/fallback' }
+|use Test::Nginx::Socket 'no_plan';
+|use Dynamo::Test;
+|run_tests();
+|__DATA__
+|=== TEST 1: access_log writes text into the activity log
+|--- config
+|    location = /t {
+|        dynamo_activity_log logs/activity.log;
+|        access_log logs/activity.log;
+|        return 200 "ok";
+|    }
+|--- request
+|GET /t
+|--- response_body: ok
+SCRIPT
+    print $out $script;
+    close $out;
+
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_SERVER_PORT TEST_NGINX_CLIENT_PORT
+                   TEST_NGINX_SERVER_ROOT TEST_NGINX_RANDOMIZE
+                   TEST_NGINX_NO_CLEAN)};
+    $ENV{TEST_NGINX_PORT} = ($ENV{TEST_NGINX_PORT} // 1984) + 3;
+    $ENV{TEST_NGINX_SERVROOT} = "$dir/servroot";
+
+    my $tap = `\Q$^X\E \Q$dir/bad-record.t\E 2>\Q$dir/stderr\E`;
+    my $status = $? >> 8;
+    my $err = do { local (@ARGV, $/) = "$dir/stderr"; <> } // '';
+
+    Test::More::ok($status != 0
+                   && $tap =~ /^ok \d+ - .*TEST 1/m
+                   && $tap =~ /^not ok \d+ - .*activity records are strict JSON/m
+                   && $err =~ /TEST 1: access_log writes text .* line 1 is not strict JSON/,
+                   'the suite-wide check fails a file with a bad record')
+        or Test::More::diag("status $status\n$tap\n$err");
 }
 
 add_block_preprocessor(sub {
