@@ -85,7 +85,7 @@ sub agents { fields($_[0], 'client.applicationName') }
 sub statements { fields($_[0], 'request.statement') }
 sub outside {
     fields($_[0], qw(identity.subject identity.tokenId request.tables
-                     response.message))
+                     response.message response.errorType))
 }
 
 # check_activity.py refuses each of these, and takes the good one
@@ -323,27 +323,36 @@ dynamo_activity_log_statement keys;
 
 
 
-=== TEST 5: claims, the role header and table names go through the same escaper
+=== TEST 5: claims, the role header, table names and DynamoDB's errors go through the same escaper
 A table name with escapes in the body, claims with characters of every
 length, controls and quotes; a role header with invalid UTF-8, which the
-refusal's message quotes (made "?" there, for the answer's body).
+refusal's message quotes (made "?" there, for the answer's body); an
+error type and message from DynamoDB with escapes.
 --- activity
 dynamo_activity_log logs/activity.log;
+--- emu_config
+{"echo_sequence": [
+  {"body": "{}"},
+  {"status": 400, "body": "{\"__type\":\"com.amazonaws.dynamodb.v20120810#Odd\\u00e9Exception\",\"message\":\"m\\u0001\\u00e9\\ud83d\\ude00\\\"q\"}"}
+]}
 --- request eval
 [qq{POST /\n{"TableName": "t\\u00e9\\u0001"}},
+ qq{POST /\n{"TableName": "orders"}},
  qq{POST /\n{"TableName": "orders"}},
  "GET /activity"]
 --- more_headers eval
 ["cyral.token: $::tok{odd}\nX-Amz-Target: DynamoDB_20120810.DescribeTable",
  "cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.DescribeTable\nX-Dynamo-Role: r\xed\xa0\x80\xff",
+ "cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.DescribeTable",
  ""]
 --- error_code eval
-[200, 400, 200]
+[200, 400, 400, 200]
 --- response_body_filters eval
-[[], [], [\&main::outside]]
+[[], [], [], [\&main::outside]]
 --- response_body eval
-["{}", qr/AccessDeniedException/,
- qq{2 records, 0 invalid
-"s\\u00e9\\ud83d\\ude00\\u0001\\"\\\\" "j\\u20ac\\uffff\\n" ["t\\u00e9\\u0001"] "OK"
-"alice" "utf8-1" [] "role \\"r????\\" is not bound to identity \\"drsa/sa/default/alice\\""
+["{}", qr/AccessDeniedException/, qr/Odd/,
+ qq{3 records, 0 invalid
+"s\\u00e9\\ud83d\\ude00\\u0001\\"\\\\" "j\\u20ac\\uffff\\n" ["t\\u00e9\\u0001"] "OK" ""
+"alice" "utf8-1" [] "role \\"r????\\" is not bound to identity \\"drsa/sa/default/alice\\"" "AccessDeniedException"
+"alice" "utf8-1" ["orders"] "m\\u0001\\u00e9\\ud83d\\ude00\\"q" "Odd\\u00e9Exception"
 }]
