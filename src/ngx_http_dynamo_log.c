@@ -66,9 +66,17 @@ typedef struct {
  *
  * Fields marked "conf" are made once, when the configuration is read
  * (ngx_http_dynamo_log_parts()), each run of them kept as a part that the
- * log phase copies; an "optional" field is left out, name and all, when
- * its value is not set.
+ * log phase copies (the location's log_repo, log_sidecar and log_region,
+ * in this order); an "optional" field is left out, name and all, when its
+ * value is not set.
  */
+
+#define NGX_HTTP_DYNAMO_LOG_PARTS      3
+
+#define ngx_http_dynamo_log_part_list(conf, parts)                           \
+    parts[0] = &(conf)->log_repo;                                            \
+    parts[1] = &(conf)->log_sidecar;                                         \
+    parts[2] = &(conf)->log_region
 
 typedef enum {
     NGX_HTTP_DYNAMO_LOG_STR = 0,
@@ -510,7 +518,8 @@ ngx_http_dynamo_log_parts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf)
 {
     u_char                       *p, *colon;
     size_t                        len;
-    ngx_str_t                     host, *parts[3];
+    ngx_str_t                     host;
+    ngx_str_t                    *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
     ngx_int_t                     port;
     ngx_uint_t                    n;
     ngx_http_dynamo_log_field_t  *f;
@@ -568,9 +577,7 @@ ngx_http_dynamo_log_parts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf)
 
     /* each run of "conf" fields, in turn */
 
-    parts[0] = &conf->log_repo;
-    parts[1] = &conf->log_sidecar;
-    parts[2] = &conf->log_region;
+    ngx_http_dynamo_log_part_list(conf, parts);
 
     n = 0;
 
@@ -636,7 +643,8 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
                                         + 3 * NGX_INT64_LEN + 3];
     size_t                           len;
     uint64_t                         conn_ns, exec_ns;
-    ngx_str_t                        type, message, *parts[3];
+    ngx_str_t                        type, message;
+    ngx_str_t                       *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
     ngx_uint_t                       n, status, is_error, port;
     ngx_msec_int_t                   ms;
     ngx_http_dynamo_ctx_t           *ctx;
@@ -644,12 +652,12 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     ngx_http_dynamo_ddb_op_t        *op;
     ngx_http_dynamo_loc_conf_t      *dlcf;
     ngx_http_dynamo_main_conf_t     *dmcf;
+    ngx_http_dynamo_log_field_t     *f;
+    ngx_http_dynamo_log_value_t      v[NGX_HTTP_DYNAMO_LOG_VALUES];
     ngx_http_dynamo_log_second_t    *start_second, *conn_second;
     ngx_http_dynamo_activity_log_t  *log;
     ngx_http_dynamo_ddb_request_t   *rq;
     ngx_http_dynamo_ddb_response_t  *rs;
-    ngx_http_dynamo_log_field_t     *f;
-    ngx_http_dynamo_log_value_t      v[NGX_HTTP_DYNAMO_LOG_VALUES];
 
     static ngx_str_t  ok = ngx_string("OK");
     static ngx_str_t  empty = ngx_null_string;
@@ -837,9 +845,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
      * parts the configuration made, and each field at its longest
      */
 
-    parts[0] = &dlcf->log_repo;
-    parts[1] = &dlcf->log_sidecar;
-    parts[2] = &dlcf->log_region;
+    ngx_http_dynamo_log_part_list(dlcf, parts);
 
     len = sizeof("\n") - 1;
     n = 0;
