@@ -83,7 +83,7 @@ static ngx_http_dynamo_family_t  ngx_http_dynamo_families[] = {
       "Tokens found already verified in the token cache.",
       offsetof(ngx_http_dynamo_counters_t, token_hits) },
     { "dynamo_token_cache_misses_total", "counter",
-      "Tokens not in the token cache, verified in full.",
+      "Tokens not found in the token cache.",
       offsetof(ngx_http_dynamo_counters_t, token_misses) },
     { "dynamo_token_cache_entries", "gauge",
       "Tokens in the token cache.",
