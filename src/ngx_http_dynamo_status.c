@@ -300,6 +300,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_status_family(p, "dynamo_role_requests_total",
                                           "counter", "Requests made with "
                                           "each role.");
+
         p = ngx_cpymem(p, roles.data, roles.len);
 
         ngx_str_set(&r->headers_out.content_type,
