@@ -353,6 +353,6 @@ dynamo_activity_log logs/activity.log;
 ["{}", qr/AccessDeniedException/, qr/Odd/,
  qq{3 records, 0 invalid
 "s\\u00e9\\ud83d\\ude00\\u0001\\"\\\\" "j\\u20ac\\uffff\\n" ["t\\u00e9\\u0001"] "OK" ""
-"alice" "utf8-1" [] "role \\"r????\\" is not bound to identity \\"drsa/sa/default/alice\\"" "AccessDeniedException"
+"alice" "utf8-1" [] "role \\"r\\\\xed\\\\xa0\\\\x80\\\\xff\\" is not bound to identity \\"drsa/sa/default/alice\\"" "AccessDeniedException"
 "alice" "utf8-1" ["orders"] "m\\u0001\\u00e9\\ud83d\\ude00\\"q" "Odd\\u00e9Exception"
 }]
