@@ -569,8 +569,6 @@ static void ngx_http_dynamo_ddb_out_cut(ngx_http_dynamo_ddb_request_t *rq,
     u_char *s);
 static void ngx_http_dynamo_ddb_out_string(ngx_http_dynamo_ddb_request_t *rq,
     u_char *s, size_t len, ngx_uint_t truncated);
-static void ngx_http_dynamo_ddb_out_escaped(ngx_http_dynamo_ddb_request_t *rq,
-    u_char *s, size_t len);
 
 static ngx_int_t ngx_http_dynamo_ddb_partiql_table(u_char *s, size_t len,
     ngx_uint_t complete, ngx_str_t *table, ngx_uint_t *write);
@@ -1490,105 +1488,46 @@ ngx_http_dynamo_ddb_out_cut(ngx_http_dynamo_ddb_request_t *rq, u_char *s)
 }
 
 
+/*
+ * A name, or a masked PartiQL statement, in the rendering: quoted and
+ * escaped by the record's own escaper, ngx_http_dynamo_json_str(); a
+ * value the tokenizer cut short ends with "..." inside the quotes.  Most
+ * fit at their longest and are written in place; the others are made
+ * aside and kept as far as they fit.
+ */
+
 static void
 ngx_http_dynamo_ddb_out_string(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
     size_t len, ngx_uint_t truncated)
 {
     u_char  *p;
+    u_char   buf[ngx_http_dynamo_json_str_len(
+                     NGX_HTTP_DYNAMO_JSON_VALUE_MAX)];
 
-    /* most names have nothing to escape, and fit: copied whole */
-
-    if (!truncated
-        && rq->render
-        && len + 2 <= rq->stmt_max - rq->stmt_len
-        && ngx_http_dynamo_json_scan(s, s + len) == s + len)
-    {
-        p = rq->stmt + rq->stmt_len;
-
-        *p++ = '"';
-        p = ngx_cpymem(p, s, len);
-        *p++ = '"';
-
-        rq->stmt_len = p - rq->stmt;
-
+    if (!rq->render) {
         return;
     }
 
-    ngx_ddb_out_literal(rq, "\"");
-    ngx_http_dynamo_ddb_out_escaped(rq, s, len);
+    if (!truncated
+        && ngx_http_dynamo_json_str_len(len) <= rq->stmt_max - rq->stmt_len)
+    {
+        p = ngx_http_dynamo_json_str(rq->stmt + rq->stmt_len, s, len);
+        rq->stmt_len = p - rq->stmt;
+        return;
+    }
+
+    /* the tokenizer keeps values up to NGX_HTTP_DYNAMO_JSON_VALUE_MAX */
+
+    p = ngx_http_dynamo_json_str(buf, s,
+                                 ngx_min(len, NGX_HTTP_DYNAMO_JSON_VALUE_MAX));
 
     if (truncated) {
-        ngx_ddb_out_literal(rq, "...");
+        ngx_http_dynamo_ddb_out(rq, buf, p - 1 - buf);
+        ngx_ddb_out_literal(rq, "...\"");
+        return;
     }
 
-    ngx_ddb_out_literal(rq, "\"");
-}
-
-
-static void
-ngx_http_dynamo_ddb_out_escaped(ngx_http_dynamo_ddb_request_t *rq, u_char *s,
-    size_t len)
-{
-    u_char  c, *p, *last, *run;
-    u_char  esc[6];
-
-    static const u_char  hex[] = "0123456789abcdef";
-
-    p = s;
-    last = s + len;
-
-    while (p < last && rq->render) {
-
-        run = p;
-
-        while (p < last && *p >= 0x20 && *p != '"' && *p != '\\') {
-            p++;
-        }
-
-        if (p > run) {
-            ngx_http_dynamo_ddb_out(rq, run, p - run);
-        }
-
-        if (p == last) {
-            break;
-        }
-
-        c = *p++;
-        esc[0] = '\\';
-
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[1] = c;
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0x0f];
-            ngx_http_dynamo_ddb_out(rq, esc, 6);
-            continue;
-        }
-
-        ngx_http_dynamo_ddb_out(rq, esc, 2);
-    }
+    ngx_http_dynamo_ddb_out(rq, buf, p - buf);
 }
 
 

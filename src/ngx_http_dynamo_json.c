@@ -110,6 +110,9 @@ static void ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s,
     size_t n);
 static void ngx_http_dynamo_json_put_code(ngx_http_dynamo_json_t *js,
     uint32_t cp);
+static u_char *ngx_http_dynamo_json_escape(u_char *p, u_char *src,
+    u_char *last);
+static ngx_int_t ngx_http_dynamo_json_utf8(u_char *p, u_char *last);
 static void ngx_http_dynamo_json_raw_add(ngx_http_dynamo_json_t *js,
     u_char *from, u_char *to);
 
@@ -969,6 +972,234 @@ ngx_http_dynamo_utf8_cut(u_char *p, size_t len)
     }
 
     return (i + need > len) ? i : len;
+}
+
+
+/*
+ * A JSON string, quoted: what every string of the activity record is
+ * written with.  Escaped as JSON needs, and anything but valid UTF-8
+ * made U+FFFD, so that the record is always what strict parsers take.
+ */
+
+u_char *
+ngx_http_dynamo_json_str(u_char *p, u_char *src, size_t len)
+{
+    size_t     i;
+    uint32_t   head, tail;
+    uint64_t   w;
+
+    /*
+     * Most strings have nothing to escape: they are looked at and copied
+     * eight bytes at a time, the last eight overlapping those before,
+     * and shorter ones as two overlapping halves; a string that has
+     * anything to escape is written again, from its start, by the byte
+     */
+
+    *p++ = '"';
+
+    if (len >= 8) {
+
+        for (i = 0; i < len - 8; i += 8) {
+            ngx_memcpy(&w, src + i, 8);
+
+            if (ngx_http_dynamo_json_special8(w)) {
+                goto escape;
+            }
+
+            ngx_memcpy(p + i, &w, 8);
+        }
+
+        ngx_memcpy(&w, src + len - 8, 8);
+
+        if (ngx_http_dynamo_json_special8(w)) {
+            goto escape;
+        }
+
+        ngx_memcpy(p + len - 8, &w, 8);
+
+    } else if (len >= 4) {
+        ngx_memcpy(&head, src, 4);
+        ngx_memcpy(&tail, src + len - 4, 4);
+
+        w = ((uint64_t) head << 32) | tail;
+
+        if (ngx_http_dynamo_json_special8(w)) {
+            goto escape;
+        }
+
+        ngx_memcpy(p, &head, 4);
+        ngx_memcpy(p + len - 4, &tail, 4);
+
+    } else if (len) {
+        goto escape;
+    }
+
+    p += len;
+    *p++ = '"';
+
+    return p;
+
+escape:
+
+    p = ngx_http_dynamo_json_escape(p, src, src + len);
+    *p++ = '"';
+
+    return p;
+}
+
+
+/*
+ * What the fast path above leaves: escapes, and UTF-8 checked strictly.
+ * A valid character is copied as it is; what is not valid UTF-8 is
+ * written as U+FFFD, one for each maximal subpart (Unicode's "best
+ * practice", which Python's and browsers' decoders follow): the record
+ * stays valid UTF-8 and JSON, and still shows that something was there.
+ */
+
+static u_char *
+ngx_http_dynamo_json_escape(u_char *p, u_char *src, u_char *last)
+{
+    ngx_int_t      n;
+#if (defined __SSE2__)
+    __m128i        v;
+    unsigned int   mask;
+#endif
+
+    while (src < last) {
+
+        /* plain bytes, as they are */
+
+#if (defined __SSE2__)
+
+        /*
+         * sixteen stored at once, of which those before the first byte to
+         * escape are kept: every byte left makes at least one byte of
+         * output, so the store stays within what this string writes
+         */
+
+        while (last - src >= 16) {
+            v = _mm_loadu_si128((const __m128i *) src);
+            mask = ngx_http_dynamo_json_special16(v);
+
+            _mm_storeu_si128((__m128i *) p, v);
+
+            if (mask == 0) {
+                p += 16;
+                src += 16;
+                continue;
+            }
+
+            p += __builtin_ctz(mask);
+            src += __builtin_ctz(mask);
+
+            if (*src != '"' && *src != '\\') {
+                break;
+            }
+
+            /* quotes, many in a statement, without leaving the loop */
+
+            *p++ = '\\';
+            *p++ = *src++;
+        }
+
+#endif
+
+        while (src < last && !ngx_http_dynamo_json_special(*src)) {
+            *p++ = *src++;
+        }
+
+        if (src == last) {
+            break;
+        }
+
+        if (*src == '"' || *src == '\\') {
+            *p++ = '\\';
+            *p++ = *src++;
+            continue;
+        }
+
+        if (*src < 0x80) {
+            p = (u_char *) ngx_escape_json(p, src, 1);
+            src++;
+            continue;
+        }
+
+        n = ngx_http_dynamo_json_utf8(src, last);
+
+        if (n > 0) {
+            p = ngx_cpymem(p, src, n);
+            src += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, NGX_HTTP_DYNAMO_JSON_REPLACEMENT,
+                       sizeof(NGX_HTTP_DYNAMO_JSON_REPLACEMENT) - 1);
+        src += -n;
+    }
+
+    return p;
+}
+
+
+/*
+ * The UTF-8 character that starts at p, a byte from 80 on, checked as
+ * Unicode's table of well-formed byte sequences has it: no overlong form
+ * (C0, C1, E0 80..9F, F0 80..8F), no surrogate (ED A0..BF), nothing above
+ * U+10FFFF (F4 90.., F5..FF), continuation bytes 80..BF only.  The answer
+ * is its length when it is valid; when it is not, minus the length of its
+ * maximal subpart: the lead byte and the continuation bytes that could
+ * still have made a character, at least one byte.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_json_utf8(u_char *p, u_char *last)
+{
+    u_char      c, lo, hi;
+    ngx_int_t   i, n;
+
+    c = *p;
+
+    if (c < 0xc2 || c > 0xf4) {
+        return -1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c < 0xe0) {
+        n = 2;
+
+    } else if (c < 0xf0) {
+        n = 3;
+
+        if (c == 0xe0) {
+            lo = 0xa0;
+
+        } else if (c == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else {
+        n = 4;
+
+        if (c == 0xf0) {
+            lo = 0x90;
+
+        } else if (c == 0xf4) {
+            hi = 0x8f;
+        }
+    }
+
+    for (i = 1; i < n; i++) {
+        if (p + i == last || p[i] < lo || p[i] > hi) {
+            return -i;
+        }
+
+        lo = 0x80;
+        hi = 0xbf;
+    }
+
+    return n;
 }
 
 

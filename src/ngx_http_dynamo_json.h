@@ -239,6 +239,17 @@ void ngx_http_dynamo_json_skip(ngx_http_dynamo_json_t *js);
 void ngx_http_dynamo_json_raw(ngx_http_dynamo_json_t *js, u_char *buf,
     size_t size);
 
+/*
+ * src[0 .. len) as a quoted JSON string at p: the end of what is written,
+ * at most ngx_http_dynamo_json_str_len(len) bytes (six for a byte, as
+ * \u001F; an invalid UTF-8 byte makes three at most, U+FFFD)
+ */
+
+#define NGX_HTTP_DYNAMO_JSON_REPLACEMENT   "\xef\xbf\xbd"
+#define ngx_http_dynamo_json_str_len(len)  (2 + 6 * (len))
+
+u_char *ngx_http_dynamo_json_str(u_char *p, u_char *src, size_t len);
+
 /* the length of p[0 .. len) cut back to a UTF-8 character boundary */
 
 size_t ngx_http_dynamo_utf8_cut(u_char *p, size_t len);

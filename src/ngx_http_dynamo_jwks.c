@@ -43,6 +43,7 @@
 #define NGX_HTTP_DYNAMO_JWKS_SYNC        1000      /* ms */
 #define NGX_HTTP_DYNAMO_JWKS_RESULT_MAX  200
 #define NGX_HTTP_DYNAMO_JWKS_REASON_MAX  1024
+#define NGX_HTTP_DYNAMO_JWKS_HELP_MAX    64
 
 
 /*
@@ -132,6 +133,20 @@ ngx_http_dynamo_jwt_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "location that proxies to the identity "
                            "provider's JWKS URL, not \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
+    }
+
+    /* the uri is a label value of dynamo_status, written as it is */
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] < 0x21 || value[1].data[i] > 0x7e
+            || value[1].data[i] == '"' || value[1].data[i] == '\\')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "dynamo_jwt_jwks \"%V\": a location's URI "
+                               "without quotes, backslashes, spaces or "
+                               "control characters is needed", &value[1]);
+            return NGX_CONF_ERROR;
+        }
     }
 
     set = ngx_pcalloc(cf->pool, sizeof(ngx_http_dynamo_jwks_t));
@@ -1300,11 +1315,9 @@ ngx_http_dynamo_jwks_status(ngx_http_request_t *r, ngx_uint_t prom,
 
     n = json_array_size(sets);
 
-    len = sizeof("# TYPE dynamo_jwks_keys gauge\n"
-                 "# TYPE dynamo_jwks_usable gauge\n"
-                 "# TYPE dynamo_jwks_age_seconds gauge\n"
-                 "# TYPE dynamo_jwks_fetches_total counter\n"
-                 "# TYPE dynamo_jwks_failures_total counter\n");
+    len = 5 * (sizeof("# HELP dynamo_jwks_failures_total \n"
+                      "# TYPE dynamo_jwks_failures_total counter\n")
+               + NGX_HTTP_DYNAMO_JWKS_HELP_MAX);
 
     for (i = 0; i < n; i++) {
         len += 5 * (sizeof("dynamo_jwks_failures_total{uri=\"\"} \n")
@@ -1324,8 +1337,17 @@ ngx_http_dynamo_jwks_status(ngx_http_request_t *r, ngx_uint_t prom,
             "failures_total"
         };
 
-        p = ngx_sprintf(p, "# TYPE dynamo_jwks_%s %s\n", names[k],
-                        k < 3 ? "gauge" : "counter");
+        static const char  *helps[] = {
+            "Keys of each key set fetched from an identity provider.",
+            "Whether each key set may verify tokens (1) or not (0).",
+            "Seconds since each key set was last fetched good.",
+            "Fetches of each key set.",
+            "Failed fetches of each key set."
+        };
+
+        p = ngx_sprintf(p, "# HELP dynamo_jwks_%s %s\n"
+                        "# TYPE dynamo_jwks_%s %s\n", names[k], helps[k],
+                        names[k], k < 3 ? "gauge" : "counter");
 
         for (i = 0; i < n; i++) {
             o = json_array_get(sets, i);

@@ -26,6 +26,13 @@
 
 #define ngx_http_dynamo_log_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
 
+#define ngx_http_dynamo_log_raw(v, start, end)                               \
+    (v)->str.data = start; (v)->str.len = (end) - (start)
+
+/* "2026-11-23 09:30:00.123456789 +0000 UTC", quoted */
+#define NGX_HTTP_DYNAMO_LOG_TIME_LEN                                         \
+    sizeof("\"2026-11-23 09:30:00.123456789 +0000 UTC\"")
+
 /* what ngx_syslog_add_header() writes at most */
 #define NGX_HTTP_DYNAMO_SYSLOG_HEADER                                        \
     (sizeof("<255>Jan 01 00:00:00 ") - 1 + NGX_MAXHOSTNAMELEN + 32 + 2)
@@ -38,6 +45,181 @@ typedef struct {
     ngx_event_t                 *event;
     ngx_msec_t                   flush;
 } ngx_http_dynamo_log_buf_t;
+
+
+/*
+ * The record, described once: its fields in the order they are written,
+ * each with the JSON text before its value (the names, and the brackets
+ * that close what came before), the kind of its value, and where the
+ * value is found.  The record's length bound and its writing both walk
+ * this table; every string goes through ngx_http_dynamo_json_str().
+ *
+ *   STR     a string, escaped: invalid UTF-8 is written as U+FFFD
+ *   CUT     the statement: a STR, and the truncation marker inside it
+ *           when it was cut
+ *   RAW     JSON text the module made itself: numbers, times, and the
+ *           answer's ConsumedCapacity as the JSON tokenizer checked it
+ *   UINT    a number
+ *   BOOL    true or false
+ *   TABLES  an array of strings, each a STR
+ *   END     the record's last bytes
+ *
+ * Fields marked "conf" are made once, when the configuration is read
+ * (ngx_http_dynamo_log_parts()), each run of them kept as a part that the
+ * log phase copies (the location's log_repo, log_sidecar and log_region,
+ * in this order); an "optional" field is left out, name and all, when its
+ * value is not set.
+ */
+
+#define NGX_HTTP_DYNAMO_LOG_PARTS      3
+
+#define ngx_http_dynamo_log_part_list(conf, parts)                           \
+    parts[0] = &(conf)->log_repo;                                            \
+    parts[1] = &(conf)->log_sidecar;                                         \
+    parts[2] = &(conf)->log_region
+
+typedef enum {
+    NGX_HTTP_DYNAMO_LOG_STR = 0,
+    NGX_HTTP_DYNAMO_LOG_CUT,
+    NGX_HTTP_DYNAMO_LOG_RAW,
+    NGX_HTTP_DYNAMO_LOG_UINT,
+    NGX_HTTP_DYNAMO_LOG_BOOL,
+    NGX_HTTP_DYNAMO_LOG_TABLES,
+    NGX_HTTP_DYNAMO_LOG_END
+} ngx_http_dynamo_log_kind_e;
+
+
+typedef enum {
+    NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID = 0,
+    NGX_HTTP_DYNAMO_LOG_ACTIVITY_TIME,
+    NGX_HTTP_DYNAMO_LOG_ACTIVITY_NANOS,
+    NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE,
+    NGX_HTTP_DYNAMO_LOG_END_USER,
+    NGX_HTTP_DYNAMO_LOG_DB_ROLE,
+    NGX_HTTP_DYNAMO_LOG_SERVICE_ACCOUNT,
+    NGX_HTTP_DYNAMO_LOG_SUBJECT,
+    NGX_HTTP_DYNAMO_LOG_TOKEN_ID,
+    NGX_HTTP_DYNAMO_LOG_SESSION_NAME,
+    NGX_HTTP_DYNAMO_LOG_REPO_NAME,
+    NGX_HTTP_DYNAMO_LOG_REPO_HOST,
+    NGX_HTTP_DYNAMO_LOG_REPO_PORT,
+    NGX_HTTP_DYNAMO_LOG_CONNECTION_ID,
+    NGX_HTTP_DYNAMO_LOG_CONNECTION_TIME,
+    NGX_HTTP_DYNAMO_LOG_CONNECTION_NANOS,
+    NGX_HTTP_DYNAMO_LOG_CLIENT_HOST,
+    NGX_HTTP_DYNAMO_LOG_CLIENT_PORT,
+    NGX_HTTP_DYNAMO_LOG_APPLICATION,
+    NGX_HTTP_DYNAMO_LOG_SIDECAR_NAME,
+    NGX_HTTP_DYNAMO_LOG_HOSTNAME,
+    NGX_HTTP_DYNAMO_LOG_PID,
+    NGX_HTTP_DYNAMO_LOG_STATEMENT,
+    NGX_HTTP_DYNAMO_LOG_STATEMENT_CUT,
+    NGX_HTTP_DYNAMO_LOG_STATEMENT_TYPE,
+    NGX_HTTP_DYNAMO_LOG_TABLE_NAMES,
+    NGX_HTTP_DYNAMO_LOG_REGION,
+    NGX_HTTP_DYNAMO_LOG_STATUS,
+    NGX_HTTP_DYNAMO_LOG_MESSAGE,
+    NGX_HTTP_DYNAMO_LOG_IS_ERROR,
+    NGX_HTTP_DYNAMO_LOG_ERROR_TYPE,
+    NGX_HTTP_DYNAMO_LOG_RECORDS,
+    NGX_HTTP_DYNAMO_LOG_BYTES,
+    NGX_HTTP_DYNAMO_LOG_EXECUTION_TIME,
+    NGX_HTTP_DYNAMO_LOG_EXECUTION_NANOS,
+    NGX_HTTP_DYNAMO_LOG_CAPACITY,
+    NGX_HTTP_DYNAMO_LOG_POLICY,
+    NGX_HTTP_DYNAMO_LOG_NONE,
+    NGX_HTTP_DYNAMO_LOG_VALUES
+} ngx_http_dynamo_log_value_e;
+
+
+typedef struct {
+    ngx_str_t                    before;
+    unsigned                     kind:4;
+    unsigned                     conf:1;
+    unsigned                     optional:1;
+    unsigned                     value:6;
+} ngx_http_dynamo_log_field_t;
+
+
+typedef struct {
+    ngx_str_t                    str;        /* STR, CUT, RAW */
+    uint64_t                     num;        /* UINT, BOOL; CUT: cut */
+    ngx_array_t                 *array;      /* TABLES */
+    ngx_uint_t                   set;        /* an optional one */
+} ngx_http_dynamo_log_value_t;
+
+
+#define ngx_http_dynamo_log_field(before, kind, value)                       \
+    { ngx_string(before), NGX_HTTP_DYNAMO_LOG_##kind, 0, 0,                  \
+      NGX_HTTP_DYNAMO_LOG_##value }
+#define ngx_http_dynamo_log_conf(before, kind, value)                        \
+    { ngx_string(before), NGX_HTTP_DYNAMO_LOG_##kind, 1, 0,                  \
+      NGX_HTTP_DYNAMO_LOG_##value }
+#define ngx_http_dynamo_log_optional(before, kind, value)                    \
+    { ngx_string(before), NGX_HTTP_DYNAMO_LOG_##kind, 0, 1,                  \
+      NGX_HTTP_DYNAMO_LOG_##value }
+
+
+static ngx_http_dynamo_log_field_t  ngx_http_dynamo_log_fields[] = {
+
+    ngx_http_dynamo_log_field("{\"activityId\":", STR, ACTIVITY_ID),
+    ngx_http_dynamo_log_field(",\"activityTime\":", RAW, ACTIVITY_TIME),
+    ngx_http_dynamo_log_field(",\"activityTimeNanos\":", RAW,
+                              ACTIVITY_NANOS),
+    ngx_http_dynamo_log_field(",\"activityTypes\":[", STR, ACTIVITY_TYPE),
+
+    ngx_http_dynamo_log_field("],\"identity\":{\"endUser\":", STR,
+                              END_USER),
+    ngx_http_dynamo_log_field(",\"repoUser\":", STR, END_USER),
+    ngx_http_dynamo_log_field(",\"dbRole\":", STR, DB_ROLE),
+    ngx_http_dynamo_log_field(",\"serviceAccount\":", STR, SERVICE_ACCOUNT),
+    ngx_http_dynamo_log_field(",\"subject\":", STR, SUBJECT),
+    ngx_http_dynamo_log_field(",\"tokenId\":", STR, TOKEN_ID),
+    ngx_http_dynamo_log_field(",\"roleSessionName\":", STR, SESSION_NAME),
+
+    ngx_http_dynamo_log_conf("},\"repo\":{\"name\":", STR, REPO_NAME),
+    ngx_http_dynamo_log_conf(",\"type\":\"dynamodb\",\"host\":", STR,
+                             REPO_HOST),
+    ngx_http_dynamo_log_conf(",\"port\":", UINT, REPO_PORT),
+
+    ngx_http_dynamo_log_field("},\"client\":{\"connectionId\":", STR,
+                              CONNECTION_ID),
+    ngx_http_dynamo_log_field(",\"connectionTime\":", RAW,
+                              CONNECTION_TIME),
+    ngx_http_dynamo_log_field(",\"connectionTimeNanos\":", RAW,
+                              CONNECTION_NANOS),
+    ngx_http_dynamo_log_field(",\"host\":", STR, CLIENT_HOST),
+    ngx_http_dynamo_log_field(",\"port\":", UINT, CLIENT_PORT),
+    ngx_http_dynamo_log_field(",\"applicationName\":", STR, APPLICATION),
+
+    ngx_http_dynamo_log_conf("},\"sidecar\":{\"name\":", STR,
+                             SIDECAR_NAME),
+    ngx_http_dynamo_log_conf(",\"hostname\":", STR, HOSTNAME),
+    ngx_http_dynamo_log_field(",\"pid\":", UINT, PID),
+
+    ngx_http_dynamo_log_field("},\"request\":{\"statement\":", CUT,
+                              STATEMENT),
+    ngx_http_dynamo_log_field(",\"statementTruncated\":", BOOL,
+                              STATEMENT_CUT),
+    ngx_http_dynamo_log_field(",\"statementType\":", STR, STATEMENT_TYPE),
+    ngx_http_dynamo_log_field(",\"tables\":", TABLES, TABLE_NAMES),
+    ngx_http_dynamo_log_conf(",\"statementData\":{\"targetRegion\":", STR,
+                             REGION),
+
+    ngx_http_dynamo_log_field("}},\"response\":{\"status\":", UINT, STATUS),
+    ngx_http_dynamo_log_field(",\"message\":", STR, MESSAGE),
+    ngx_http_dynamo_log_field(",\"isError\":", BOOL, IS_ERROR),
+    ngx_http_dynamo_log_field(",\"errorType\":", STR, ERROR_TYPE),
+    ngx_http_dynamo_log_optional(",\"records\":", UINT, RECORDS),
+    ngx_http_dynamo_log_field(",\"bytes\":", UINT, BYTES),
+    ngx_http_dynamo_log_field(",\"executionTime\":", RAW, EXECUTION_TIME),
+    ngx_http_dynamo_log_field(",\"executionTimeNanos\":", UINT,
+                              EXECUTION_NANOS),
+    ngx_http_dynamo_log_optional(",\"consumedCapacity\":", RAW, CAPACITY),
+    ngx_http_dynamo_log_field("},\"policyViolated\":", BOOL, POLICY),
+
+    ngx_http_dynamo_log_field("}", END, NONE)
+};
 
 
 struct ngx_http_dynamo_activity_log_s {
@@ -54,10 +236,6 @@ static void ngx_http_dynamo_log_write(ngx_http_request_t *r,
     ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len);
 static void ngx_http_dynamo_log_flush(ngx_open_file_t *file, ngx_log_t *log);
 static void ngx_http_dynamo_log_flush_handler(ngx_event_t *ev);
-static size_t ngx_http_dynamo_log_len(ngx_str_t *s);
-static u_char *ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s);
-static u_char *ngx_http_dynamo_log_escape(u_char *p, u_char *src,
-    u_char *last);
 static void ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
     uint64_t ns, u_char *fraction);
 static u_char *ngx_http_dynamo_log_time(u_char *p,
@@ -65,6 +243,10 @@ static u_char *ngx_http_dynamo_log_time(u_char *p,
 static u_char *ngx_http_dynamo_log_nanos(u_char *p,
     ngx_http_dynamo_log_second_t *second, u_char *fraction);
 static u_char *ngx_http_dynamo_log_duration(u_char *p, uint64_t ns);
+static size_t ngx_http_dynamo_log_bound(ngx_http_dynamo_log_field_t *f,
+    ngx_http_dynamo_log_value_t *v);
+static u_char *ngx_http_dynamo_log_value(u_char *p,
+    ngx_http_dynamo_log_field_t *f, ngx_http_dynamo_log_value_t *v);
 static u_char *ngx_http_dynamo_log_uint(u_char *p, uint64_t v);
 static u_char *ngx_http_dynamo_log_bool(u_char *p, ngx_uint_t v);
 
@@ -326,17 +508,22 @@ ngx_http_dynamo_log_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
 
 
 /*
- * The parts of a record that the configuration decides, made once:
- * "repo", "sidecar" up to the worker's pid, and "statementData"
+ * The parts of a record that the configuration decides, made once: the
+ * runs of "conf" fields of the record's table, "repo", "sidecar" but its
+ * pid, and "statementData"
  */
 
 static char *
 ngx_http_dynamo_log_parts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf)
 {
-    u_char     *p, *colon;
-    size_t      len;
-    ngx_str_t   host;
-    ngx_int_t   port;
+    u_char                       *p, *colon;
+    size_t                        len;
+    ngx_str_t                     host;
+    ngx_str_t                    *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
+    ngx_int_t                     port;
+    ngx_uint_t                    n;
+    ngx_http_dynamo_log_field_t  *f;
+    ngx_http_dynamo_log_value_t   v[NGX_HTTP_DYNAMO_LOG_VALUES];
 
     /* "host[:port]", "[v6]:port": the port is 443 when it is not given */
 
@@ -365,48 +552,54 @@ ngx_http_dynamo_log_parts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *conf)
         }
     }
 
-    len = sizeof("\"repo\":{\"name\":,\"type\":\"dynamodb\",\"host\":,"
-                 "\"port\":},\"sidecar\":{\"name\":,\"hostname\":,\"pid\":"
-                 "\"statementData\":{\"targetRegion\":}},")
-          + NGX_INT_T_LEN
-          + ngx_http_dynamo_log_len(&conf->repo_name)
-          + ngx_http_dynamo_log_len(&host)
-          + ngx_http_dynamo_log_len(&ngx_http_dynamo_sidecar_name)
-          + ngx_http_dynamo_log_len(&cf->cycle->hostname)
-          + ngx_http_dynamo_log_len(&conf->pass_region);
+    v[NGX_HTTP_DYNAMO_LOG_REPO_NAME].str = conf->repo_name;
+    v[NGX_HTTP_DYNAMO_LOG_REPO_HOST].str = host;
+    v[NGX_HTTP_DYNAMO_LOG_REPO_PORT].num = (uint64_t) port;
+    v[NGX_HTTP_DYNAMO_LOG_SIDECAR_NAME].str = ngx_http_dynamo_sidecar_name;
+    v[NGX_HTTP_DYNAMO_LOG_HOSTNAME].str = cf->cycle->hostname;
+    v[NGX_HTTP_DYNAMO_LOG_REGION].str = conf->pass_region;
+
+    len = 0;
+
+    for (f = ngx_http_dynamo_log_fields;
+         f->kind != NGX_HTTP_DYNAMO_LOG_END;
+         f++)
+    {
+        if (f->conf) {
+            len += ngx_http_dynamo_log_bound(f, &v[f->value]);
+        }
+    }
 
     p = ngx_pnalloc(cf->pool, len);
     if (p == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    conf->log_repo.data = p;
+    /* each run of "conf" fields, in turn */
 
-    p = ngx_http_dynamo_log_lit(p, "\"repo\":{\"name\":");
-    p = ngx_http_dynamo_log_str(p, &conf->repo_name);
-    p = ngx_http_dynamo_log_lit(p, ",\"type\":\"dynamodb\",\"host\":");
-    p = ngx_http_dynamo_log_str(p, &host);
-    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
-    p = ngx_http_dynamo_log_uint(p, (uint64_t) port);
-    p = ngx_http_dynamo_log_lit(p, "},");
+    ngx_http_dynamo_log_part_list(conf, parts);
 
-    conf->log_repo.len = p - conf->log_repo.data;
-    conf->log_sidecar.data = p;
+    n = 0;
 
-    p = ngx_http_dynamo_log_lit(p, "\"sidecar\":{\"name\":");
-    p = ngx_http_dynamo_log_str(p, &ngx_http_dynamo_sidecar_name);
-    p = ngx_http_dynamo_log_lit(p, ",\"hostname\":");
-    p = ngx_http_dynamo_log_str(p, &cf->cycle->hostname);
-    p = ngx_http_dynamo_log_lit(p, ",\"pid\":");
+    for (f = ngx_http_dynamo_log_fields;
+         f->kind != NGX_HTTP_DYNAMO_LOG_END;
+         f++)
+    {
+        if (!f->conf) {
+            continue;
+        }
 
-    conf->log_sidecar.len = p - conf->log_sidecar.data;
-    conf->log_region.data = p;
+        if (f == ngx_http_dynamo_log_fields || !f[-1].conf) {
+            parts[n]->data = p;
+        }
 
-    p = ngx_http_dynamo_log_lit(p, "\"statementData\":{\"targetRegion\":");
-    p = ngx_http_dynamo_log_str(p, &conf->pass_region);
-    p = ngx_http_dynamo_log_lit(p, "}},");
+        p = ngx_http_dynamo_log_value(p, f, &v[f->value]);
 
-    conf->log_region.len = p - conf->log_region.data;
+        if (!f[1].conf) {
+            parts[n]->len = p - parts[n]->data;
+            n++;
+        }
+    }
 
     return NGX_CONF_OK;
 }
@@ -439,18 +632,28 @@ ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
 ngx_int_t
 ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 {
-    u_char                          *line, *p, *client;
+    u_char                          *line, *p;
     u_char                           start_fraction[9], conn_fraction[9];
-    size_t                           len, client_len;
-    ngx_str_t                       *t, stmt, type, message, ua;
+    u_char                           start_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
+    u_char                           conn_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
+    u_char                           start_nanos[NGX_INT64_LEN];
+    u_char                           conn_nanos[NGX_INT64_LEN];
+    u_char                           duration[NGX_INT64_LEN + 16];
+    u_char                           id[NGX_SOCKADDR_STRLEN
+                                        + 3 * NGX_INT64_LEN + 3];
+    size_t                           len;
     uint64_t                         conn_ns, exec_ns;
-    ngx_uint_t                       i, status, is_error, port;
+    ngx_str_t                        type, message;
+    ngx_str_t                       *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
+    ngx_uint_t                       n, status, is_error, port;
     ngx_msec_int_t                   ms;
     ngx_http_dynamo_ctx_t           *ctx;
     ngx_http_dynamo_log_buf_t       *buffer;
     ngx_http_dynamo_ddb_op_t        *op;
     ngx_http_dynamo_loc_conf_t      *dlcf;
     ngx_http_dynamo_main_conf_t     *dmcf;
+    ngx_http_dynamo_log_field_t     *f;
+    ngx_http_dynamo_log_value_t      v[NGX_HTTP_DYNAMO_LOG_VALUES];
     ngx_http_dynamo_log_second_t    *start_second, *conn_second;
     ngx_http_dynamo_activity_log_t  *log;
     ngx_http_dynamo_ddb_request_t   *rq;
@@ -515,70 +718,153 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         message.len = 0;
     }
 
-    /* the statement, as dynamo_activity_log_statement keeps it */
-
-    stmt = empty;
-
-    if (rq && ctx->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
-        stmt.data = rq->stmt;
-        stmt.len = rq->stmt_len;
-    }
-
-    ua = r->headers_in.user_agent ? r->headers_in.user_agent->value : empty;
-
     ms = (ngx_msec_int_t) (ngx_current_msec - r->connection->start_time);
     conn_ns = ctx->start_ns - (ms > 0 ? (uint64_t) ms * 1000000 : 0);
 
     exec_ns = (ctx->upstream_end > ctx->upstream_start)
               ? ctx->upstream_end - ctx->upstream_start : 0;
 
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    start_second = &dmcf->log_seconds[0];
+    conn_second = &dmcf->log_seconds[1];
+
+    ngx_http_dynamo_log_second(start_second, ctx->start_ns, start_fraction);
+    ngx_http_dynamo_log_second(conn_second, conn_ns, conn_fraction);
+
     /*
-     * An upper bound of the record's length: the fields and numbers, the
-     * parts made when the configuration was read, and every string as if
-     * each of its bytes were escaped as \uXXXX.
+     * The values, as the record's table finds them.  The connection's id,
+     * "address:port:start", is the start of the request's,
+     * "address:port:start:number".
      */
 
-    len = sizeof("{\"activityId\":\"\",\"activityTime\":\"\","
-                 "\"activityTimeNanos\":,\"activityTypes\":[\"\"],"
-                 "\"identity\":{\"endUser\":\"\",\"repoUser\":\"\","
-                 "\"dbRole\":\"\",\"serviceAccount\":\"\",\"subject\":\"\","
-                 "\"tokenId\":\"\",\"roleSessionName\":\"\"},"
-                 "\"repo\":{\"name\":\"\",\"type\":\"dynamodb\","
-                 "\"host\":\"\",\"port\":},"
-                 "\"client\":{\"connectionId\":\"\",\"connectionTime\":\"\","
-                 "\"connectionTimeNanos\":,\"host\":\"\",\"port\":,"
-                 "\"applicationName\":\"\"},"
-                 "\"sidecar\":{\"name\":\"\",\"hostname\":\"\",\"pid\":},"
-                 "\"request\":{\"statement\":\"\",\"statementTruncated\":"
-                 "false,\"statementType\":\"\",\"tables\":[],"
-                 "\"statementData\":{\"targetRegion\":\"\"}},"
-                 "\"response\":{\"status\":,\"message\":\"\","
-                 "\"isError\":false,\"errorType\":\"\",\"records\":,"
-                 "\"bytes\":,\"executionTime\":\"\","
-                 "\"executionTimeNanos\":,\"consumedCapacity\":},"
-                 "\"policyViolated\":false}\n")
-          + dlcf->log_repo.len + dlcf->log_sidecar.len
-          + dlcf->log_region.len
-          + 3 * (NGX_SOCKADDR_STRLEN + NGX_INT64_LEN * 2)
-          + 2 * sizeof("2026-11-23 09:30:00.123456789 +0000 UTC")
-          + 8 * NGX_INT64_LEN + sizeof(NGX_HTTP_DYNAMO_TRUNCATED)
-          + ngx_http_dynamo_log_len(&ctx->end_user) * 2
-          + ngx_http_dynamo_log_len(&ctx->role_arn)
-          + ngx_http_dynamo_log_len(&ctx->token.identity)
-          + ngx_http_dynamo_log_len(&ctx->token.subject)
-          + ngx_http_dynamo_log_len(&ctx->token.token_id)
-          + ngx_http_dynamo_log_len(&ctx->session_name)
-          + ngx_http_dynamo_log_len(&ua)
-          + ngx_http_dynamo_log_len(&stmt)
-          + 32
-          + ngx_http_dynamo_log_len(&message)
-          + ngx_http_dynamo_log_len(&type)
-          + (rs ? rs->capacity_len : 0);
+    port = ngx_inet_get_port(r->connection->sockaddr);
 
-    t = ctx->tables.elts;
+    p = ngx_cpymem(id, r->connection->addr_text.data,
+                   ngx_min(r->connection->addr_text.len,
+                           NGX_SOCKADDR_STRLEN));
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, port);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
 
-    for (i = 0; i < ctx->tables.nelts; i++) {
-        len += ngx_http_dynamo_log_len(&t[i]) + 1;
+    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.data = id;
+    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.len = p - id;
+
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, r->connection->requests);
+
+    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.data = id;
+    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.len = p - id;
+
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TIME], start_time,
+        ngx_http_dynamo_log_time(start_time, start_second, start_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_NANOS],
+        start_nanos,
+        ngx_http_dynamo_log_nanos(start_nanos, start_second, start_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_TIME],
+        conn_time,
+        ngx_http_dynamo_log_time(conn_time, conn_second, conn_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_NANOS],
+        conn_nanos,
+        ngx_http_dynamo_log_nanos(conn_nanos, conn_second, conn_fraction));
+
+    if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
+        ngx_str_set(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE].str, "ddl");
+
+    } else if (op != NULL && ((op->flags & NGX_HTTP_DYNAMO_DDB_WRITE)
+                              || (rq && rq->partiql_write)))
+    {
+        ngx_str_set(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE].str, "dml");
+
+    } else {
+        ngx_str_set(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE].str, "query");
+    }
+
+    v[NGX_HTTP_DYNAMO_LOG_END_USER].str = ctx->end_user;
+    v[NGX_HTTP_DYNAMO_LOG_DB_ROLE].str = ctx->role_arn;
+    v[NGX_HTTP_DYNAMO_LOG_SERVICE_ACCOUNT].str = ctx->token.identity;
+    v[NGX_HTTP_DYNAMO_LOG_SUBJECT].str = ctx->token.subject;
+    v[NGX_HTTP_DYNAMO_LOG_TOKEN_ID].str = ctx->token.token_id;
+    v[NGX_HTTP_DYNAMO_LOG_SESSION_NAME].str = ctx->session_name;
+
+    v[NGX_HTTP_DYNAMO_LOG_CLIENT_HOST].str = r->connection->addr_text;
+    v[NGX_HTTP_DYNAMO_LOG_CLIENT_PORT].num = port;
+    v[NGX_HTTP_DYNAMO_LOG_APPLICATION].str = r->headers_in.user_agent
+                                    ? r->headers_in.user_agent->value : empty;
+
+    v[NGX_HTTP_DYNAMO_LOG_PID].num = (uint64_t) ngx_pid;
+
+    /* the statement, as dynamo_activity_log_statement keeps it */
+
+    v[NGX_HTTP_DYNAMO_LOG_STATEMENT].str = empty;
+    v[NGX_HTTP_DYNAMO_LOG_STATEMENT].num = rq && rq->stmt_truncated;
+    v[NGX_HTTP_DYNAMO_LOG_STATEMENT_CUT].num = rq && rq->stmt_truncated;
+
+    if (rq && ctx->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
+        v[NGX_HTTP_DYNAMO_LOG_STATEMENT].str.data = rq->stmt;
+        v[NGX_HTTP_DYNAMO_LOG_STATEMENT].str.len = rq->stmt_len;
+    }
+
+    v[NGX_HTTP_DYNAMO_LOG_STATEMENT_TYPE].str = op ? op->type : empty;
+    v[NGX_HTTP_DYNAMO_LOG_TABLE_NAMES].array = &ctx->tables;
+
+    v[NGX_HTTP_DYNAMO_LOG_STATUS].num = status;
+    v[NGX_HTTP_DYNAMO_LOG_MESSAGE].str = message;
+    v[NGX_HTTP_DYNAMO_LOG_IS_ERROR].num = is_error;
+    v[NGX_HTTP_DYNAMO_LOG_ERROR_TYPE].str = type;
+
+    v[NGX_HTTP_DYNAMO_LOG_RECORDS].set = rs && rs->records_set && !is_error;
+    v[NGX_HTTP_DYNAMO_LOG_RECORDS].num = rs ? rs->records : 0;
+
+    v[NGX_HTTP_DYNAMO_LOG_BYTES].num = ctx->response_bytes > 0
+                                       ? (uint64_t) ctx->response_bytes : 0;
+
+    p = duration;
+    *p++ = '"';
+    p = ngx_http_dynamo_log_duration(p, exec_ns);
+    *p++ = '"';
+
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_EXECUTION_TIME], duration,
+                            p);
+
+    v[NGX_HTTP_DYNAMO_LOG_EXECUTION_NANOS].num = exec_ns;
+
+    v[NGX_HTTP_DYNAMO_LOG_CAPACITY].set = rs && rs->capacity_len
+                                          && !rs->capacity_overflow;
+
+    if (v[NGX_HTTP_DYNAMO_LOG_CAPACITY].set) {
+        v[NGX_HTTP_DYNAMO_LOG_CAPACITY].str.data = rs->capacity;
+        v[NGX_HTTP_DYNAMO_LOG_CAPACITY].str.len = rs->capacity_len;
+    }
+
+    v[NGX_HTTP_DYNAMO_LOG_POLICY].num = ctx->policy_violated;
+
+    /*
+     * The record's length bound, from the same table as its writing: the
+     * parts the configuration made, and each field at its longest
+     */
+
+    ngx_http_dynamo_log_part_list(dlcf, parts);
+
+    len = sizeof("\n") - 1;
+    n = 0;
+
+    for (f = ngx_http_dynamo_log_fields; /* void */ ; f++) {
+
+        if (f->conf) {
+            if (!f[1].conf) {
+                len += parts[n++]->len;
+            }
+
+            continue;
+        }
+
+        len += ngx_http_dynamo_log_bound(f, &v[f->value]);
+
+        if (f->kind == NGX_HTTP_DYNAMO_LOG_END) {
+            break;
+        }
     }
 
     /*
@@ -621,152 +907,27 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_syslog_add_header(log->syslog_peer, p);
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+    /* written field by field: ngx_sprintf() would be most of the cost */
 
-    start_second = &dmcf->log_seconds[0];
-    conn_second = &dmcf->log_seconds[1];
+    n = 0;
 
-    ngx_http_dynamo_log_second(start_second, ctx->start_ns, start_fraction);
-    ngx_http_dynamo_log_second(conn_second, conn_ns, conn_fraction);
+    for (f = ngx_http_dynamo_log_fields; /* void */ ; f++) {
 
-    /* written piece by piece: ngx_sprintf() is most of a record's cost */
+        if (f->conf) {
+            if (!f[1].conf) {
+                p = ngx_cpymem(p, parts[n]->data, parts[n]->len);
+                n++;
+            }
 
-    p = ngx_http_dynamo_log_lit(p, "{\"activityId\":\"");
-
-    /* the connection's id, "address:port:start", written once */
-
-    port = ngx_inet_get_port(r->connection->sockaddr);
-    client = p;
-
-    p = ngx_cpymem(p, r->connection->addr_text.data,
-                   r->connection->addr_text.len);
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, port);
-    *p++ = ':';
-    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
-
-    client_len = p - client;
-
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, r->connection->requests);
-    p = ngx_http_dynamo_log_lit(p, "\",");
-
-    p = ngx_http_dynamo_log_lit(p, "\"activityTime\":");
-    p = ngx_http_dynamo_log_time(p, start_second, start_fraction);
-
-    p = ngx_http_dynamo_log_lit(p, ",\"activityTimeNanos\":");
-    p = ngx_http_dynamo_log_nanos(p, start_second, start_fraction);
-    p = ngx_http_dynamo_log_lit(p, ",\"activityTypes\":[\"");
-
-    if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
-        p = ngx_http_dynamo_log_lit(p, "ddl");
-
-    } else if (op != NULL && ((op->flags & NGX_HTTP_DYNAMO_DDB_WRITE)
-                              || (rq && rq->partiql_write)))
-    {
-        p = ngx_http_dynamo_log_lit(p, "dml");
-
-    } else {
-        p = ngx_http_dynamo_log_lit(p, "query");
-    }
-
-    p = ngx_http_dynamo_log_lit(p, "\"],");
-
-    p = ngx_http_dynamo_log_lit(p, "\"identity\":{\"endUser\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->end_user);
-    p = ngx_http_dynamo_log_lit(p, ",\"repoUser\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->end_user);
-    p = ngx_http_dynamo_log_lit(p, ",\"dbRole\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->role_arn);
-    p = ngx_http_dynamo_log_lit(p, ",\"serviceAccount\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->token.identity);
-    p = ngx_http_dynamo_log_lit(p, ",\"subject\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->token.subject);
-    p = ngx_http_dynamo_log_lit(p, ",\"tokenId\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->token.token_id);
-    p = ngx_http_dynamo_log_lit(p, ",\"roleSessionName\":");
-    p = ngx_http_dynamo_log_str(p, &ctx->session_name);
-    p = ngx_http_dynamo_log_lit(p, "},");
-
-    p = ngx_cpymem(p, dlcf->log_repo.data, dlcf->log_repo.len);
-
-    p = ngx_http_dynamo_log_lit(p, "\"client\":{\"connectionId\":\"");
-    p = ngx_cpymem(p, client, client_len);
-    p = ngx_http_dynamo_log_lit(p, "\",\"connectionTime\":");
-    p = ngx_http_dynamo_log_time(p, conn_second, conn_fraction);
-    p = ngx_http_dynamo_log_lit(p, ",\"connectionTimeNanos\":");
-    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
-    p = ngx_http_dynamo_log_lit(p, ",\"host\":");
-    p = ngx_http_dynamo_log_str(p, &r->connection->addr_text);
-    p = ngx_http_dynamo_log_lit(p, ",\"port\":");
-    p = ngx_http_dynamo_log_uint(p, port);
-    p = ngx_http_dynamo_log_lit(p, ",\"applicationName\":");
-    p = ngx_http_dynamo_log_str(p, &ua);
-    p = ngx_http_dynamo_log_lit(p, "},");
-
-    p = ngx_cpymem(p, dlcf->log_sidecar.data, dlcf->log_sidecar.len);
-    p = ngx_http_dynamo_log_uint(p, (uint64_t) ngx_pid);
-    p = ngx_http_dynamo_log_lit(p, "},");
-
-    p = ngx_http_dynamo_log_lit(p, "\"request\":{\"statement\":");
-
-    if (rq && rq->stmt_truncated) {
-        /* the marker inside the string, where a reader sees it */
-        p = ngx_http_dynamo_log_str(p, &stmt) - 1;
-        p = ngx_cpymem(p, NGX_HTTP_DYNAMO_TRUNCATED "\"",
-                       sizeof(NGX_HTTP_DYNAMO_TRUNCATED));
-
-    } else {
-        p = ngx_http_dynamo_log_str(p, &stmt);
-    }
-
-    p = ngx_http_dynamo_log_lit(p, ",\"statementTruncated\":");
-    p = ngx_http_dynamo_log_bool(p, rq && rq->stmt_truncated);
-    p = ngx_http_dynamo_log_lit(p, ",\"statementType\":");
-    p = ngx_http_dynamo_log_str(p, op ? &op->type : &empty);
-    p = ngx_http_dynamo_log_lit(p, ",\"tables\":[");
-
-    for (i = 0; i < ctx->tables.nelts; i++) {
-        if (i) {
-            *p++ = ',';
+            continue;
         }
 
-        p = ngx_http_dynamo_log_str(p, &t[i]);
+        p = ngx_http_dynamo_log_value(p, f, &v[f->value]);
+
+        if (f->kind == NGX_HTTP_DYNAMO_LOG_END) {
+            break;
+        }
     }
-
-    p = ngx_http_dynamo_log_lit(p, "],");
-    p = ngx_cpymem(p, dlcf->log_region.data, dlcf->log_region.len);
-
-    p = ngx_http_dynamo_log_lit(p, "\"response\":{\"status\":");
-    p = ngx_http_dynamo_log_uint(p, status);
-    p = ngx_http_dynamo_log_lit(p, ",\"message\":");
-    p = ngx_http_dynamo_log_str(p, &message);
-    p = ngx_http_dynamo_log_lit(p, ",\"isError\":");
-    p = ngx_http_dynamo_log_bool(p, is_error);
-    p = ngx_http_dynamo_log_lit(p, ",\"errorType\":");
-    p = ngx_http_dynamo_log_str(p, &type);
-
-    if (rs && rs->records_set && !is_error) {
-        p = ngx_http_dynamo_log_lit(p, ",\"records\":");
-        p = ngx_http_dynamo_log_uint(p, rs->records);
-    }
-
-    p = ngx_http_dynamo_log_lit(p, ",\"bytes\":");
-    p = ngx_http_dynamo_log_uint(p, ctx->response_bytes > 0
-                                    ? (uint64_t) ctx->response_bytes : 0);
-    p = ngx_http_dynamo_log_lit(p, ",\"executionTime\":\"");
-    p = ngx_http_dynamo_log_duration(p, exec_ns);
-    p = ngx_http_dynamo_log_lit(p, "\",\"executionTimeNanos\":");
-    p = ngx_http_dynamo_log_uint(p, exec_ns);
-
-    if (rs && rs->capacity_len && !rs->capacity_overflow) {
-        p = ngx_http_dynamo_log_lit(p, ",\"consumedCapacity\":");
-        p = ngx_cpymem(p, rs->capacity, rs->capacity_len);
-    }
-
-    p = ngx_http_dynamo_log_lit(p, "},\"policyViolated\":");
-    p = ngx_http_dynamo_log_bool(p, ctx->policy_violated);
-    *p++ = '}';
 
     if (log->syslog_peer) {
         if (ngx_syslog_send(log->syslog_peer, line, p - line) < 0) {
@@ -890,171 +1051,115 @@ ngx_http_dynamo_log_flush_handler(ngx_event_t *ev)
 }
 
 
-/* a JSON string: escaped, and anything but valid UTF-8 made "?" */
+/* the longest that field f can be with value v, its name included */
 
 static size_t
-ngx_http_dynamo_log_len(ngx_str_t *s)
+ngx_http_dynamo_log_bound(ngx_http_dynamo_log_field_t *f,
+    ngx_http_dynamo_log_value_t *v)
 {
-    return 2 + 6 * s->len;
+    size_t       len;
+    ngx_str_t   *t;
+    ngx_uint_t   i;
+
+    if (f->optional && !v->set) {
+        return 0;
+    }
+
+    len = f->before.len;
+
+    switch (f->kind) {
+
+    case NGX_HTTP_DYNAMO_LOG_STR:
+        return len + ngx_http_dynamo_json_str_len(v->str.len);
+
+    case NGX_HTTP_DYNAMO_LOG_CUT:
+        return len + ngx_http_dynamo_json_str_len(v->str.len)
+               + sizeof(NGX_HTTP_DYNAMO_TRUNCATED) - 1;
+
+    case NGX_HTTP_DYNAMO_LOG_RAW:
+        return len + v->str.len;
+
+    case NGX_HTTP_DYNAMO_LOG_UINT:
+        return len + NGX_INT64_LEN;
+
+    case NGX_HTTP_DYNAMO_LOG_BOOL:
+        return len + sizeof("false") - 1;
+
+    case NGX_HTTP_DYNAMO_LOG_TABLES:
+        len += sizeof("[]") - 1;
+        t = v->array->elts;
+
+        for (i = 0; i < v->array->nelts; i++) {
+            len += sizeof(",") - 1 + ngx_http_dynamo_json_str_len(t[i].len);
+        }
+
+        return len;
+
+    default: /* NGX_HTTP_DYNAMO_LOG_END */
+        return len;
+    }
 }
 
 
-static u_char *
-ngx_http_dynamo_log_str(u_char *p, ngx_str_t *s)
-{
-    u_char    *src;
-    size_t     len, i;
-    uint32_t   head, tail;
-    uint64_t   w;
-
-    /*
-     * Most strings have nothing to escape: they are looked at and copied
-     * eight bytes at a time, the last eight overlapping those before,
-     * and shorter ones as two overlapping halves; a string that has
-     * anything to escape is written again, from its start, by the byte
-     */
-
-    src = s->data;
-    len = s->len;
-
-    *p++ = '"';
-
-    if (len >= 8) {
-
-        for (i = 0; i < len - 8; i += 8) {
-            ngx_memcpy(&w, src + i, 8);
-
-            if (ngx_http_dynamo_json_special8(w)) {
-                goto escape;
-            }
-
-            ngx_memcpy(p + i, &w, 8);
-        }
-
-        ngx_memcpy(&w, src + len - 8, 8);
-
-        if (ngx_http_dynamo_json_special8(w)) {
-            goto escape;
-        }
-
-        ngx_memcpy(p + len - 8, &w, 8);
-
-    } else if (len >= 4) {
-        ngx_memcpy(&head, src, 4);
-        ngx_memcpy(&tail, src + len - 4, 4);
-
-        w = ((uint64_t) head << 32) | tail;
-
-        if (ngx_http_dynamo_json_special8(w)) {
-            goto escape;
-        }
-
-        ngx_memcpy(p, &head, 4);
-        ngx_memcpy(p + len - 4, &tail, 4);
-
-    } else if (len) {
-        goto escape;
-    }
-
-    p += len;
-    *p++ = '"';
-
-    return p;
-
-escape:
-
-    p = ngx_http_dynamo_log_escape(p, src, src + len);
-    *p++ = '"';
-
-    return p;
-}
-
-
-/* what the fast path above leaves: escapes, and UTF-8 checked */
+/* field f with value v, its name first */
 
 static u_char *
-ngx_http_dynamo_log_escape(u_char *p, u_char *src, u_char *last)
+ngx_http_dynamo_log_value(u_char *p, ngx_http_dynamo_log_field_t *f,
+    ngx_http_dynamo_log_value_t *v)
 {
-    u_char        *start;
-    uint32_t       ch;
-#if (defined __SSE2__)
-    __m128i        v;
-    unsigned int   mask;
-#endif
+    ngx_str_t   *t;
+    ngx_uint_t   i;
 
-    while (src < last) {
-
-        /* plain bytes, as they are */
-
-#if (defined __SSE2__)
-
-        /*
-         * sixteen stored at once, of which those before the first byte to
-         * escape are kept: every byte left makes at least one byte of
-         * output, so the store stays within what this string writes
-         */
-
-        while (last - src >= 16) {
-            v = _mm_loadu_si128((const __m128i *) src);
-            mask = ngx_http_dynamo_json_special16(v);
-
-            _mm_storeu_si128((__m128i *) p, v);
-
-            if (mask == 0) {
-                p += 16;
-                src += 16;
-                continue;
-            }
-
-            p += __builtin_ctz(mask);
-            src += __builtin_ctz(mask);
-
-            if (*src != '"' && *src != '\\') {
-                break;
-            }
-
-            /* quotes, many in a statement, without leaving the loop */
-
-            *p++ = '\\';
-            *p++ = *src++;
-        }
-
-#endif
-
-        while (src < last && !ngx_http_dynamo_json_special(*src)) {
-            *p++ = *src++;
-        }
-
-        if (src == last) {
-            break;
-        }
-
-        if (*src == '"' || *src == '\\') {
-            *p++ = '\\';
-            *p++ = *src++;
-            continue;
-        }
-
-        if (*src < 0x80) {
-            p = (u_char *) ngx_escape_json(p, src, 1);
-            src++;
-            continue;
-        }
-
-        start = src;
-        ch = ngx_utf8_decode(&src, last - src);
-
-        if (ch > 0x10ffff) {
-            /* invalid: one byte is replaced, the rest looked at again */
-            *p++ = '?';
-            src = start + 1;
-            continue;
-        }
-
-        p = ngx_cpymem(p, start, src - start);
+    if (f->optional && !v->set) {
+        return p;
     }
 
-    return p;
+    p = ngx_cpymem(p, f->before.data, f->before.len);
+
+    switch (f->kind) {
+
+    case NGX_HTTP_DYNAMO_LOG_STR:
+        return ngx_http_dynamo_json_str(p, v->str.data, v->str.len);
+
+    case NGX_HTTP_DYNAMO_LOG_CUT:
+        p = ngx_http_dynamo_json_str(p, v->str.data, v->str.len);
+
+        if (v->num) {
+            /* the marker inside the string, where a reader sees it */
+            p = ngx_cpymem(p - 1, NGX_HTTP_DYNAMO_TRUNCATED "\"",
+                           sizeof(NGX_HTTP_DYNAMO_TRUNCATED));
+        }
+
+        return p;
+
+    case NGX_HTTP_DYNAMO_LOG_RAW:
+        return ngx_cpymem(p, v->str.data, v->str.len);
+
+    case NGX_HTTP_DYNAMO_LOG_UINT:
+        return ngx_http_dynamo_log_uint(p, v->num);
+
+    case NGX_HTTP_DYNAMO_LOG_BOOL:
+        return ngx_http_dynamo_log_bool(p, v->num);
+
+    case NGX_HTTP_DYNAMO_LOG_TABLES:
+        *p++ = '[';
+        t = v->array->elts;
+
+        for (i = 0; i < v->array->nelts; i++) {
+            if (i) {
+                *p++ = ',';
+            }
+
+            p = ngx_http_dynamo_json_str(p, t[i].data, t[i].len);
+        }
+
+        *p++ = ']';
+
+        return p;
+
+    default: /* NGX_HTTP_DYNAMO_LOG_END */
+        return p;
+    }
 }
 
 

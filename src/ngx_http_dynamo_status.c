@@ -18,6 +18,8 @@
 #include "ngx_http_dynamo.h"
 
 
+/* a role's line: its ARN (2048 bytes at most), escaped, and the rest */
+
 #define NGX_HTTP_DYNAMO_ROLE_LINE_MAX  (2 * 2048 + 128)
 
 
@@ -25,6 +27,12 @@ static ngx_int_t ngx_http_dynamo_status_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_dynamo_status_prometheus(ngx_http_request_t *r);
 static void ngx_http_dynamo_status_sum(ngx_http_dynamo_zone_t *zone,
     ngx_http_dynamo_counters_t *sum);
+static u_char *ngx_http_dynamo_status_family(u_char *p, const char *name,
+    const char *type, const char *help);
+static u_char *ngx_http_dynamo_status_gauge(u_char *p, const char *name,
+    const char *help, size_t value);
+static u_char *ngx_http_dynamo_status_label(u_char *p, u_char *value,
+    size_t len);
 
 
 typedef struct {
@@ -57,6 +65,60 @@ static ngx_http_dynamo_outcome_t  ngx_http_dynamo_sts_kinds[] = {
     { "5xx", offsetof(ngx_http_dynamo_counters_t, sts_5xx) },
     { "malformed", offsetof(ngx_http_dynamo_counters_t, sts_malformed) },
     { NULL, 0 }
+};
+
+
+/* the counters that are each a metric family of their own, unlabelled */
+
+typedef struct {
+    const char                  *name;
+    const char                  *type;
+    const char                  *help;
+    size_t                       offset;
+} ngx_http_dynamo_family_t;
+
+
+static ngx_http_dynamo_family_t  ngx_http_dynamo_families[] = {
+    { "dynamo_token_cache_hits_total", "counter",
+      "Tokens found already verified in the token cache.",
+      offsetof(ngx_http_dynamo_counters_t, token_hits) },
+    { "dynamo_token_cache_misses_total", "counter",
+      "Tokens not found in the token cache.",
+      offsetof(ngx_http_dynamo_counters_t, token_misses) },
+    { "dynamo_token_cache_entries", "gauge",
+      "Tokens in the token cache.",
+      offsetof(ngx_http_dynamo_counters_t, token_entries) },
+    { "dynamo_token_cache_evictions_total", "counter",
+      "Tokens evicted from the zone to make room.",
+      offsetof(ngx_http_dynamo_counters_t, token_evictions) },
+    { "dynamo_credentials_cache_hits_total", "counter",
+      "Requests that found usable role credentials in the cache.",
+      offsetof(ngx_http_dynamo_counters_t, cred_hits) },
+    { "dynamo_credentials_cache_misses_total", "counter",
+      "Requests that found no usable role credentials in the cache.",
+      offsetof(ngx_http_dynamo_counters_t, cred_misses) },
+    { "dynamo_credentials_cache_entries", "gauge",
+      "Role credentials in the cache.",
+      offsetof(ngx_http_dynamo_counters_t, cred_entries) },
+    { "dynamo_credentials_cache_evictions_total", "counter",
+      "Role credentials and key sets evicted from the zone to make room.",
+      offsetof(ngx_http_dynamo_counters_t, cred_evictions) },
+    { "dynamo_credentials_refreshes_total", "counter",
+      "Role credentials renewed ahead of their expiry.",
+      offsetof(ngx_http_dynamo_counters_t, cred_refreshes) },
+    { "dynamo_credentials_failures_total", "counter",
+      "Attempts to obtain role credentials that failed.",
+      offsetof(ngx_http_dynamo_counters_t, cred_failures) },
+    { "dynamo_sts_calls_total", "counter",
+      "Calls made to STS.",
+      offsetof(ngx_http_dynamo_counters_t, sts_calls) },
+    { "dynamo_sts_errors_total", "counter",
+      "Failed STS calls, of all kinds.",
+      offsetof(ngx_http_dynamo_counters_t, sts_errors) },
+    { "dynamo_zone_evictions_total", "counter",
+      "Entries of any kind evicted from the zone to make room.",
+      offsetof(ngx_http_dynamo_counters_t, evictions) },
+    { NULL, NULL, NULL, 0 }
 };
 
 
@@ -97,6 +159,7 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     ngx_queue_t                   *q;
     ngx_atomic_uint_t              calls, total_ms, requests;
     ngx_http_dynamo_zone_t        *zone;
+    ngx_http_dynamo_family_t      *f;
     ngx_http_dynamo_outcome_t     *o;
     ngx_http_dynamo_role_node_t   *rn;
     ngx_http_dynamo_counters_t    *c, sum;
@@ -150,8 +213,10 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
         }
 
         if (prom) {
-            p = ngx_sprintf(p, "dynamo_role_requests_total{role=\"%*s\"} "
-                            "%uA\n", (size_t) rn->len, rn->role, requests);
+            p = ngx_cpymem(p, "dynamo_role_requests_total{role=\"",
+                           sizeof("dynamo_role_requests_total{role=\"") - 1);
+            p = ngx_http_dynamo_status_label(p, rn->role, rn->len);
+            p = ngx_sprintf(p, "\"} %uA\n", requests);
 
         } else {
             p = ngx_sprintf(p, "%s\"%*s\":{\"requests\":%uA}",
@@ -168,7 +233,9 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    size = 4096 + roles.len + jwks.len;
+    /* roles and key sets aside, the JSON and the text take under 5 KB */
+
+    size = 8192 + roles.len + jwks.len;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -181,54 +248,33 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
     total_ms = c->sts_time_ms;
 
     if (prom) {
-        p = ngx_cpymem(p, "# HELP dynamo_requests_total Requests the "
-                          "gateway handled, by outcome.\n"
-                          "# TYPE dynamo_requests_total counter\n",
-                       sizeof("# HELP dynamo_requests_total Requests the "
-                              "gateway handled, by outcome.\n"
-                              "# TYPE dynamo_requests_total counter\n") - 1);
+        p = ngx_http_dynamo_status_family(p, "dynamo_requests_total",
+                                          "counter", "Requests the gateway "
+                                          "answered, by outcome.");
 
         for (o = ngx_http_dynamo_outcomes; o->name; o++) {
             p = ngx_sprintf(p, "dynamo_requests_total{outcome=\"%s\"} %uA\n",
                             o->name, ngx_http_dynamo_counter(c, o->offset));
         }
 
-        p = ngx_sprintf(p,
-            "# TYPE dynamo_token_cache_hits_total counter\n"
-            "dynamo_token_cache_hits_total %uA\n"
-            "# TYPE dynamo_token_cache_misses_total counter\n"
-            "dynamo_token_cache_misses_total %uA\n"
-            "# TYPE dynamo_token_cache_entries gauge\n"
-            "dynamo_token_cache_entries %uA\n"
-            "# TYPE dynamo_credentials_cache_hits_total counter\n"
-            "dynamo_credentials_cache_hits_total %uA\n"
-            "# TYPE dynamo_credentials_cache_misses_total counter\n"
-            "dynamo_credentials_cache_misses_total %uA\n"
-            "# TYPE dynamo_credentials_refreshes_total counter\n"
-            "dynamo_credentials_refreshes_total %uA\n"
-            "# TYPE dynamo_credentials_failures_total counter\n"
-            "dynamo_credentials_failures_total %uA\n"
-            "# TYPE dynamo_credentials_cache_entries gauge\n"
-            "dynamo_credentials_cache_entries %uA\n"
-            "# TYPE dynamo_sts_calls_total counter\n"
-            "dynamo_sts_calls_total %uA\n"
-            "# TYPE dynamo_sts_errors_total counter\n"
-            "dynamo_sts_errors_total %uA\n"
-            "# HELP dynamo_sts_seconds_total Time spent waiting for STS.\n"
-            "# TYPE dynamo_sts_seconds_total counter\n"
-            "dynamo_sts_seconds_total %uA.%03uA\n",
-            c->token_hits, c->token_misses, c->token_entries,
-            c->cred_hits, c->cred_misses, c->cred_refreshes,
-            c->cred_failures, c->cred_entries,
-            calls, c->sts_errors, total_ms / 1000, total_ms % 1000);
+        for (f = ngx_http_dynamo_families; f->name; f++) {
+            p = ngx_http_dynamo_status_family(p, f->name, f->type, f->help);
+            p = ngx_sprintf(p, "%s %uA\n", f->name,
+                            ngx_http_dynamo_counter(c, f->offset));
+        }
 
-        p = ngx_cpymem(p, "# HELP dynamo_sts_errors_by_kind_total Failed "
-                          "STS calls, by kind.\n"
-                          "# TYPE dynamo_sts_errors_by_kind_total counter\n",
-                       sizeof("# HELP dynamo_sts_errors_by_kind_total Failed "
-                              "STS calls, by kind.\n"
-                              "# TYPE dynamo_sts_errors_by_kind_total "
-                              "counter\n") - 1);
+        /* STS time is counted in milliseconds, and shown in seconds */
+
+        p = ngx_http_dynamo_status_family(p, "dynamo_sts_seconds_total",
+                                          "counter", "Time spent waiting "
+                                          "for STS.");
+        p = ngx_sprintf(p, "dynamo_sts_seconds_total %uA.%03uA\n",
+                        total_ms / 1000, total_ms % 1000);
+
+        p = ngx_http_dynamo_status_family(p,
+                                          "dynamo_sts_errors_by_kind_total",
+                                          "counter", "Failed STS calls, "
+                                          "by kind.");
 
         for (o = ngx_http_dynamo_sts_kinds; o->name; o++) {
             p = ngx_sprintf(p, "dynamo_sts_errors_by_kind_total{kind=\"%s\"} "
@@ -236,29 +282,28 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
                             o->name, ngx_http_dynamo_counter(c, o->offset));
         }
 
-        p = ngx_sprintf(p,
-            "# TYPE dynamo_zone_bytes gauge\n"
-            "dynamo_zone_bytes{state=\"size\"} %uz\n"
-            "dynamo_zone_bytes{state=\"free\"} %uz\n"
-            "dynamo_zone_bytes{state=\"used\"} %uz\n"
-            "# TYPE dynamo_zone_evictions_total counter\n"
-            "dynamo_zone_evictions_total %uA\n"
-            "# HELP dynamo_token_cache_bytes The tokens' share of the "
-            "zone: used, and at most.\n"
-            "# TYPE dynamo_token_cache_bytes gauge\n"
-            "dynamo_token_cache_bytes{state=\"used\"} %uz\n"
-            "dynamo_token_cache_bytes{state=\"budget\"} %uz\n"
-            "# TYPE dynamo_token_cache_evictions_total counter\n"
-            "dynamo_token_cache_evictions_total %uA\n"
-            "# TYPE dynamo_credentials_cache_evictions_total counter\n"
-            "dynamo_credentials_cache_evictions_total %uA\n"
-            "# HELP dynamo_role_requests_total Requests made with each "
-            "role.\n"
-            "# TYPE dynamo_role_requests_total counter\n",
-            dmcf->shm_zone->shm.size, pfree * ngx_pagesize,
-            dmcf->shm_zone->shm.size - pfree * ngx_pagesize,
-            c->evictions, token_bytes, token_budget, c->token_evictions,
-            c->cred_evictions);
+        p = ngx_http_dynamo_status_gauge(p, "dynamo_zone_size_bytes",
+                                         "Size of the shared zone.",
+                                         dmcf->shm_zone->shm.size);
+        p = ngx_http_dynamo_status_gauge(p, "dynamo_zone_free_bytes",
+                                         "Free pages of the shared zone.",
+                                         pfree * ngx_pagesize);
+        p = ngx_http_dynamo_status_gauge(p, "dynamo_zone_used_bytes",
+                                         "The shared zone less its free "
+                                         "pages.",
+                                         dmcf->shm_zone->shm.size
+                                         - pfree * ngx_pagesize);
+        p = ngx_http_dynamo_status_gauge(p, "dynamo_token_cache_bytes",
+                                         "Bytes of the zone the cached "
+                                         "tokens use.", token_bytes);
+        p = ngx_http_dynamo_status_gauge(p, "dynamo_token_cache_budget_bytes",
+                                         "Bytes of the zone the cached "
+                                         "tokens may use at most.",
+                                         token_budget);
+
+        p = ngx_http_dynamo_status_family(p, "dynamo_role_requests_total",
+                                          "counter", "Requests made with "
+                                          "each role.");
 
         p = ngx_cpymem(p, roles.data, roles.len);
         p = ngx_cpymem(p, jwks.data, jwks.len);
@@ -334,8 +379,6 @@ ngx_http_dynamo_status_handler(ngx_http_request_t *r)
 }
 
 
-/* Prometheus scrapes with "Accept: text/plain;version=0.0.4;..." */
-
 /* the workers' shards added up; each read is atomic */
 
 static void
@@ -359,6 +402,8 @@ ngx_http_dynamo_status_sum(ngx_http_dynamo_zone_t *zone,
     }
 }
 
+
+/* Prometheus scrapes with "Accept: text/plain;version=0.0.4;..." */
 
 static ngx_uint_t
 ngx_http_dynamo_status_prometheus(ngx_http_request_t *r)
@@ -403,4 +448,60 @@ ngx_http_dynamo_status_prometheus(ngx_http_request_t *r)
     }
 
     return 0;
+}
+
+
+/* "# HELP" and "# TYPE" of one metric family */
+
+static u_char *
+ngx_http_dynamo_status_family(u_char *p, const char *name, const char *type,
+    const char *help)
+{
+    return ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n",
+                       name, help, name, type);
+}
+
+
+static u_char *
+ngx_http_dynamo_status_gauge(u_char *p, const char *name, const char *help,
+    size_t value)
+{
+    p = ngx_http_dynamo_status_family(p, name, "gauge", help);
+
+    return ngx_sprintf(p, "%s %uz\n", name, value);
+}
+
+
+/*
+ * A label value as the text format wants it: backslash, double quote and
+ * newline escaped.  Role ARNs have none of them today; at most twice the
+ * length.
+ */
+
+static u_char *
+ngx_http_dynamo_status_label(u_char *p, u_char *value, size_t len)
+{
+    u_char  *last;
+
+    for (last = value + len; value < last; value++) {
+
+        switch (*value) {
+
+        case '\\':
+        case '"':
+            *p++ = '\\';
+            *p++ = *value;
+            break;
+
+        case '\n':
+            *p++ = '\\';
+            *p++ = 'n';
+            break;
+
+        default:
+            *p++ = *value;
+        }
+    }
+
+    return p;
 }

@@ -18,7 +18,8 @@ our (%tok, $syslog, %ua);
 
 {
     my @sent = ('"', "\\", "\t", "\x01", "\xff", "\xc3\xa9", "\x7f");
-    my @logged = ('\\"', '\\\\', '\\t', '\\u0001', '?', "\xc3\xa9", "\x7f");
+    my @logged = ('\\"', '\\\\', '\\t', '\\u0001', "\xef\xbf\xbd",
+                  "\xc3\xa9", "\x7f");
 
     $ua{sent} = join('', map { ('p' x $_) . $sent[$_ % 7] } 0 .. 40) . 'end';
     $ua{logged} = join('', map { ('p' x $_) . $logged[$_ % 7] } 0 .. 40)
@@ -239,7 +240,7 @@ dynamo_activity_log logs/activity.log;
 
 
 
-=== TEST 4: strings in a record are JSON-escaped, invalid UTF-8 made "?"
+=== TEST 4: strings in a record are JSON-escaped, invalid UTF-8 made U+FFFD
 A quote, a backslash, a tab, a control character, a byte that cannot
 begin UTF-8, a two-byte character and DEL in the client's User-Agent;
 then the same after runs of plain bytes of every length from 0 to 40,
@@ -257,7 +258,7 @@ dynamo_activity_log logs/activity.log;
 [400, 400, 200]
 --- response_body_like eval
 ["MissingAuthenticationToken", "MissingAuthenticationToken",
- qr/"applicationName":"a\\"b\\\\c\\td\\u0001e\?f\xc3\xa9\x7fg"\}.*"applicationName":"\Q$::ua{logged}\E"\}/s]
+ qr/"applicationName":"a\\"b\\\\c\\td\\u0001e\xef\xbf\xbdf\xc3\xa9\x7fg"\}.*"applicationName":"\Q$::ua{logged}\E"\}/s]
 
 
 

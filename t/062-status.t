@@ -1,5 +1,6 @@
 # dynamo_status: the counters equal the traffic a test sent, as JSON and
-# in Prometheus' text format, summed over two workers.
+# in Prometheus' text format, summed over two workers; the text passes
+# promtool's lint (util/setup unpacks promtool into build/tools).
 
 use strict;
 use warnings;
@@ -8,6 +9,7 @@ BEGIN { push @INC, 't/lib/fallback' }   # ours, only when no Test::Nginx is inst
 use Test::Nginx::Socket 'no_plan';
 use Dynamo::Test;
 use POSIX ();
+use File::Temp ();
 
 our %tok;
 
@@ -73,6 +75,58 @@ sub parallel {
     }
 
     waitpid $_, 0 for @pids;
+}
+
+# promtool's "check metrics" on a text: "rc=<its exit code>" and its
+# findings, then what promtool does not check: every family with one
+# "# HELP" and one "# TYPE" before its samples, "_total" on the counters
+# and on nothing else
+
+sub promtool_check {
+    my $text = shift;
+    my $promtool = $ENV{TEST_NGINX_PROMTOOL}
+                   // 'build/tools/prometheus/usr/bin/promtool';
+
+    return "no promtool at $promtool: run util/setup\n" unless -x $promtool;
+
+    my $in = File::Temp->new;
+    print $in $text;
+    close $in;
+
+    my $out = `$promtool check metrics < $in 2>&1`;
+    my $res = "rc=" . ($? >> 8) . "\n" . $out;
+    my (%help, %type, %told);
+
+    for my $line (split /\n/, $text) {
+        if ($line =~ /^# (HELP|TYPE) (\S+) (.*)$/) {
+            my $seen = $1 eq 'HELP' ? \%help : \%type;
+            $res .= "second $1 for $2\n" if $seen->{$2}++;
+
+            if ($1 eq 'TYPE' && ($3 eq 'counter') != ($2 =~ /_total$/)) {
+                $res .= "$2 is a $3: \"_total\" wrong\n";
+            }
+
+        } elsif ($line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/) {
+            next if $told{$1}++;
+            $res .= "$1 without HELP\n" unless $help{$1};
+            $res .= "$1 without TYPE\n" unless $type{$1};
+
+        } else {
+            $res .= "not a sample: $line\n";
+        }
+    }
+
+    return $res;
+}
+
+# a text spoilt in three ways, for the checks to find
+
+sub spoil {
+    my $text = shift;
+    $text =~ s/^# HELP dynamo_requests_total .*\n//m;
+    $text =~ s/^# TYPE dynamo_zone_size_bytes .*\n//m;
+    $text =~ s/dynamo_sts_calls_total/dynamo_sts_calls/g;
+    return $text;
 }
 
 master_on();
@@ -143,7 +197,8 @@ dynamo_requests_total\{outcome="unavailable"\} 0
 .*dynamo_token_cache_hits_total 5
 .*dynamo_credentials_cache_misses_total 2
 .*dynamo_sts_calls_total 2
-.*dynamo_zone_bytes\{state="size"\} 1048576
+.*dynamo_sts_seconds_total \d+\.\d{3}
+.*dynamo_zone_size_bytes 1048576
 .*dynamo_role_requests_total\{role="arn:aws:iam::123456789012:role\/Billing"\} 1
 /s,
  qr/^# HELP dynamo_requests_total/]
@@ -177,3 +232,31 @@ main::parallel();
 GET /status
 --- response_body_like chomp
 ^\{"requests":\{"total":200,"allowed":200,.*"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":200\}\}\}$
+
+
+
+=== TEST 6: the Prometheus text after traffic passes promtool's lint
+Requests of every outcome, two roles, STS calls: no finding at all.
+--- init
+main::traffic();
+--- request
+GET /status?format=prometheus
+--- response_body_filters eval
+[\&main::promtool_check]
+--- response_body
+rc=0
+
+
+
+=== TEST 7: the checks find a spoilt text
+Without a HELP, without a TYPE, a counter without "_total": promtool
+reports the first and the third, the test's own check the second.
+--- init
+main::traffic();
+--- request
+GET /status?format=prometheus
+--- response_body_filters eval
+[\&main::spoil, \&main::promtool_check]
+--- response_body_like chomp
+(?m)^rc=3
+(?=.*^dynamo_requests_total no help text$)(?=.*^dynamo_sts_calls counter metrics should have "_total" suffix$)(?=.*^dynamo_sts_calls is a counter: "_total" wrong$)(?=.*^dynamo_zone_size_bytes without TYPE$)

@@ -11,12 +11,13 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use IPC::Open2 qw(open2);
 use JSON::PP ();
+use Test::More ();
 
 use Exporter 'import';
 our @EXPORT = qw(keys_dir mint_token mint_tokens debian_python json_encode
                  json_decode emulator aws_block_preprocessor
                  concurrent_requests nginx_get slot_tokens
-                 slot_answers_right);
+                 slot_answers_right check_records);
 
 my $top = abs_path(dirname(__FILE__) . '/../../..');
 my $python = '/usr/bin/python3';     # Debian's, with botocore and PyJWT
@@ -271,6 +272,134 @@ sub concurrent_requests {
     }
 
     return @codes;
+}
+
+# Every activity record written by any block of any test file is read
+# back: after each block, the lines its nginx added to the activity logs
+# the block's configuration names (files only: syslog, "off" and what is
+# not a regular file, /dev/full, are left out) are copied aside, and when
+# the file's blocks are done t/lib/check_activity.py reads them all (strict
+# UTF-8, strict JSON, the schema in t/data).  A record it refuses fails one
+# more test, "activity records are strict JSON", naming the block.  Under
+# a runner that keeps nginx running after a block, only whole lines are
+# taken, and records still in a buffer when the logs are removed are not
+# seen.
+
+my (%log_seen, @record_files, $records_dir, $records_checked);
+
+sub activity_log_paths {
+    my ($block) = @_;
+
+    my $root = $ENV{TEST_NGINX_SERVER_ROOT} // '';
+    my $conf = join "\n", grep { defined } $block->main_config,
+                                            $block->http_config,
+                                            $block->config;
+    my (%seen, @paths);
+
+    while ($conf =~ /^\s*dynamo_activity_log\s+([^\s;]+)/mg) {
+        my $path = $1;
+
+        next if $path eq 'off' || $path =~ /^syslog:/;
+
+        $path =~ s/\\?\$(TEST_NGINX_\w+)/$ENV{$1} \/\/ ''/ge;
+        $path = "$root/$path" if $path !~ m{^/};
+
+        push @paths, $path if !$seen{$path}++;
+    }
+
+    return @paths;
+}
+
+sub collect_records {
+    my ($block) = @_;
+
+    for my $path (activity_log_paths($block)) {
+        next if !-f $path;
+
+        open my $in, '<:raw', $path or next;
+        my ($dev, $ino, $size) = (stat $in)[0, 1, 7];
+        my $data = do { local $/; <$in> } // '';
+        close $in;
+
+        # what an earlier block saw of the same file is not read again
+        my $head = substr($data, 0, 128);
+        my $seen = $log_seen{$path};
+        my $from = ($seen && $seen->{dev} == $dev && $seen->{ino} == $ino
+                    && $seen->{head} eq $head && $seen->{end} <= $size)
+                   ? $seen->{end} : 0;
+
+        my $end = rindex($data, "\n") + 1;
+        $end = $from if $end < $from;
+
+        $log_seen{$path} = { dev => $dev, ino => $ino, head => $head,
+                             end => $end };
+
+        next if $end == $from;
+
+        if (!defined $records_dir) {
+            require File::Temp;
+            $records_dir = File::Temp::tempdir('records-XXXXXX',
+                                               TMPDIR => 1, CLEANUP => 1);
+        }
+
+        my $copy = sprintf "%s/%03d.log", $records_dir, scalar @record_files;
+        open my $out, '>:raw', $copy or die "$copy: $!\n";
+        print $out substr($data, $from, $end - $from);
+        close $out;
+
+        push @record_files, { file => $copy, block => $block->name,
+                              log => $path };
+    }
+}
+
+# check_activity.py on a list of logs: its exit status (0 when every
+# record is good) and what it printed, stderr included
+
+sub check_records {
+    my (@logs) = @_;
+
+    my @cmd = ($python, "$top/t/lib/check_activity.py",
+               '--schema', "$top/t/data/activity-record.schema.json",
+               map { ('--log', $_) } @logs);
+
+    my $pid = open(my $out, '-|') // die "fork: $!\n";
+
+    if ($pid == 0) {
+        open STDERR, '>&', \*STDOUT or die "stderr: $!\n";
+        exec @cmd or die "cannot run $cmd[0]: $!\n";
+    }
+
+    my $text = do { local $/; <$out> } // '';
+    close $out;
+
+    return ($?, $text);
+}
+
+sub check_collected_records {
+    return if $records_checked++ || !@record_files;
+
+    my ($status, $text) = check_records(map { $_->{file} } @record_files);
+
+    my %block = map { ($_->{file} => "$_->{block} ($_->{log})") }
+                @record_files;
+    $text =~ s{(\S+/\d{3}\.log)}{$block{$1} // $1}ge;
+
+    my $name = "$0: activity records are strict JSON, valid against the "
+               . "schema";
+    my $tb = Test::More->builder;
+
+    if ($status != 0) {
+        $tb->ok(0, $name);
+        $tb->diag($text);
+
+    } elsif (($tb->has_plan // 'no_plan') eq 'no_plan') {
+        $tb->ok(1, "$name: " . ($text =~ /^(\d+ records)/ ? $1 : $text));
+    }
+}
+
+if (my $add = Test::Nginx::Socket->can('add_test_cleanup_handler')) {
+    $add->(\&collect_records);
+    Test::Nginx::Socket::add_cleanup_handler(\&check_collected_records);
 }
 
 $ENV{TEST_NGINX_KEYS} = keys_dir();

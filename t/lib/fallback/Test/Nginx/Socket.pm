@@ -49,7 +49,7 @@ our @EXPORT = qw(
     server_addr server_root html_dir server_port server_port_for_client
     timeout no_nginx_manager check_accum_error_log
     add_block_preprocessor bail_out add_cleanup_handler
-    add_response_body_check
+    add_test_cleanup_handler add_response_body_check
 );
 
 
@@ -120,6 +120,7 @@ $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 our @EnvToNginx;
 our @BlockPreprocessors;
 our @CleanupHandlers;
+our @TestCleanupHandlers;
 our @ResponseBodyChecks;
 
 our ($NginxVersion, $NginxRawVersion, $OpenSSLVersion);
@@ -162,6 +163,10 @@ sub set_http_config_filter ($) { $FilterHttpConfig = shift }
 sub add_block_preprocessor (&) { unshift @BlockPreprocessors, shift }
 
 sub add_cleanup_handler ($) { unshift @CleanupHandlers, shift }
+
+# called with the block after each block, as the real module does (here
+# its nginx has stopped by then, its logs complete)
+sub add_test_cleanup_handler ($) { unshift @TestCleanupHandlers, shift }
 
 sub add_response_body_check ($) { push @ResponseBodyChecks, shift }
 
@@ -313,6 +318,8 @@ sub run_tests () {
 
         $block->set_value('name', "$0 " . $block->name);
         run_test($block);
+
+        $_->($block) for @TestCleanupHandlers;
     }
 
     cleanup();
