@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_str_set(&uri, "/_jwks");
     reason[0] = '\0';
 
-    rc = ngx_http_dynamo_jwks_answer(pool, ngx_fuzz_log(), &uri, copy, size,
+    rc = ngx_http_dynamo_jwks_answer(pool, ngx_fuzz_log(), 0, &uri, copy, size,
                                      keys, &compact, &refused, reason,
                                      sizeof(reason));
 
@@ -97,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* what the zone keeps reads to the same keys, quietly */
 
-    rc = ngx_http_dynamo_jwks_answer(pool, NULL, &uri, compact.data,
+    rc = ngx_http_dynamo_jwks_answer(pool, NULL, 1, &uri, compact.data,
                                      compact.len, keys2, &again, &left,
                                      reason, sizeof(reason));
 

@@ -617,8 +617,8 @@ ngx_int_t ngx_http_dynamo_jwt_is_token(ngx_str_t *value);
 u_char *ngx_http_dynamo_jwt_key_check(void *pkey, ngx_uint_t *alg,
     ngx_str_t *desc, u_char *buf, size_t size);
 ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,
-    ngx_uint_t alg, ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf,
-    size_t size);
+    ngx_uint_t alg, ngx_uint_t check, ngx_str_t *desc,
+    ngx_http_dynamo_key_t *key, u_char *buf, size_t size);
 
 /* jwks: key sets fetched from identity providers */
 
@@ -632,8 +632,9 @@ ngx_int_t ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *kid, ngx_array_t *out);
 ngx_int_t ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *uri, u_char *data, size_t len, ngx_array_t *keys,
-    ngx_str_t *compact, ngx_uint_t *refused, u_char *buf, size_t size);
+    ngx_uint_t kept, ngx_str_t *uri, u_char *data, size_t len,
+    ngx_array_t *keys, ngx_str_t *compact, ngx_uint_t *refused, u_char *buf,
+    size_t size);
 void ngx_http_dynamo_jwks_free(ngx_array_t *keys);
 ngx_int_t ngx_http_dynamo_jwks_status(ngx_http_request_t *r, ngx_uint_t prom,
     ngx_str_t *out);

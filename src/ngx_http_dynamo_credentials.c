@@ -1048,8 +1048,8 @@ ngx_http_dynamo_key_keep(ngx_http_dynamo_creds_node_t *cn,
 
 /*
  * Another request, maybe in another worker, is fetching credentials or a
- * key set: look again shortly.  The write event's timer carries the wait, as limit_req's
- * delay does, so a client that goes away ends it.
+ * key set: look again shortly.  The write event's timer carries the wait,
+ * as limit_req's delay does, so a client that goes away ends it.
  */
 
 ngx_int_t

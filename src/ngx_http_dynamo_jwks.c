@@ -710,7 +710,7 @@ worker:
     text.data = copy;
     text.len = len;
 
-    rc = ngx_http_dynamo_jwks_answer(pool, NULL, &set->uri, text.data,
+    rc = ngx_http_dynamo_jwks_answer(pool, NULL, 1, &set->uri, text.data,
                                      text.len, keys, &compact, &refused,
                                      reason, sizeof(reason));
 
@@ -891,10 +891,10 @@ ngx_http_dynamo_jwks_done(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_dynamo_jwks_answer(r->pool, r->connection->log, &set->uri,
-                                     ctx->sr_body.data, ctx->sr_body.len,
-                                     keys, &compact, &refused, reason,
-                                     sizeof(reason));
+    rc = ngx_http_dynamo_jwks_answer(r->pool, r->connection->log, 0,
+                                     &set->uri, ctx->sr_body.data,
+                                     ctx->sr_body.len, keys, &compact,
+                                     &refused, reason, sizeof(reason));
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;

@@ -47,18 +47,22 @@ static const char  *ngx_http_dynamo_jwks_members[] = {
  * keys as a JSON key set without what verification does not need, and
  * *refused the number of keys left out for failing the checks;
  * NGX_DECLINED: nothing usable, the reason in buf; NGX_ERROR: no memory.
- * With a log, each key left out is logged at "warn".
+ * With a log, each key left out is logged at "warn".  kept: the set as
+ * the zone keeps it, whose keys were checked when it was fetched, and are
+ * not again (OpenSSL's check of a hostile modulus is probabilistic: a
+ * worker would not always read what the fetch accepted).
  */
 
 ngx_int_t
-ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
-    u_char *data, size_t len, ngx_array_t *keys, ngx_str_t *compact,
-    ngx_uint_t *refused, u_char *buf, size_t size)
+ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_uint_t kept, ngx_str_t *uri, u_char *data, size_t len,
+    ngx_array_t *keys, ngx_str_t *compact, ngx_uint_t *refused, u_char *buf,
+    size_t size)
 {
     char                   *text;
     u_char                 *last;
     size_t                  i, j, n;
-    json_t                 *root, *set, *jwk, *kept, *out, *v;
+    json_t                 *root, *set, *jwk, *chosen, *out, *v;
     ngx_int_t               rc;
     ngx_str_t               desc;
     ngx_uint_t              k, m;
@@ -69,7 +73,7 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
     last = buf + size - 1;
     *refused = 0;
     rc = NGX_DECLINED;
-    kept = NULL;
+    chosen = NULL;
     out = NULL;
 
     root = json_loadb((char *) data, len, JSON_REJECT_DUPLICATES, &err);
@@ -96,8 +100,8 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
         goto done;
     }
 
-    kept = json_array();
-    if (kept == NULL) {
+    chosen = json_array();
+    if (chosen == NULL) {
         goto nomem;
     }
 
@@ -116,7 +120,7 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
         }
 
         rc = ngx_http_dynamo_jwk_key(pool, jwk, NGX_HTTP_DYNAMO_ALG_UNSET,
-                                     &desc, key, msg, sizeof(msg));
+                                     !kept, &desc, key, msg, sizeof(msg));
 
         if (rc == NGX_DECLINED) {
             keys->nelts--;
@@ -141,7 +145,7 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
         /* what verification needs of the key, for the zone */
 
         v = json_object();
-        if (v == NULL || json_array_append_new(kept, v) != 0) {
+        if (v == NULL || json_array_append_new(chosen, v) != 0) {
             EVP_PKEY_free(key->pkey);
             keys->nelts--;
             goto nomem;
@@ -217,7 +221,7 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
             (*refused)++;
             EVP_PKEY_free(key[m].pkey);
 
-            if (json_array_remove(kept, m) != 0) {
+            if (json_array_remove(chosen, m) != 0) {
                 goto nomem;
             }
 
@@ -234,7 +238,7 @@ ngx_http_dynamo_jwks_answer(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *uri,
         goto done;
     }
 
-    out = json_pack("{s:O}", "keys", kept);
+    out = json_pack("{s:O}", "keys", chosen);
     text = (out != NULL) ? json_dumps(out, JSON_COMPACT) : NULL;
 
     if (text == NULL) {
@@ -267,7 +271,7 @@ done:
     }
 
     json_decref(out);
-    json_decref(kept);
+    json_decref(chosen);
     json_decref(root);
 
     return rc;

@@ -549,8 +549,10 @@ ngx_http_dynamo_load_jwks(ngx_conf_t *cf, ngx_array_t *keys, ngx_str_t *file,
             goto failed;
         }
 
-        rc = ngx_http_dynamo_jwk_key(cf->pool, jwk, alg, &desc, &key, buf,
-                                     sizeof(buf));
+        /* checked when added */
+
+        rc = ngx_http_dynamo_jwk_key(cf->pool, jwk, alg, 0, &desc, &key,
+                                     buf, sizeof(buf));
 
         if (rc == NGX_DECLINED) {
             ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0, "%s", buf);
@@ -614,12 +616,14 @@ done:
  * "sig", its "key_ops" do not include "verify", RFC 7517, 4.2 and 4.3), as
  * JOSE libraries leave such keys out of the ones a signature is checked
  * with; NGX_ERROR: refused.  Both with "desc: reason" in buf.  alg: the
- * directive's, or unset; a symmetric key is taken only with one.
+ * directive's, or unset; a symmetric key is taken only with one.  With
+ * check, a public key must also pass ngx_http_dynamo_jwt_key_check().
  */
 
 ngx_int_t
 ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *data, ngx_uint_t alg,
-    ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf, size_t size)
+    ngx_uint_t check, ngx_str_t *desc, ngx_http_dynamo_key_t *key, u_char *buf,
+    size_t size)
 {
     u_char                   *p, *last;
     size_t                    i, n;
@@ -630,6 +634,7 @@ ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *data, ngx_uint_t alg,
     ngx_http_dynamo_curve_t  *curve;
 
     jwk = data;
+    curve = NULL;
     last = buf + size - 1;
     p = ngx_slprintf(buf, last, "%V: ", desc);
 
@@ -812,9 +817,16 @@ ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *data, ngx_uint_t alg,
         goto refused;
     }
 
-    if (ngx_http_dynamo_jwt_key_check(pkey, &alg, desc, buf, size) != NULL) {
+    if (check
+        && ngx_http_dynamo_jwt_key_check(pkey, &alg, desc, buf, size) != NULL)
+    {
         EVP_PKEY_free(pkey);
         return NGX_ERROR;
+    }
+
+    if (alg == NGX_HTTP_DYNAMO_ALG_UNSET) {
+        alg = (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+              ? NGX_HTTP_DYNAMO_ALG_RS256 : curve->alg;
     }
 
     key->alg = alg;
