@@ -46,7 +46,29 @@ JSON
 
 our $one = qr/(?:(?!"action": "AssumeRole").)*/s;
 
+sub run_tenants {
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    my @cmd = (debian_python(), "$ENV{TEST_NGINX_TOP}/t/lib/e2e_tenants.py",
+               '--gateway', "http://127.0.0.1:$port",
+               '--backend', "http://127.0.0.1:$ENV{TEST_NGINX_DYNALITE_PORT}",
+               '--alice', $tok{alice}, '--bob', $tok{bob}, '--suffix', $$);
+    my $out = `@cmd 2>&1`;
+    is($? >> 8, 0, "two tenants on one role, isolated end to end")
+        or diag($out);
+    Test::More::note($out);
+}
+
+# what the verifying front received: refusals by the session policy, and
+# signatures botocore refused
+sub front_summary {
+    my $reqs = json_decode($_[0]);
+    my $denied = grep { $_->{session_policy_denied} } @$reqs;
+    my $bad = grep { !$_->{signature_ok} } @$reqs;
+    return "bad signatures: $bad\nrefused by the session policy: $denied\n";
+}
+
 no_shuffle();
+no_root_location();
 run_tests();
 
 __DATA__
@@ -183,3 +205,32 @@ qr/cannot read the session policy ".*session-policy-broken.json": .* \(line \d+,
 --- must_die
 --- error_log eval
 qr/the session policy ".*service-accounts.json" must be a JSON IAM policy: an object with a "Statement"/
+
+
+
+=== TEST 9: two identities on one role, each only its own items, through boto3 and the aws CLI
+--- config
+    ignore_invalid_headers off;
+    location = / {
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_token_in_session_token on;
+        dynamo_role_from_access_key on;
+        dynamo_service_account svc/alice arn:aws:iam::123456789012:role/Shared;
+        dynamo_service_account svc/bob arn:aws:iam::123456789012:role/Shared;
+        dynamo_session_policy $TEST_NGINX_TOP/conf-examples/tenant-policy.json;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:$TEST_NGINX_DDB_PORT;
+    }
+--- init
+main::run_tenants();
+--- request
+GET /emu/requests?service=dynamodb
+--- response_body_filters eval
+\&main::front_summary
+--- response_body
+bad signatures: 0
+refused by the session policy: 10
+--- no_error_log
+[error]
+--- timeout: 120
