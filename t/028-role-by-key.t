@@ -169,3 +169,31 @@ dynamo: access denied for identity "svc/alice": role "Billing" is not bound
 ["X-Role: arn:aws:iam::123456789012:role/Ledger",
  "X-Role: arn:aws:iam::123456789012:role/Writer",
  ""]
+
+
+
+=== TEST 7: the activity record names the role the key id picked, and the key id as end user
+--- config
+    ignore_invalid_headers off;
+    location = /t {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_role_from_access_key on;
+        dynamo_service_account svc/alice
+                               arn:aws:iam::123456789012:role/Writer;
+        dynamo_service_account svc/alice
+                               arn:aws:iam::123456789012:role/team/Analytics;
+        dynamo_activity_log logs/role-activity.log;
+    }
+    location = /activity {
+        default_type text/plain;
+        alias logs/role-activity.log;
+    }
+--- request eval
+["GET /t", "GET /t", "GET /activity"]
+--- more_headers eval
+["cyral.token: $::tok{alice}\n" . ::auth('Analytics'),
+ "cyral.token: $::tok{alice}\n" . ::auth('AKIAIOSFODNN7EXAMPLE'), ""]
+--- response_body_like eval
+[qr/^ok$/, qr/^ok$/,
+ qr/\A[^\n]*"endUser":"Analytics","repoUser":"Analytics","dbRole":"arn:aws:iam::123456789012:role\/team\/Analytics"[^\n]*\n[^\n]*"endUser":"AKIAIOSFODNN7EXAMPLE","repoUser":"AKIAIOSFODNN7EXAMPLE","dbRole":"arn:aws:iam::123456789012:role\/Writer"[^\n]*\n\z/]
