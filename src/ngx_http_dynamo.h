@@ -84,6 +84,14 @@ typedef struct {
 } ngx_http_dynamo_tag_t;
 
 
+/* a piece of a session policy template: text, or a variable's value */
+
+typedef struct {
+    ngx_str_t                        text;
+    ngx_int_t                        index;      /* NGX_ERROR: text */
+} ngx_http_dynamo_session_part_t;
+
+
 /* temporary or long-term AWS credentials, and a derived signing key */
 
 typedef struct {
@@ -427,6 +435,7 @@ typedef struct {
     ngx_array_t                     *bindings;   /* _binding_t */
     ngx_uint_t                       bindings_sorted;
     ngx_array_t                     *role_rules; /* _role_rule_t */
+    ngx_flag_t                       role_from_access_key;
 
     ngx_str_t                        sts_uri;
     ngx_str_t                        sts_host;
@@ -438,6 +447,8 @@ typedef struct {
     ngx_http_complex_value_t        *session_name;
     ngx_http_complex_value_t        *source_identity;
     ngx_array_t                     *session_tags;  /* _tag_t */
+    ngx_array_t                     *session_policy; /* _session_part_t */
+    ngx_array_t                     *session_policy_arns; /* ngx_str_t */
 
     ngx_http_handler_pt              proxy_handler;  /* dynamo_pass */
     ngx_http_dynamo_sigv4_cache_t   *sign_cache;     /* the worker's */
@@ -500,6 +511,7 @@ typedef struct {
     ngx_str_t                        external_id;
     ngx_str_t                        source_identity;
     ngx_array_t                     *tags;       /* _aws_param_t */
+    ngx_str_t                        session_policy;  /* rendered */
     u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
 
     ngx_http_dynamo_creds_t          creds;
@@ -597,6 +609,15 @@ ngx_int_t ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 ngx_int_t ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
     ngx_str_t *out);
+
+/* session: per-identity session policies */
+
+char *ngx_http_dynamo_session_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_session_policy_arn(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_dynamo_session_policy_render(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 
 /* credentials: the role's credentials, cached, fetched once */
 
