@@ -34,7 +34,10 @@ typedef enum {
     NGX_HTTP_DYNAMO_ERR_EXPIRED,
     NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
     NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
-    NGX_HTTP_DYNAMO_ERR_VALIDATION
+    NGX_HTTP_DYNAMO_ERR_VALIDATION,
+    NGX_HTTP_DYNAMO_ERR_TIMEOUT,         /* nginx's own errors from here */
+    NGX_HTTP_DYNAMO_ERR_THROTTLED,
+    NGX_HTTP_DYNAMO_ERR_INTERNAL
 } ngx_http_dynamo_err_e;
 
 
@@ -488,6 +491,7 @@ typedef struct {
     unsigned                         hashed:1;
     unsigned                         rs_skip:1;
     unsigned                         begun:1;    /* the access checks ran */
+    unsigned                         page_sent:1;
 
     ngx_http_dynamo_ddb_response_t  *rs;
     ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
@@ -530,6 +534,7 @@ typedef struct {
     ngx_uint_t                       err;        /* ngx_http_dynamo_err_e */
     ngx_str_t                        message;
     ngx_uint_t                       policy_violated;
+    ngx_buf_t                       *page;       /* for nginx's own error */
 } ngx_http_dynamo_ctx_t;
 
 
@@ -560,6 +565,9 @@ ngx_int_t ngx_http_dynamo_set_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
+ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status);
+ngx_int_t ngx_http_dynamo_error_init(ngx_conf_t *cf);
 u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);
