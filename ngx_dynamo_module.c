@@ -1009,5 +1009,5 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
 
     /* the first filter: it sees nginx's own error pages before the others */
 
-    return ngx_http_dynamo_error_init(cf);
+    return ngx_http_dynamo_page_init(cf);
 }

@@ -551,6 +551,13 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_ANSWER_ECS       2
 
 
+/* page: nginx's own error pages in a gateway location */
+
+ngx_int_t ngx_http_dynamo_page_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status);
+
+
 /* access: the access-phase handler */
 
 ngx_int_t ngx_http_dynamo_access_handler(ngx_http_request_t *r);
@@ -565,9 +572,8 @@ ngx_int_t ngx_http_dynamo_set_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
-ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
-    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status);
-ngx_int_t ngx_http_dynamo_error_init(ngx_conf_t *cf);
+ngx_buf_t *ngx_http_dynamo_error_body(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);

@@ -337,3 +337,78 @@ status=502 isError=true error=InternalServerError client=127.0.0.1 identity=drsa
 status=502 isError=true error=InternalServerError client=127.0.0.1 identity=drsa/sa/default/alice message=DynamoDB could not be reached
 --- error_log
 connect() failed
+
+
+
+=== TEST 11: limit_req's 503 in a gateway location: ThrottlingException (SDKs back off and retry)
+--- http_config
+dynamo_zone dynamo:1m;
+dynamo_base_credentials env;
+limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
+--- config
+    ignore_invalid_headers off;
+    location = / {
+        limit_req zone=one nodelay;
+        dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+        dynamo_activity_log logs/activity.log;
+    }
+--- request eval
+["POST /\n{}", "POST /\n{}"]
+--- more_headers eval
+["cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.ListTables",
+ "cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.ListTables"]
+--- error_code eval
+[200, 503]
+--- error_type eval
+["", "com.amazon.coral.availability#ThrottlingException"]
+--- response_body eval
+["{}", '{"__type":"com.amazon.coral.availability#ThrottlingException","message":"too many requests"}']
+--- record
+status=200 isError=false error=- client=127.0.0.1 identity=drsa/sa/default/alice message=OK
+status=503 isError=true error=ThrottlingException client=127.0.0.1 identity=- message=too many requests
+
+
+
+=== TEST 12: a malformed header, before any location: the JSON shape where the server has dynamo_access on
+Where only a location is a gateway, nginx's page is its own (TEST 13).
+--- config
+    ignore_invalid_headers off;
+    dynamo_access on;
+    dynamo_jwt_key $TEST_NGINX_KEYS/jwks.json;
+    dynamo_activity_log logs/activity.log;
+    location = / {
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_sts /_sts;
+        dynamo_region us-east-1;
+        dynamo_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+    }
+--- raw_request eval
+"POST / HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nContent-Length: 2\r\n"
+. "Connection: close\r\n\r\n{}"
+--- error_code: 400
+--- response_headers
+Content-Type: application/x-amz-json-1.0
+--- error_type: com.amazon.coral.validate#ValidationException
+--- record
+status=400 isError=true error=ValidationException client=127.0.0.1 identity=- message=the request could not be parsed
+--- error_log
+client sent duplicate host header
+
+
+
+=== TEST 13: the same malformed header where only the location is a gateway: nginx's HTML page
+--- raw_request eval
+"POST / HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nContent-Length: 2\r\n"
+. "Connection: close\r\n\r\n{}"
+--- error_code: 400
+--- response_headers
+Content-Type: text/html
+--- response_body_like: 400 Bad Request
+--- no_error_log
+answered as
