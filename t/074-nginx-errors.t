@@ -71,6 +71,13 @@ sub schema_check {
     return `/usr/bin/python3 $ENV{TEST_NGINX_TOP}/t/lib/check_activity.py --log $file --schema $ENV{TEST_NGINX_TOP}/t/data/activity-record.schema.json 2>&1`;
 }
 
+# what boto3 makes of the errors, called once nginx runs
+
+sub boto3_calls {
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    return `/usr/bin/python3 $ENV{TEST_NGINX_TOP}/t/lib/nginx_errors_boto3.py --gateway http://127.0.0.1:$port --token $tok{alice} 2>&1`;
+}
+
 # the body's JSON is DynamoDB's error shape, with this __type
 
 add_response_body_check(sub {
@@ -412,3 +419,15 @@ Content-Type: text/html
 --- response_body_like: 400 Bad Request
 --- no_error_log
 answered as
+
+
+
+=== TEST 14: boto3 raises a named ClientError: ValidationException for a 413 (not retried), InternalServerError for a 502 (retried)
+--- request
+GET /activity
+--- response_body_filters eval
+\&main::boto3_calls
+--- response_body
+ValidationException 413 retries=0
+InternalServerError 502 retries=3
+--- timeout: 60
