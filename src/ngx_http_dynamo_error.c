@@ -70,7 +70,6 @@ static ngx_http_dynamo_error_kind_t  ngx_http_dynamo_errors[] = {
 };
 
 
-
 static ngx_int_t ngx_http_dynamo_record(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx, ngx_uint_t err, const char *fmt,
     va_list args);
