@@ -1033,5 +1033,11 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_dynamo_capture_init(cf);
+    if (ngx_http_dynamo_capture_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the first filter: it sees nginx's own error pages before the others */
+
+    return ngx_http_dynamo_page_init(cf);
 }

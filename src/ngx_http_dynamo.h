@@ -34,7 +34,10 @@ typedef enum {
     NGX_HTTP_DYNAMO_ERR_EXPIRED,
     NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
     NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
-    NGX_HTTP_DYNAMO_ERR_VALIDATION
+    NGX_HTTP_DYNAMO_ERR_VALIDATION,
+    NGX_HTTP_DYNAMO_ERR_TIMEOUT,         /* nginx's own errors from here */
+    NGX_HTTP_DYNAMO_ERR_THROTTLED,
+    NGX_HTTP_DYNAMO_ERR_INTERNAL
 } ngx_http_dynamo_err_e;
 
 
@@ -499,6 +502,7 @@ typedef struct {
     unsigned                         hashed:1;
     unsigned                         rs_skip:1;
     unsigned                         begun:1;    /* the access checks ran */
+    unsigned                         page_sent:1;
 
     ngx_http_dynamo_ddb_response_t  *rs;
     ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
@@ -542,6 +546,7 @@ typedef struct {
     ngx_uint_t                       err;        /* ngx_http_dynamo_err_e */
     ngx_str_t                        message;
     ngx_uint_t                       policy_violated;
+    ngx_buf_t                       *page;       /* for nginx's own error */
 } ngx_http_dynamo_ctx_t;
 
 
@@ -558,6 +563,13 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_ANSWER_ECS       2
 
 
+/* page: nginx's own error pages in a gateway location */
+
+ngx_int_t ngx_http_dynamo_page_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status);
+
+
 /* access: the access-phase handler */
 
 ngx_int_t ngx_http_dynamo_access_handler(ngx_http_request_t *r);
@@ -572,6 +584,8 @@ ngx_int_t ngx_http_dynamo_set_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
+ngx_buf_t *ngx_http_dynamo_error_body(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);
