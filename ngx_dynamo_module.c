@@ -187,6 +187,27 @@ static ngx_command_t  ngx_http_dynamo_commands[] = {
       offsetof(ngx_http_dynamo_loc_conf_t, source_identity),
       NULL },
 
+    { ngx_string("dynamo_role_from_access_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dynamo_loc_conf_t, role_from_access_key),
+      NULL },
+
+    { ngx_string("dynamo_session_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_dynamo_session_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dynamo_session_policy_arn"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_dynamo_session_policy_arn,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("dynamo_pass"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_dynamo_pass,
@@ -349,6 +370,7 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
     dlcf->identity_claims = NGX_CONF_UNSET_PTR;
     dlcf->bindings = NGX_CONF_UNSET_PTR;
     dlcf->role_rules = NGX_CONF_UNSET_PTR;
+    dlcf->role_from_access_key = NGX_CONF_UNSET;
     dlcf->sts_timeout = NGX_CONF_UNSET_MSEC;
     dlcf->duration = NGX_CONF_UNSET;
     dlcf->refresh = NGX_CONF_UNSET;
@@ -356,6 +378,8 @@ ngx_http_dynamo_create_loc_conf(ngx_conf_t *cf)
     dlcf->session_name = NGX_CONF_UNSET_PTR;
     dlcf->source_identity = NGX_CONF_UNSET_PTR;
     dlcf->session_tags = NGX_CONF_UNSET_PTR;
+    dlcf->session_policy = NGX_CONF_UNSET_PTR;
+    dlcf->session_policy_arns = NGX_CONF_UNSET_PTR;
     dlcf->activity_log = NGX_CONF_UNSET_PTR;
     dlcf->stmt_mode = NGX_CONF_UNSET_UINT;
     dlcf->stmt_max = NGX_CONF_UNSET_SIZE;
@@ -447,6 +471,8 @@ ngx_http_dynamo_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_ptr_value(conf->role_rules, prev->role_rules, NULL);
+    ngx_conf_merge_value(conf->role_from_access_key,
+                         prev->role_from_access_key, 0);
 
     if (ngx_http_dynamo_merge_sts(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
@@ -585,6 +611,10 @@ ngx_http_dynamo_merge_sts(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
     ngx_conf_merge_ptr_value(conf->source_identity, prev->source_identity,
                              NULL);
     ngx_conf_merge_ptr_value(conf->session_tags, prev->session_tags, NULL);
+    ngx_conf_merge_ptr_value(conf->session_policy, prev->session_policy,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->session_policy_arns,
+                             prev->session_policy_arns, NULL);
 
     if (conf->sts_uri.len && conf->sts_host.len == 0) {
 
@@ -1036,5 +1066,11 @@ ngx_http_dynamo_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_http_dynamo_capture_init(cf);
+    if (ngx_http_dynamo_capture_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the first filter: it sees nginx's own error pages before the others */
+
+    return ngx_http_dynamo_page_init(cf);
 }

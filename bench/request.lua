@@ -4,11 +4,22 @@
 --
 --   REQUEST_HEADERS  "Name: value" lines
 --   REQUEST_BODY     the body
+--   BODY_FILE        or a file holding it (a body of megabytes does not
+--                    fit in the environment)
 --   TOKENS_FILE      one token per line: every request carries the next,
 --                    in cyral.token, so that each is verified anew
+--   OFFSET           the line of the file to start at, less one
 
 wrk.method = "POST"
 wrk.body = os.getenv("REQUEST_BODY") or ""
+
+local body_file = os.getenv("BODY_FILE")
+
+if body_file and body_file ~= "" then
+    local f = assert(io.open(body_file, "rb"))
+    wrk.body = f:read("*a")
+    f:close()
+end
 
 for line in string.gmatch(os.getenv("REQUEST_HEADERS") or "", "[^\n]+") do
     local name, value = string.match(line, "^([^:]+): (.*)$")
@@ -23,6 +34,8 @@ if file and file ~= "" then
     for line in io.lines(file) do
         tokens[#tokens + 1] = line
     end
+
+    next_token = (tonumber(os.getenv("OFFSET") or "0") or 0) % #tokens + 1
 end
 
 -- the request is formatted anew each time, with or without a new token,

@@ -34,7 +34,10 @@ typedef enum {
     NGX_HTTP_DYNAMO_ERR_EXPIRED,
     NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
     NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
-    NGX_HTTP_DYNAMO_ERR_VALIDATION
+    NGX_HTTP_DYNAMO_ERR_VALIDATION,
+    NGX_HTTP_DYNAMO_ERR_TIMEOUT,         /* nginx's own errors from here */
+    NGX_HTTP_DYNAMO_ERR_THROTTLED,
+    NGX_HTTP_DYNAMO_ERR_INTERNAL
 } ngx_http_dynamo_err_e;
 
 
@@ -103,6 +106,14 @@ typedef struct {
     ngx_str_t                        key;
     ngx_http_complex_value_t         value;
 } ngx_http_dynamo_tag_t;
+
+
+/* a piece of a session policy template: text, or a variable's value */
+
+typedef struct {
+    ngx_str_t                        text;
+    ngx_int_t                        index;      /* NGX_ERROR: text */
+} ngx_http_dynamo_session_part_t;
 
 
 /* temporary or long-term AWS credentials, and a derived signing key */
@@ -451,6 +462,7 @@ typedef struct {
     ngx_array_t                     *bindings;   /* _binding_t */
     ngx_uint_t                       bindings_sorted;
     ngx_array_t                     *role_rules; /* _role_rule_t */
+    ngx_flag_t                       role_from_access_key;
 
     ngx_str_t                        sts_uri;
     ngx_str_t                        sts_host;
@@ -462,6 +474,8 @@ typedef struct {
     ngx_http_complex_value_t        *session_name;
     ngx_http_complex_value_t        *source_identity;
     ngx_array_t                     *session_tags;  /* _tag_t */
+    ngx_array_t                     *session_policy; /* _session_part_t */
+    ngx_array_t                     *session_policy_arns; /* ngx_str_t */
 
     ngx_http_handler_pt              proxy_handler;  /* dynamo_pass */
     ngx_http_dynamo_sigv4_cache_t   *sign_cache;     /* the worker's */
@@ -512,6 +526,7 @@ typedef struct {
     unsigned                         hashed:1;
     unsigned                         rs_skip:1;
     unsigned                         begun:1;    /* the access checks ran */
+    unsigned                         page_sent:1;
 
     ngx_http_dynamo_ddb_response_t  *rs;
     ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
@@ -524,6 +539,7 @@ typedef struct {
     ngx_str_t                        external_id;
     ngx_str_t                        source_identity;
     ngx_array_t                     *tags;       /* _aws_param_t */
+    ngx_str_t                        session_policy;  /* rendered */
     u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
 
     ngx_http_dynamo_creds_t          creds;
@@ -565,6 +581,7 @@ typedef struct {
     ngx_uint_t                       err;        /* ngx_http_dynamo_err_e */
     ngx_str_t                        message;
     ngx_uint_t                       policy_violated;
+    ngx_buf_t                       *page;       /* for nginx's own error */
 } ngx_http_dynamo_ctx_t;
 
 
@@ -581,6 +598,13 @@ typedef struct {
 #define NGX_HTTP_DYNAMO_ANSWER_ECS       2
 
 
+/* page: nginx's own error pages in a gateway location */
+
+ngx_int_t ngx_http_dynamo_page_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status);
+
+
 /* access: the access-phase handler */
 
 ngx_int_t ngx_http_dynamo_access_handler(ngx_http_request_t *r);
@@ -595,6 +619,8 @@ ngx_int_t ngx_http_dynamo_set_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
+ngx_buf_t *ngx_http_dynamo_error_body(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);
@@ -654,6 +680,15 @@ ngx_int_t ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 ngx_int_t ngx_http_dynamo_sts_name(ngx_http_request_t *r, ngx_str_t *in,
     ngx_str_t *out);
+
+/* session: per-identity session policies */
+
+char *ngx_http_dynamo_session_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dynamo_session_policy_arn(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_dynamo_session_policy_render(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 
 /* credentials: the role's credentials, cached, fetched once */
 

@@ -101,10 +101,12 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
 
         case NGX_HTTP_DYNAMO_CRED_START:
 
-            if (ctx->session_name.len == 0
-                && ngx_http_dynamo_role_key(r, dlcf, ctx) != NGX_OK)
-            {
-                return NGX_ERROR;
+            if (ctx->session_name.len == 0) {
+                rc = ngx_http_dynamo_role_key(r, dlcf, ctx);
+
+                if (rc != NGX_OK) {
+                    return rc;
+                }
             }
 
             rc = ngx_http_dynamo_acquire(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS,
@@ -366,7 +368,9 @@ ngx_http_dynamo_role_failed(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 
 /*
  * The session attributes of this request, and the digest of everything
- * that changes the credentials STS gives for them.
+ * that changes the credentials STS gives for them: the session policy
+ * too, so that two callers never share credentials narrowed to one of
+ * them.  NGX_OK, NGX_DECLINED (refused, the reason in ctx) or NGX_ERROR.
  */
 
 static ngx_int_t
@@ -375,7 +379,8 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
 {
     u_char                       *p, *buf;
     size_t                        len;
-    ngx_str_t                     value, *parts[4];
+    ngx_int_t                     rc;
+    ngx_str_t                     value, *parts[4], *arn;
     ngx_uint_t                    i;
     ngx_http_dynamo_tag_t        *tag;
     ngx_http_dynamo_aws_param_t  *kv;
@@ -415,8 +420,24 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         }
     }
 
+    arn = NULL;
+
+    rc = ngx_http_dynamo_session_policy_render(r, dlcf, ctx);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     len = ctx->role_arn.len + ctx->session_name.len + ctx->external_id.len
-          + ctx->source_identity.len + 8;
+          + ctx->source_identity.len + ctx->session_policy.len + 10;
+
+    if (dlcf->session_policy_arns) {
+        arn = dlcf->session_policy_arns->elts;
+
+        for (i = 0; i < dlcf->session_policy_arns->nelts; i++) {
+            len += arn[i].len + 1;
+        }
+    }
 
     if (dlcf->session_tags) {
         ctx->tags = ngx_array_create(r->pool, dlcf->session_tags->nelts,
@@ -475,6 +496,19 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
             p = ngx_cpymem(p, kv[i].key.data, kv[i].key.len);
             *p++ = '\0';
             p = ngx_cpymem(p, kv[i].value.data, kv[i].value.len);
+            *p++ = '\0';
+        }
+    }
+
+    /* tags and policies apart: a tag cannot end where a policy starts */
+
+    *p++ = '\1';
+    p = ngx_cpymem(p, ctx->session_policy.data, ctx->session_policy.len);
+    *p++ = '\0';
+
+    if (dlcf->session_policy_arns) {
+        for (i = 0; i < dlcf->session_policy_arns->nelts; i++) {
+            p = ngx_cpymem(p, arn[i].data, arn[i].len);
             *p++ = '\0';
         }
     }

@@ -1433,7 +1433,10 @@ ngx_http_dynamo_ddb_add_table(ngx_http_dynamo_ddb_request_t *rq,
 }
 
 
-/* a PartiQL statement: the table it names, and whether it writes */
+/*
+ * a PartiQL statement: the table it names, and whether it writes (an
+ * INSERT, UPDATE or DELETE writes one item, counted in rq->items)
+ */
 
 static void
 ngx_http_dynamo_ddb_statement(ngx_http_dynamo_ddb_request_t *rq)
@@ -1446,13 +1449,23 @@ ngx_http_dynamo_ddb_statement(ngx_http_dynamo_ddb_request_t *rq)
 
     rq->statements++;
 
+    write = 0;
+
     if (ngx_http_dynamo_ddb_partiql_table(js->value, js->len, !js->truncated,
                                           &table, &write)
         != NGX_OK)
     {
         rq->tables_overflow = 1;
+
+        /* INSERT, UPDATE or DELETE with a table not read still writes */
+
+        rq->items += write;
         return;
     }
+
+    /* the items a write statement may write: one each */
+
+    rq->items += write;
 
     if (write) {
         rq->partiql_write = 1;
@@ -1745,25 +1758,30 @@ ngx_http_dynamo_ddb_partiql_is(ngx_http_dynamo_ddb_token_t *tok, char *word)
 
 /*
  * Literals out of a statement: 'strings', `ion values` and numbers become
- * ?, "identifiers" stay.  The result is never longer than the statement.
+ * ?, "identifiers" stay, and so do the names of a tuple, the 'strings'
+ * followed by a colon inside braces (the attribute names of an INSERT's
+ * VALUE {'pk': ?, 'name': 'x'}).  The result is never longer than the
+ * statement.
  */
 
 static size_t
 ngx_http_dynamo_ddb_partiql_mask(u_char *dst, u_char *s, size_t len)
 {
-    u_char      c, q, *p, *d, *last;
-    ngx_uint_t  word;
+    u_char      c, q, *p, *d, *last, *start, *n;
+    ngx_uint_t  word, braces;
 
     p = s;
     last = s + len;
     d = dst;
     word = 0;
+    braces = 0;
 
     while (p < last) {
         c = *p;
 
         if (c == '\'' || c == '`') {
             q = c;
+            start = p;
             p++;
 
             while (p < last) {
@@ -1777,9 +1795,35 @@ ngx_http_dynamo_ddb_partiql_mask(u_char *dst, u_char *s, size_t len)
                 }
             }
 
-            *d++ = '?';
             word = 0;
+
+            /* a name in a tuple, closed, then a colon */
+
+            if (q == '\'' && braces && p - start >= 2 && p[-1] == '\'') {
+
+                for (n = p;
+                     n < last && (*n == ' ' || *n == '\t' || *n == '\r'
+                                  || *n == '\n');
+                     n++)
+                {
+                    /* void */
+                }
+
+                if (n < last && *n == ':') {
+                    d = ngx_cpymem(d, start, p - start);
+                    continue;
+                }
+            }
+
+            *d++ = '?';
             continue;
+        }
+
+        if (c == '{') {
+            braces++;
+
+        } else if (c == '}' && braces) {
+            braces--;
         }
 
         if (c == '"') {
@@ -1924,6 +1968,42 @@ ngx_http_dynamo_ddb_response_finish(ngx_http_dynamo_ddb_response_t *rs)
 
             break;
 
+        /*
+         * PartiQL: request_items counts the write statements.  A write
+         * ExecuteStatement wrote its item; a transaction wrote all its
+         * writes, and returned the items its reads found; a batch is all
+         * reads or all writes, each write done unless its entry has an
+         * Error.
+         */
+
+        case NGX_HTTP_DYNAMO_OP_EXECUTE_STATEMENT:
+
+            if (rs->request_items && !rs->failed) {
+                rs->records = rs->request_items;
+                rs->records_set = 1;
+            }
+
+            break;
+
+        case NGX_HTTP_DYNAMO_OP_EXECUTE_TRANSACTION:
+
+            if (rs->request_items && !rs->failed) {
+                rs->records = rs->counted + rs->request_items;
+                rs->records_set = 1;
+            }
+
+            break;
+
+        case NGX_HTTP_DYNAMO_OP_BATCH_EXECUTE_STATEMENT:
+
+            if (rs->request_items && !rs->failed) {
+                rs->records = (rs->entries > rs->refused)
+                              ? rs->entries - rs->refused : 0;
+                rs->records_set = 1;
+            }
+
+            break;
+
         default:
             break;
         }
@@ -2035,12 +2115,26 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
             rs->counted++;
         }
 
+        /* BatchExecuteStatement: Responses[*].Error, a statement failed */
+
+        if (d == 3 && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '['
+            && js->len == 5 && ngx_strncmp(js->value, "Error", 5) == 0)
+        {
+            rs->refused++;
+        }
+
         return NGX_OK;
 
     case NGX_HTTP_DYNAMO_JSON_OBJECT_END:
     case NGX_HTTP_DYNAMO_JSON_ARRAY_END:
 
         op = (rs->op != NULL) ? rs->op->id : NGX_HTTP_DYNAMO_OP_UNKNOWN;
+
+        if (d == 3 && event == NGX_HTTP_DYNAMO_JSON_OBJECT_END
+            && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '[')
+        {
+            rs->entries++;
+        }
 
         if (d == 3 && event == NGX_HTTP_DYNAMO_JSON_ARRAY_END
             && js->kind[2] == '{')

@@ -32,7 +32,8 @@
  * finish: rq->tables[0 .. ntables) (deduplicated, in order of first
  * appearance, pointing into rq; tables_overflow when some could not be kept
  * or found, in which case a policy naming tables must refuse), rq->items
- * (the items a write carries), rq->statements (PartiQL statements),
+ * (the items a write carries, one for each PartiQL INSERT, UPDATE or
+ * DELETE), rq->statements (PartiQL statements),
  * rq->partiql_read / partiql_write (a SELECT or EXISTS / another
  * statement), and the statement for the activity record in
  * buf[0 .. rq->stmt_len):
@@ -235,6 +236,8 @@ typedef struct {
 
     ngx_uint_t                       counted;
     ngx_uint_t                       unprocessed;
+    ngx_uint_t                       entries;    /* Responses[*] */
+    ngx_uint_t                       refused;    /* Responses[*].Error */
 
     const char                      *error;
     off_t                            offset;

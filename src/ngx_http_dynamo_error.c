@@ -6,7 +6,9 @@
 
 /*
  * Refusals, answered in DynamoDB's own JSON error shape so that SDKs raise
- * a named exception carrying our message.  Nothing is sent upstream.
+ * a named exception carrying our message.  Nothing is sent upstream.  The
+ * kinds include those nginx's own error pages take in a gateway location
+ * (ngx_http_dynamo_page.c).
  */
 
 
@@ -50,7 +52,21 @@ static ngx_http_dynamo_error_kind_t  ngx_http_dynamo_errors[] = {
 
     { NGX_HTTP_BAD_REQUEST,
       ngx_string("com.amazon.coral.validate#ValidationException"),
-      ngx_string("invalid request") }
+      ngx_string("invalid request") },
+
+    /* nginx's own errors: the status stays the one nginx chose */
+
+    { NGX_HTTP_REQUEST_TIME_OUT,
+      ngx_string("com.amazon.coral.service#RequestTimeoutException"),
+      ngx_string("request timed out") },
+
+    { NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_string("com.amazon.coral.availability#ThrottlingException"),
+      ngx_string("request limited") },
+
+    { NGX_HTTP_INTERNAL_SERVER_ERROR,
+      ngx_string("com.amazonaws.dynamodb.v20120810#InternalServerError"),
+      ngx_string("internal error") }
 };
 
 
@@ -208,18 +224,48 @@ ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 ngx_int_t
 ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
-    size_t                         len;
-    uintptr_t                      escape;
-    ngx_int_t                      rc;
-    ngx_buf_t                     *b;
-    ngx_chain_t                    out;
-    ngx_http_dynamo_error_kind_t  *kind;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     rc = ngx_http_discard_request_body(r);
 
     if (rc != NGX_OK) {
         return rc;
     }
+
+    b = ngx_http_dynamo_error_body(r, ctx);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = ngx_http_dynamo_errors[ctx->err].status;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * {"__type":"...","message":"..."} for ctx->err and ctx->message, and the
+ * headers that describe it
+ */
+
+ngx_buf_t *
+ngx_http_dynamo_error_body(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
+{
+    size_t                         len;
+    uintptr_t                      escape;
+    ngx_buf_t                     *b;
+    ngx_http_dynamo_error_kind_t  *kind;
 
     kind = &ngx_http_dynamo_errors[ctx->err];
 
@@ -230,7 +276,7 @@ ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     b->last = ngx_cpymem(b->last, "{\"__type\":\"", 11);
@@ -243,7 +289,6 @@ ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    r->headers_out.status = kind->status;
     r->headers_out.content_type = ngx_http_dynamo_json_type;
     r->headers_out.content_type_len = ngx_http_dynamo_json_type.len;
     r->headers_out.content_type_lowcase = NULL;
@@ -255,16 +300,7 @@ ngx_http_dynamo_send_error(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
         r->headers_out.content_length = NULL;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return b;
 }
 
 

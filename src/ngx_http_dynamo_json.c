@@ -112,6 +112,7 @@ static void ngx_http_dynamo_json_put_code(ngx_http_dynamo_json_t *js,
     uint32_t cp);
 static u_char *ngx_http_dynamo_json_escape(u_char *p, u_char *src,
     u_char *last);
+static u_char *ngx_http_dynamo_json_control(u_char *p, u_char ch);
 static ngx_int_t ngx_http_dynamo_json_utf8(u_char *p, u_char *last);
 static void ngx_http_dynamo_json_raw_add(ngx_http_dynamo_json_t *js,
     u_char *from, u_char *to);
@@ -1119,8 +1120,7 @@ ngx_http_dynamo_json_escape(u_char *p, u_char *src, u_char *last)
         }
 
         if (*src < 0x80) {
-            p = (u_char *) ngx_escape_json(p, src, 1);
-            src++;
+            p = ngx_http_dynamo_json_control(p, *src++);
             continue;
         }
 
@@ -1135,6 +1135,52 @@ ngx_http_dynamo_json_escape(u_char *p, u_char *src, u_char *last)
         p = ngx_cpymem(p, NGX_HTTP_DYNAMO_JSON_REPLACEMENT,
                        sizeof(NGX_HTTP_DYNAMO_JSON_REPLACEMENT) - 1);
         src += -n;
+    }
+
+    return p;
+}
+
+
+/*
+ * A control character as JSON writes it: the five with a short escape,
+ * the others as \u00XX in upper case, as nginx's ngx_escape_json() does
+ */
+
+static u_char *
+ngx_http_dynamo_json_control(u_char *p, u_char ch)
+{
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    *p++ = '\\';
+
+    switch (ch) {
+
+    case '\n':
+        *p++ = 'n';
+        break;
+
+    case '\r':
+        *p++ = 'r';
+        break;
+
+    case '\t':
+        *p++ = 't';
+        break;
+
+    case '\b':
+        *p++ = 'b';
+        break;
+
+    case '\f':
+        *p++ = 'f';
+        break;
+
+    default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = hex[ch >> 4];
+        *p++ = hex[ch & 0xf];
     }
 
     return p;

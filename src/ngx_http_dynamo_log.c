@@ -696,6 +696,27 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     }
 
     status = r->headers_out.status ? r->headers_out.status : r->err_status;
+
+    /*
+     * an error of nginx's that sent nothing (a body not received in time):
+     * recorded as its page would have said it; a client that went away is
+     * no error of the request's
+     */
+
+    if (ctx->err == NGX_HTTP_DYNAMO_OK && !r->header_sent
+        && status >= NGX_HTTP_BAD_REQUEST
+        && status != NGX_HTTP_CLIENT_CLOSED_REQUEST
+        && dlcf->access)
+    {
+        if (ngx_http_dynamo_nginx_error(r, ctx, status) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "dynamo: %ui recorded as %V", status,
+                      ngx_http_dynamo_error_type(ctx->err));
+    }
+
     is_error = ctx->err != NGX_HTTP_DYNAMO_OK || status >= 400;
 
     /* what went wrong: ours, DynamoDB's, or nginx's */

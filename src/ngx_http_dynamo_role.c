@@ -8,7 +8,8 @@
  * Identity to IAM role: exact bindings (dynamo_service_account, and the
  * same from a JSON file with dynamo_service_accounts), then regex rules
  * (dynamo_role_rule), in that order.  An identity may have several roles:
- * the first is its default, "X-Dynamo-Role" picks another of its own.
+ * the first is its default, "X-Dynamo-Role" picks another of its own, and
+ * so does the access key id the client signs with, if allowed.
  */
 
 
@@ -31,6 +32,11 @@ static int ngx_libc_cdecl ngx_http_dynamo_binding_cmp(const void *one,
 static ngx_int_t ngx_http_dynamo_identity_cmp(ngx_str_t *a, ngx_str_t *b);
 static ngx_uint_t ngx_http_dynamo_bindings_find(ngx_array_t *bindings,
     ngx_str_t *identity);
+static ngx_int_t ngx_http_dynamo_role_find(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *wanted, ngx_uint_t *n);
+static ngx_int_t ngx_http_dynamo_role_elsewhere(
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_str_t *name);
 static ngx_int_t ngx_http_dynamo_role_matches(ngx_str_t *role,
     ngx_str_t *wanted);
 static ngx_int_t ngx_http_dynamo_rule_role(ngx_http_request_t *r,
@@ -439,22 +445,89 @@ ngx_http_dynamo_role_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * Chooses the request's role: the identity's first one, or the one
- * "X-Dynamo-Role" names if it is among the identity's roles.  NGX_OK,
- * NGX_DECLINED (refused, reason in ctx) or NGX_ERROR.
+ * "X-Dynamo-Role" names if it is among the identity's roles, or, with
+ * dynamo_role_from_access_key and no such header, the one the access key
+ * id the client signed with names.  NGX_OK, NGX_DECLINED (refused, reason
+ * in ctx) or NGX_ERROR.
  */
 
 ngx_int_t
 ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
 {
+    ngx_int_t    rc;
+    ngx_str_t   *wanted;
+    ngx_uint_t   n;
+
+    wanted = ctx->role_header;
+
+    if (wanted == NULL && dlcf->role_from_access_key && ctx->end_user.len) {
+
+        /*
+         * the aws CLI and the SDKs cannot add a header, but sign with any
+         * access key id they are given: one of the identity's own roles
+         * by its name, another identity's role refused, anything else
+         * (a real key id, a placeholder) the default role
+         */
+
+        rc = ngx_http_dynamo_role_find(r, dlcf, ctx, &ctx->end_user, &n);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        if (n && ngx_http_dynamo_role_elsewhere(dlcf, &ctx->end_user)) {
+            wanted = &ctx->end_user;
+            goto refused;
+        }
+    }
+
+    rc = ngx_http_dynamo_role_find(r, dlcf, ctx, wanted, &n);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (wanted && n) {
+        goto refused;
+    }
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
+                                "no role for identity \"%V\"",
+                                ngx_http_dynamo_printable(r,
+                                                       &ctx->token.identity,
+                                                       128));
+
+refused:
+
+    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
+                                "role \"%V\" is not bound to identity "
+                                "\"%V\"",
+                                ngx_http_dynamo_printable(r, wanted, 128),
+                                ngx_http_dynamo_printable(r,
+                                                       &ctx->token.identity,
+                                                       128));
+}
+
+
+/*
+ * The identity's role "wanted" names, or its first with no "wanted":
+ * NGX_OK with it in ctx, NGX_DECLINED with the identity's number of roles
+ * in "n", or NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_role_find(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_str_t *wanted, ngx_uint_t *n)
+{
     ngx_int_t                     rc;
-    ngx_str_t                    *wanted, role;
-    ngx_uint_t                    i, n;
+    ngx_str_t                     role;
+    ngx_uint_t                    i;
     ngx_http_dynamo_binding_t    *b;
     ngx_http_dynamo_role_rule_t  *rule;
 
-    wanted = ctx->role_header;
-    n = 0;
+    *n = 0;
 
     if (dlcf->bindings != NULL) {
         b = dlcf->bindings->elts;
@@ -468,7 +541,7 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
                && ngx_http_dynamo_identity_cmp(&b[i].identity,
                                                &ctx->token.identity) == 0)
         {
-            n++;
+            (*n)++;
 
             if (wanted == NULL
                 || ngx_http_dynamo_role_matches(&b[i].role_arn, wanted))
@@ -496,7 +569,7 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
                 return rc;
             }
 
-            n++;
+            (*n)++;
 
             if (wanted == NULL
                 || ngx_http_dynamo_role_matches(&role, wanted))
@@ -507,23 +580,45 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
         }
     }
 
-    if (wanted && n) {
-        return ngx_http_dynamo_fail(r, ctx,
-                                    NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
-                                    "role \"%V\" is not bound to identity "
-                                    "\"%V\"",
-                                    ngx_http_dynamo_printable(r, wanted,
-                                                              128),
-                                    ngx_http_dynamo_printable(r,
-                                                       &ctx->token.identity,
-                                                       128));
+    return NGX_DECLINED;
+}
+
+
+/* whether a name is that of a role bound to anyone: to another identity */
+
+static ngx_int_t
+ngx_http_dynamo_role_elsewhere(ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                    i;
+    ngx_http_dynamo_binding_t    *b;
+    ngx_http_dynamo_role_rule_t  *rule;
+
+    if (dlcf->bindings != NULL) {
+        b = dlcf->bindings->elts;
+
+        for (i = 0; i < dlcf->bindings->nelts; i++) {
+            if (ngx_http_dynamo_role_matches(&b[i].role_arn, name)) {
+                return 1;
+            }
+        }
     }
 
-    return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
-                                "no role for identity \"%V\"",
-                                ngx_http_dynamo_printable(r,
-                                                       &ctx->token.identity,
-                                                       128));
+    if (dlcf->role_rules != NULL) {
+        rule = dlcf->role_rules->elts;
+
+        /* the rules' roles that do not depend on the request */
+
+        for (i = 0; i < dlcf->role_rules->nelts; i++) {
+            if (rule[i].role.lengths == NULL
+                && ngx_http_dynamo_role_matches(&rule[i].role.value, name))
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }
 
 

@@ -20,7 +20,8 @@
 #include "ngx_http_dynamo_sts_answer.h"
 
 
-#define NGX_HTTP_DYNAMO_STS_PARAMS_MAX   (8 + 2 * 50)
+/* 8 named, 10 PolicyArns, 50 tags of two */
+#define NGX_HTTP_DYNAMO_STS_PARAMS_MAX   (8 + 10 + 2 * 50)
 #define NGX_HTTP_DYNAMO_CHAIN_MAX        3600
 
 /* the kinds of a failed STS call, for dynamo_status */
@@ -215,6 +216,7 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
 {
     u_char                       *p;
     time_t                        duration;
+    ngx_str_t                    *arn;
     ngx_uint_t                    n, i;
     ngx_http_dynamo_zone_t       *zone;
     ngx_http_dynamo_aws_param_t  *tag, *params;
@@ -275,6 +277,28 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
     if (ctx->source_identity.len) {
         ngx_str_set(&params[n].key, "SourceIdentity");
         params[n++].value = ctx->source_identity;
+    }
+
+    if (ctx->session_policy.len) {
+        ngx_str_set(&params[n].key, "Policy");
+        params[n++].value = ctx->session_policy;
+    }
+
+    if (dlcf->session_policy_arns) {
+        arn = dlcf->session_policy_arns->elts;
+
+        for (i = 0; i < dlcf->session_policy_arns->nelts && i < 10; i++) {
+            p = ngx_pnalloc(r->pool, sizeof("PolicyArns.member.10.arn"));
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            params[n].key.data = p;
+            params[n].key.len = ngx_sprintf(p, "PolicyArns.member.%ui.arn",
+                                            i + 1)
+                                - p;
+            params[n++].value = arn[i];
+        }
     }
 
     if (ctx->tags) {

@@ -31,6 +31,11 @@ for my $example (@examples) {
     copy("$keys/jwks.json", "$prefix/conf/dynamo/jwks.json") or die $!;
     copy('t/data/service-accounts.json',
          "$prefix/conf/dynamo/service-accounts.json") or die $!;
+    # the files that go with the examples, such as session policies
+    for my $file (glob('conf-examples/*.json')) {
+        (my $name = $file) =~ s{.*/}{};
+        copy($file, "$prefix/conf/dynamo/$name") or die $!;
+    }
     system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
            . "-subj /CN=gateway -keyout $prefix/conf/dynamo/gateway.key "
            . "-out $prefix/conf/dynamo/gateway.pem 2>/dev/null") == 0

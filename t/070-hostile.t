@@ -392,33 +392,41 @@ qr/^hostile 200 "OK" up=127\.0\.0\.1:\d+ err=""$/
 
 
 
-=== TEST 13: a chunked body with an invalid chunk size: nginx's own 400, nothing upstream
+=== TEST 13: a chunked body with an invalid chunk size: nginx's own 400, in DynamoDB's error shape, nothing upstream
 --- raw_request eval
 my $r = ::ddb(undef, chunks => ['{}']);
 $r =~ s/\r\n\r\n2\r\n/\r\n\r\nzz\r\n/ or die "no chunk\n";
 $r
 --- error_code: 400
---- response_body_like: 400 Bad Request
+--- response_headers
+Content-Type: application/x-amz-json-1.0
+--- error_type: ValidationException
+--- response_body_like: the request could not be parsed
 --- access_log eval
-qr/^hostile 400 "OK" up= err=""$/
+qr/^hostile 400 "OK" up= err="the request could not be parsed"$/
 --- error_log
+400 answered as com.amazon.coral.validate#ValidationException
 client sent invalid chunked body
 --- no_error_log eval
-[qr/\[(?:info|notice|warn|error)\].*dynamo:/]
+[qr/\[(?:info|notice|warn|error)\].*dynamo:(?! 400 answered as)/]
 
 
 
-=== TEST 14: a chunked body that grows past client_max_body_size: nginx's own 413
+=== TEST 14: a chunked body that grows past client_max_body_size: nginx's own 413, in DynamoDB's error shape
 --- raw_request eval
 ::ddb(undef, chunks => ['{"x": "', ('a' x 65536) x 5, '"}'])
 --- error_code: 413
---- response_body_like: 413 Request Entity Too Large
+--- response_headers
+Content-Type: application/x-amz-json-1.0
+--- error_type: ValidationException
+--- response_body_like: the request body is larger than the gateway accepts
 --- access_log eval
-qr/^hostile 413 "OK" up= err=""$/
+qr/^hostile 413 "OK" up= err="the request body is larger than the gateway accepts"$/
 --- error_log
+413 answered as com.amazon.coral.validate#ValidationException
 client intended to send too large chunked body
 --- no_error_log eval
-[qr/\[(?:info|notice|warn|error)\].*dynamo:/]
+[qr/\[(?:info|notice|warn|error)\].*dynamo:(?! 413 answered as)/]
 
 
 
@@ -434,17 +442,21 @@ qr/^hostile 400 "OK" up= err=""$/
 
 
 
-=== TEST 16: a Content-Length past client_max_body_size: nginx's own 413 before any body
+=== TEST 16: a Content-Length past client_max_body_size: nginx's own 413, in DynamoDB's error shape before any body
 --- raw_request eval
 ::ddb('{"x": "' . ('a' x 1048560) . '"}')
 --- error_code: 413
---- response_body_like: 413 Request Entity Too Large
+--- response_headers
+Content-Type: application/x-amz-json-1.0
+--- error_type: ValidationException
+--- response_body_like: the request body is larger than the gateway accepts
 --- access_log eval
-qr/^hostile 413 "OK" up= err=""$/
+qr/^hostile 413 "OK" up= err="the request body is larger than the gateway accepts"$/
 --- error_log
+413 answered as com.amazon.coral.validate#ValidationException
 client intended to send too large body
 --- no_error_log eval
-[qr/\[(?:info|notice|warn|error)\].*dynamo:/]
+[qr/\[(?:info|notice|warn|error)\].*dynamo:(?! 413 answered as)/]
 
 
 

@@ -31,6 +31,7 @@ import collections
 import contextlib
 import ctypes
 import email.utils
+import fnmatch
 import hashlib
 import hmac
 import http
@@ -1413,7 +1414,8 @@ class Emulator:
                           caller_arn=caller["arn"], chained=chaining,
                           external_id_given=ext is not None, tags=tags,
                           transitive_tag_keys=transitive,
-                          policy_arns=policy_arns, source_identity=si)
+                          policy_arns=policy_arns, source_identity=si,
+                          policy=json.loads(policy) if policy else None)
         self.update(rec, issued_access_key_id=cred["AccessKeyId"],
                     role_arn=role_arn, duration=duration,
                     expiration=cred["Expiration"], chained=chaining)
@@ -1664,6 +1666,13 @@ class Emulator:
                 }.get(verdict.kind, "InvalidSignatureException")
                 return self.ddb_error(rec, 400, CORAL + etype,
                                       verdict.message)
+            if cred.get("policy") is not None:
+                denied = self.session_policy_denies(ctx, cfg, cred, op)
+                if denied:
+                    self.update(rec, session_policy_denied=True)
+                    return self.ddb_error(rec, 400,
+                                          CORAL + "AccessDeniedException",
+                                          denied)
             if target and target.split(".", 1)[0] == "DynamoDB_20120810" \
                     and op in EMULATED_OPS:
                 return self.emulate(ctx, rec, op)
@@ -1672,6 +1681,139 @@ class Emulator:
         answer = self.with_faults(ctx, rec, "dynamodb", op, normal, error)
         self.finish(rec, answer, started)
         return answer
+
+    # -- session policies (AssumeRole's Policy), as far as tests need:
+    # Allow and Deny statements, Action and Resource with wildcards, and
+    # the condition ForAllValues:StringEquals on dynamodb:LeadingKeys (any
+    # other condition is not met); the leading keys of GetItem, PutItem,
+    # UpdateItem, DeleteItem, Query, BatchGetItem and BatchWriteItem
+
+    def key_schema_hash(self, ctx, table):
+        """The table's partition key name, asked of the backend."""
+        headers = [(k, v) for k, v in ctx.headers.items()
+                   if k.lower() not in HOP_BY_HOP and k.lower() not in (
+                       "content-length", "x-amz-security-token",
+                       "x-amz-target")]
+        body = json.dumps({"TableName": table}).encode()
+        headers += [("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),
+                    ("Content-Length", str(len(body)))]
+        try:
+            with self.txlock.shared():
+                status, _, _, data = self.backend.request(
+                    "POST", "/", headers, body)
+            if status != 200:
+                return None
+            for k in json.loads(data)["Table"]["KeySchema"]:
+                if k["KeyType"] == "HASH":
+                    return k["AttributeName"]
+        except (OSError, http.client.HTTPException, ValueError, KeyError):
+            pass
+        return None
+
+    @staticmethod
+    def attr_text(value):
+        if isinstance(value, dict) and len(value) == 1:
+            return str(next(iter(value.values())))
+        return json.dumps(value, sort_keys=True)
+
+    def leading_keys(self, ctx, op, doc):
+        """{table: [partition key values]} of the request."""
+        out = {}
+        names = {}
+
+        def hash_of(table):
+            if table not in names:
+                names[table] = self.key_schema_hash(ctx, table)
+            return names[table]
+
+        def add(table, item):
+            h = hash_of(table)
+            if isinstance(item, dict) and h in item:
+                out.setdefault(table, []).append(self.attr_text(item[h]))
+
+        table = doc.get("TableName")
+        if op in ("GetItem", "UpdateItem", "DeleteItem"):
+            add(table, doc.get("Key"))
+        elif op == "PutItem":
+            add(table, doc.get("Item"))
+        elif op == "Query":
+            h = hash_of(table)
+            kc = doc.get("KeyConditions") or {}
+            if h in kc:
+                for v in kc[h].get("AttributeValueList") or []:
+                    out.setdefault(table, []).append(self.attr_text(v))
+            expr = doc.get("KeyConditionExpression") or ""
+            ean = doc.get("ExpressionAttributeNames") or {}
+            eav = doc.get("ExpressionAttributeValues") or {}
+            for name, value in re.findall(
+                    r"([#\w]+)\s*=\s*(:\w+)", expr):
+                if ean.get(name, name) == h and value in eav:
+                    out.setdefault(table, []).append(
+                        self.attr_text(eav[value]))
+        elif op == "BatchGetItem":
+            for t, spec in (doc.get("RequestItems") or {}).items():
+                for k in (spec or {}).get("Keys") or []:
+                    add(t, k)
+        elif op == "BatchWriteItem":
+            for t, reqs in (doc.get("RequestItems") or {}).items():
+                for r in reqs or []:
+                    add(t, (r.get("PutRequest") or {}).get("Item"))
+                    add(t, (r.get("DeleteRequest") or {}).get("Key"))
+        return out
+
+    @staticmethod
+    def statement_matches(st, action, resource, keys):
+        def listed(v):
+            return v if isinstance(v, list) else [v]
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower())
+                   for a in listed(st.get("Action") or [])):
+            return False
+        if not any(fnmatch.fnmatchcase(resource, r)
+                   for r in listed(st.get("Resource") or [])):
+            return False
+        for cond, kv in (st.get("Condition") or {}).items():
+            for key, want in kv.items():
+                if cond != "ForAllValues:StringEquals" or \
+                        key != "dynamodb:LeadingKeys":
+                    return False
+                if not all(k in listed(want) for k in keys):
+                    return False
+        return True
+
+    def session_policy_denies(self, ctx, cfg, cred, op):
+        """DynamoDB's refusal, or None when the session policy allows."""
+        try:
+            doc = json.loads(ctx.body) if ctx.body else {}
+        except ValueError:
+            doc = {}
+        if not isinstance(doc, dict):
+            doc = {}
+        action = "dynamodb:%s" % op
+        tables = self.leading_keys(ctx, op, doc)
+        for t in ([doc["TableName"]] if isinstance(doc.get("TableName"), str)
+                  else []) + sorted(doc.get("RequestItems") or {}):
+            tables.setdefault(t, [])
+        if not tables:
+            tables[""] = []
+        policy = cred["policy"]
+        stmts = policy.get("Statement") or []
+        if isinstance(stmts, dict):
+            stmts = [stmts]
+        for table, keys in sorted(tables.items()):
+            resource = "arn:aws:dynamodb:%s:%s:table/%s" % (
+                cfg["dynamodb_region"], cred["account"], table)
+            allow = any(st.get("Effect") == "Allow" and
+                        self.statement_matches(st, action, resource, keys)
+                        for st in stmts)
+            deny = any(st.get("Effect") == "Deny" and
+                       self.statement_matches(st, action, resource, keys)
+                       for st in stmts)
+            if deny or not allow:
+                return ("User: %s is not authorized to perform: %s on "
+                        "resource: %s because no session policy allows the "
+                        "%s action" % (cred["arn"], action, resource,
+                                       action))
+        return None
 
     def forward(self, ctx, rec):
         headers = []

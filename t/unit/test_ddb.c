@@ -748,24 +748,40 @@ test_request_partiql(void)
     rq_ok("ExecuteStatement",
           "{\"Statement\":\"INSERT INTO \\\"Music\\\" VALUE {'Artist' : "
           "'Acme', 'n': 5, 'l': [1, 2]}\"}",
-          "Music", 0,
-          "{\"Statement\":\"INSERT INTO \\\"Music\\\" VALUE {? : ?, ?: ?, ?: "
-          "[?, ?]}\"}");
+          "Music", 1,
+          "{\"Statement\":\"INSERT INTO \\\"Music\\\" VALUE {'Artist' : ?, "
+          "'n': ?, 'l': [?, ?]}\"}");
+
+    /* a tuple's names are kept, nested ones too; strings that are values
+     * stay masked, whatever follows them outside braces */
+
+    rq_ok("ExecuteStatement",
+          "{\"Statement\":\"INSERT INTO t VALUE {'pk' :\\n?, 'm': {'a''b': "
+          "'x:y', 'c': `{'ion': 1}`}, 'q': 'v' } -- 'k': 'v'\"}",
+          "t", 1,
+          "{\"Statement\":\"INSERT INTO t VALUE {'pk' :\\n?, 'm': {'a''b': "
+          "?, 'c': ?}, 'q': ? } -- ?: ?\"}");
+
+    rq_ok("ExecuteStatement",
+          "{\"Statement\":\"SELECT * FROM t WHERE a = 'x' AND b IN ['y', "
+          "'z']\"}", "t", 0,
+          "{\"Statement\":\"SELECT * FROM t WHERE a = ? AND b IN [?, "
+          "?]\"}");
 
     rq_ok("ExecuteStatement",
           "{\"Statement\":\"UPDATE \\\"Music\\\" SET AwardsWon=1 SET "
           "AwardDetail.Grammys[2]='x' WHERE Artist='Acme'\"}",
-          "Music", 0,
+          "Music", 1,
           "{\"Statement\":\"UPDATE \\\"Music\\\" SET AwardsWon=? SET "
           "AwardDetail.Grammys[?]=? WHERE Artist=?\"}");
 
     rq_ok("ExecuteStatement",
           "{\"Statement\":\"update Music remove Old where Artist='UPDATE x'"
-          "\"}", "Music", 0, NULL);
+          "\"}", "Music", 1, NULL);
 
     rq_ok("ExecuteStatement",
           "{\"Statement\":\"DELETE FROM Music WHERE Artist = 'DELETE FROM "
-          "Evil'\"}", "Music", 0, NULL);
+          "Evil'\"}", "Music", 1, NULL);
 
     rq_ok("ExecuteStatement",
           "{\"Statement\":\"  -- FROM Evil\\n  /* INTO Evil */ Select 'x "
@@ -783,7 +799,7 @@ test_request_partiql(void)
           "\"Parameters\": [{\"N\": \"1\"}, {\"S\": \"b\"}]}, {\"Statement"
           "\": \"select * from T1 where pk='c'\"}], "
           "\"ReturnConsumedCapacity\": \"TOTAL\"}",
-          "T1|T2", 0,
+          "T1|T2", 1,
           "{\"Statements\":[{\"Statement\":\"SELECT * FROM T1 WHERE pk=?\","
           "\"Parameters\":[{\"S\":\"?\"}],\"ConsistentRead\":true},"
           "{\"Statement\":\"UPDATE \\\"T2\\\" SET v=? WHERE pk=?\","
@@ -799,9 +815,9 @@ test_request_partiql(void)
           "\"EXISTS(SELECT * FROM \\\"Users\\\" WHERE id='u1')\"},"
           "{\"Statement\":\"DELETE FROM \\\"Carts\\\" WHERE u='u1'\"}],"
           "\"ClientRequestToken\":\"t1\"}",
-          "Orders|Users|Carts", 0,
+          "Orders|Users|Carts", 2,
           "{\"TransactStatements\":[{\"Statement\":\"INSERT INTO Orders "
-          "VALUE {?:?}\",\"Parameters\":[{\"S\":\"?\"}]},{\"Statement\":"
+          "VALUE {'id':?}\",\"Parameters\":[{\"S\":\"?\"}]},{\"Statement\":"
           "\"EXISTS(SELECT * FROM \\\"Users\\\" WHERE id=?)\"},"
           "{\"Statement\":\"DELETE FROM \\\"Carts\\\" WHERE u=?\"}],"
           "\"ClientRequestToken\":\"?\"}");
@@ -1459,6 +1475,25 @@ test_response_records(void)
     rs_ok("ExecuteTransaction", 0,
           "{\"Responses\":[{\"Item\":{}},{\"Item\":{\"x\":{\"S\":\"y\"}}}]}",
           NGX_OK, 2, "");
+
+    /* PartiQL writes: items is the number of write statements */
+
+    rs_ok("ExecuteStatement", 1, "{}", NGX_OK, 1, "");
+    rs_ok("ExecuteStatement", 1, "{\"Items\":[]}", NGX_OK, 1, "");
+    rs_ok("ExecuteStatement", 1,
+          "{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
+          "ConditionalCheckFailedException\",\"message\":\"no\"}",
+          NGX_OK, -1, "");
+    rs_ok("BatchExecuteStatement", 3,
+          "{\"Responses\":[{\"TableName\":\"T\"},{\"Error\":{\"Code\":"
+          "\"ConditionalCheckFailed\",\"Message\":\"no\"},\"TableName\":"
+          "\"T\"},{\"TableName\":\"T\"}]}", NGX_OK, 2, "");
+    rs_ok("BatchExecuteStatement", 2,
+          "{\"Responses\":[{\"Error\":{\"Code\":\"X\"}},{\"Error\":{"
+          "\"Code\":\"Y\"}}]}", NGX_OK, 0, "");
+    rs_ok("ExecuteTransaction", 2, "{}", NGX_OK, 2, "");
+    rs_ok("ExecuteTransaction", 3, "{\"Responses\":[{},{},{}]}", NGX_OK, 3,
+          "");
 
     rs_ok("PutItem", 0, "{}", NGX_OK, 1, "");
     rs_ok("UpdateItem", 0,
