@@ -481,7 +481,7 @@ typedef struct {
 
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
-    ngx_int_t                        identity_rc; /* the first step's */
+    ngx_int_t                        identity_rc; /* access_identity() */
     void                            *claims;     /* json_t *, lazily */
     ngx_str_t                       *role_header;
     ngx_str_t                       *target;     /* X-Amz-Target */
