@@ -54,11 +54,13 @@ add_block_preprocessor(sub {
     dynamo_zone dynamo:1m;
     limit_req_zone $dynamo_identity zone=per_caller:1m rate=2r/s;
     limit_req_zone $dynamo_claim_sub zone=per_sub:1m rate=2r/s;
+    limit_req_zone $dynamo_role_arn zone=per_role:1m rate=2r/s;
 CONF
     }
 
     if (!defined $block->user_files) {
-        $block->set_value("user_files", ">>> t\nok\n>>> sub\nok\n");
+        $block->set_value("user_files",
+                          ">>> t\nok\n>>> sub\nok\n>>> role\nok\n");
     }
 
     if (!defined $block->config) {
@@ -76,6 +78,17 @@ CONF
         dynamo_jwt_key $TEST_NGINX_KEYS/hs256.secret alg=HS256;
         limit_req zone=per_sub burst=1 nodelay;
         limit_req_status 429;
+    }
+    location = /role {
+        dynamo_access on;
+        dynamo_jwt_key $TEST_NGINX_KEYS/hs256.secret alg=HS256;
+        dynamo_service_account drsa/sa/default/alice
+                               arn:aws:iam::123456789012:role/Orders;
+        dynamo_service_account drsa/sa/default/bob
+                               arn:aws:iam::123456789012:role/Orders;
+        limit_req zone=per_role burst=1 nodelay;
+        limit_req_status 429;
+        add_header X-Identity $dynamo_identity always;
     }
     location = /status {
         dynamo_status;
@@ -176,3 +189,27 @@ Test::More::is(main::count_of(200, @d), 2, "TEST 5: dave: both pass");
 GET /status
 --- response_body_like eval
 qr/"tokens":\{"hits":5,"misses":3,"entries":3\}/
+
+
+
+=== TEST 6: the role as the key: callers that act as one role share its limit
+alice and bob both act as role/Orders, chosen before the access phase
+with no STS call: alice's 2 pass, bob's 2 right after are limited.  carol
+has no role: refused as ever (AccessDeniedException, not limited), and
+once answered her identity is known to the header filter again.
+--- init
+my @a = main::at_once(2, $::tok{alice}, '/role');
+my @b = main::at_once(2, $::tok{bob}, '/role');
+my @c = main::at_once(3, $::tok{sub_x}, '/role');
+Test::More::is(main::count_of(200, @a), 2, "TEST 6: alice: both pass");
+Test::More::is(main::count_of(429, @b), 2, "TEST 6: bob, same role: limited");
+Test::More::is(main::count_of(400, @c), 3, "TEST 6: carol, no role: refused");
+--- request
+GET /role
+--- more_headers eval
+"cyral.token: $::tok{sub_x}"
+--- error_code: 400
+--- response_headers
+X-Identity: drsa/sa/default/carol
+--- response_body_like eval
+qr/^\{"__type":"[\w.]+#AccessDeniedException","message":"(?:[^"\\]|\\.)+"\}$/
