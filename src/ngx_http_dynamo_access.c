@@ -184,7 +184,8 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
  * The synchronous first step: the token found and verified, the role
  * chosen.  It runs once a request, from the access phase or from an
  * identity variable read before it (limit_req and limit_conn keys), and
- * its outcome, a refusal too, is kept for the access phase to act on.
+ * its outcome, a refusal too, is kept for the access phase to act on;
+ * only NGX_AGAIN, a step still waiting, is tried again.
  */
 
 ngx_int_t
@@ -195,19 +196,22 @@ ngx_http_dynamo_access_identity(ngx_http_request_t *r,
     ngx_http_dynamo_zone_t  *zone;
 
     if (ctx->begun) {
-        return ctx->identity_rc;
-    }
+        if (ctx->identity_rc != NGX_AGAIN) {
+            return ctx->identity_rc;
+        }
 
-    zone = ngx_http_dynamo_get_zone(r);
+    } else {
+        zone = ngx_http_dynamo_get_zone(r);
 
-    ngx_http_dynamo_count(zone, requests, 1);
+        ngx_http_dynamo_count(zone, requests, 1);
 
-    /* the clock is read only for the activity record */
+        /* the clock is read only for the activity record */
 
-    ctx->begun = 1;
+        ctx->begun = 1;
 
-    if (dlcf->activity_log) {
-        ctx->start_ns = ngx_http_dynamo_now_ns();
+        if (dlcf->activity_log) {
+            ctx->start_ns = ngx_http_dynamo_now_ns();
+        }
     }
 
     rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
