@@ -505,6 +505,7 @@ typedef struct {
 
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
+    ngx_int_t                        identity_rc; /* access_identity() */
     void                            *claims;     /* json_t *, lazily */
     ngx_str_t                       *role_header;
     ngx_str_t                       *target;     /* X-Amz-Target */
@@ -609,6 +610,8 @@ ngx_int_t ngx_http_dynamo_nginx_error(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_dynamo_access_handler(ngx_http_request_t *r);
 ngx_http_dynamo_ctx_t *ngx_http_dynamo_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_dynamo_access_identity(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
 
 /* error: refusals in DynamoDB's own error shape */
 

@@ -109,31 +109,12 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
 
     if (ctx->state == NGX_HTTP_DYNAMO_STATE_START) {
 
-        /* again after a wait for a key set: counted once */
+        /* again after a wait for a key set: the step is tried again */
 
-        if (!ctx->begun) {
-            ngx_http_dynamo_count(zone, requests, 1);
-
-            /* the clock is read only for the activity record */
-
-            ctx->begun = 1;
-
-            if (dlcf->activity_log) {
-                ctx->start_ns = ngx_http_dynamo_now_ns();
-            }
-        }
-
-        rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
+        rc = ngx_http_dynamo_access_identity(r, dlcf, ctx);
 
         if (rc == NGX_AGAIN) {
             return NGX_AGAIN;
-        }
-
-        if (rc == NGX_OK
-            && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len
-                || dlcf->proxy_handler))
-        {
-            rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
         }
 
         if (rc == NGX_OK && dlcf->proxy_handler) {
@@ -202,6 +183,55 @@ ngx_http_dynamo_access_handler(ngx_http_request_t *r)
     ngx_http_dynamo_count(zone, allowed, 1);
 
     return NGX_OK;
+}
+
+
+/*
+ * The synchronous first step: the token found and verified, the role
+ * chosen.  It runs once a request, from the access phase or from an
+ * identity variable read before it (limit_req and limit_conn keys), and
+ * its outcome, a refusal too, is kept for the access phase to act on;
+ * only NGX_AGAIN, a step still waiting, is tried again.
+ */
+
+ngx_int_t
+ngx_http_dynamo_access_identity(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_int_t                rc;
+    ngx_http_dynamo_zone_t  *zone;
+
+    if (ctx->begun) {
+        if (ctx->identity_rc != NGX_AGAIN) {
+            return ctx->identity_rc;
+        }
+
+    } else {
+        zone = ngx_http_dynamo_get_zone(r);
+
+        ngx_http_dynamo_count(zone, requests, 1);
+
+        /* the clock is read only for the activity record */
+
+        ctx->begun = 1;
+
+        if (dlcf->activity_log) {
+            ctx->start_ns = ngx_http_dynamo_now_ns();
+        }
+    }
+
+    rc = ngx_http_dynamo_access_token(r, dlcf, ctx);
+
+    if (rc == NGX_OK
+        && (dlcf->bindings || dlcf->role_rules || dlcf->sts_uri.len
+            || dlcf->proxy_handler))
+    {
+        rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
+    }
+
+    ctx->identity_rc = rc;
+
+    return rc;
 }
 
 

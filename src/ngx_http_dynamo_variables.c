@@ -21,6 +21,12 @@
 
 static ngx_int_t ngx_http_dynamo_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_variable_identity(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_variable_ctx_str(ngx_http_dynamo_ctx_t *ctx,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_dynamo_identity_ctx(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t **ctxp);
 static ngx_int_t ngx_http_dynamo_variable_operation(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_dynamo_variable_table(ngx_http_request_t *r,
@@ -35,12 +41,12 @@ static void ngx_http_dynamo_claims_cleanup(void *data);
 static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
 
     { ngx_string("dynamo_identity"), NULL,
-      ngx_http_dynamo_variable_str,
+      ngx_http_dynamo_variable_identity,
       offsetof(ngx_http_dynamo_ctx_t, token.identity),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_role_arn"), NULL,
-      ngx_http_dynamo_variable_str,
+      ngx_http_dynamo_variable_identity,
       offsetof(ngx_http_dynamo_ctx_t, role_arn),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
@@ -98,10 +104,99 @@ static ngx_int_t
 ngx_http_dynamo_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t              *s;
     ngx_http_dynamo_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    return ngx_http_dynamo_variable_ctx_str(ctx, v, data);
+}
+
+
+/* $dynamo_identity and $dynamo_role_arn, known in any phase */
+
+static ngx_int_t
+ngx_http_dynamo_variable_identity(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_int_t               rc;
+    ngx_http_dynamo_ctx_t  *ctx;
+
+    rc = ngx_http_dynamo_identity_ctx(r, &ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_dynamo_variable_ctx_str(ctx, v, data);
+}
+
+
+/*
+ * An identity variable read before the access phase, as a limit_req or
+ * limit_conn key is, runs the phase's first step now: the token found
+ * and verified, the role chosen, once a request.  A request refused
+ * there (no token, a token that does not verify) has no identity: its
+ * empty key limits nothing, and the access phase refuses it as ever.
+ * Once the response has begun, nothing is verified any more.
+ */
+
+static ngx_int_t
+ngx_http_dynamo_identity_ctx(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t **ctxp)
+{
+    ngx_int_t                    rc;
+    ngx_http_dynamo_ctx_t       *ctx;
+    ngx_http_dynamo_loc_conf_t  *dlcf;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+
+    *ctxp = ctx;
+
+    if (ctx == NULL || !ctx->begun) {
+
+        if (r != r->main || r->header_sent) {
+            return NGX_OK;
+        }
+
+        dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
+
+        if (!dlcf->access) {
+            return NGX_OK;
+        }
+
+        ctx = ngx_http_dynamo_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ctxp = ctx;
+
+        rc = ngx_http_dynamo_access_identity(r, dlcf, ctx);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "dynamo: identity checked for a variable: %i", rc);
+    }
+
+    /* refused, and not yet answered: no identity to limit */
+
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_START && ctx->identity_rc) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dynamo_variable_ctx_str(ngx_http_dynamo_ctx_t *ctx,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  *s;
 
     if (ctx == NULL) {
         v->not_found = 1;
@@ -214,13 +309,18 @@ ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
     char                   *text;
     size_t                  len;
     json_t                 *claims, *value;
+    ngx_int_t               rc;
     ngx_str_t               name;
     const char             *key;
     ngx_http_dynamo_ctx_t  *ctx;
 
     v->not_found = 1;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
+    rc = ngx_http_dynamo_identity_ctx(r, &ctx);
+
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
 
     if (ctx == NULL || ctx->token.identity.len == 0) {
         return NGX_OK;
