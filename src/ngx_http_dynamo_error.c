@@ -60,8 +60,8 @@ static ngx_http_dynamo_error_kind_t  ngx_http_dynamo_errors[] = {
       ngx_string("com.amazon.coral.service#RequestTimeoutException"),
       ngx_string("request timed out") },
 
-    { NGX_HTTP_SERVICE_UNAVAILABLE,
-      ngx_string("com.amazon.coral.availability#ThrottlingException"),
+    { NGX_HTTP_BAD_REQUEST,
+      ngx_string("com.amazonaws.dynamodb.v20120810#ThrottlingException"),
       ngx_string("request limited") },
 
     { NGX_HTTP_INTERNAL_SERVER_ERROR,

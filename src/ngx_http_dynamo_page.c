@@ -187,6 +187,14 @@ ngx_http_dynamo_page_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    if (ctx->err == NGX_HTTP_DYNAMO_ERR_THROTTLED) {
+
+        /* DynamoDB throttles with 400; SDKs retry it by its type */
+
+        r->headers_out.status = NGX_HTTP_BAD_REQUEST;
+        r->headers_out.status_line.len = 0;
+    }
+
     ngx_http_clear_last_modified(r);
     ngx_http_clear_etag(r);
 

@@ -347,7 +347,7 @@ connect() failed
 
 
 
-=== TEST 11: limit_req's 503 in a gateway location: ThrottlingException (SDKs back off and retry)
+=== TEST 11: limit_req's 503 in a gateway location: DynamoDB's ThrottlingException, status 400 (SDKs back off and retry)
 --- http_config
 dynamo_zone dynamo:1m;
 dynamo_base_credentials env;
@@ -370,14 +370,14 @@ limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
 ["cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.ListTables",
  "cyral.token: $::tok{alice}\nX-Amz-Target: DynamoDB_20120810.ListTables"]
 --- error_code eval
-[200, 503]
+[200, 400]
 --- error_type eval
-["", "com.amazon.coral.availability#ThrottlingException"]
+["", "com.amazonaws.dynamodb.v20120810#ThrottlingException"]
 --- response_body eval
-["{}", '{"__type":"com.amazon.coral.availability#ThrottlingException","message":"too many requests"}']
+["{}", '{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"too many requests"}']
 --- record
 status=200 isError=false error=- client=127.0.0.1 identity=drsa/sa/default/alice message=OK
-status=503 isError=true error=ThrottlingException client=127.0.0.1 identity=- message=too many requests
+status=400 isError=true error=ThrottlingException client=127.0.0.1 identity=- message=too many requests
 
 
 

@@ -265,10 +265,18 @@ sub concurrent_requests {
         }
     }
 
+    # each answer's status, and with "types" the name of its error type
+    # after it ("400 ThrottlingException"), or nothing ("200 ")
+
     my @codes;
     for my $fd (keys %buf) {
         my ($code) = $buf{$fd} =~ m{^HTTP/1\.\d (\d{3})};
         $codes[$idx{$fd}] = $code // 0;
+
+        if ($opt{types}) {
+            my ($type) = $buf{$fd} =~ m{"__type":"[^"#]*#([^"]+)"};
+            $codes[$idx{$fd}] .= ' ' . ($type // '');
+        }
     }
 
     return @codes;
