@@ -20,32 +20,6 @@ $tok{alice} = mint_token(key => 'ec256', alg => 'ES256', kid => 'ec256',
 # more tokens than a worker has slots for, for two workers
 our @many = slot_tokens();
 
-sub pids_in_log {
-    my %pids;
-    open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/pid.log" or return 0;
-    while (<$fh>) {
-        $pids{$1}++ if /^(\d+) 200$/;
-    }
-    return scalar keys %pids;
-}
-
-sub reload_nginx {
-    my $pidfile = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
-    open my $fh, '<', $pidfile or die "$pidfile: $!";
-    chomp(my $pid = <$fh>);
-    my $log = "$ENV{TEST_NGINX_SERVROOT}/logs/error.log";
-    kill 'HUP', $pid or die "kill HUP $pid: $!";
-
-    # the old workers are gone when the log says so
-    for (1 .. 100) {
-        select undef, undef, undef, 0.1;
-        open my $in, '<', $log or next;
-        my $exits = grep { /worker process \d+ exited/ } <$in>;
-        return if $exits >= 2;
-    }
-    die "the reload did not finish\n";
-}
-
 master_on();
 workers(2);
 worker_connections(1024);

@@ -77,30 +77,6 @@ sub fetches {
     return emulator()->count(jwks => $name);
 }
 
-sub pids_in_log {
-    my %pids;
-    open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/pid.log" or return 0;
-    while (<$fh>) {
-        $pids{$1}++ if /^(\d+) 200$/;
-    }
-    return scalar keys %pids;
-}
-
-sub reload_nginx {
-    my $pidfile = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
-    open my $fh, '<', $pidfile or die "$pidfile: $!";
-    chomp(my $pid = <$fh>);
-    my $log = "$ENV{TEST_NGINX_SERVROOT}/logs/error.log";
-    kill 'HUP', $pid or die "kill HUP $pid: $!";
-
-    for (1 .. 100) {
-        select undef, undef, undef, 0.1;
-        open my $in, '<', $log or next;
-        my $exits = grep { /worker process \d+ exited/ } <$in>;
-        return if $exits >= 2;
-    }
-    die "the reload did not finish\n";
-}
 
 sub pause { select undef, undef, undef, $_[0] }
 

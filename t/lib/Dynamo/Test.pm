@@ -17,7 +17,8 @@ use Exporter 'import';
 our @EXPORT = qw(keys_dir mint_token mint_tokens debian_python json_encode
                  json_decode emulator aws_block_preprocessor
                  concurrent_requests nginx_get slot_tokens
-                 slot_answers_right check_records);
+                 slot_answers_right check_records pids_in_log
+                 reload_nginx);
 
 my $top = abs_path(dirname(__FILE__) . '/../../..');
 my $python = '/usr/bin/python3';     # Debian's, with botocore and PyJWT
@@ -412,5 +413,37 @@ if (my $add = Test::Nginx::Socket->can('add_test_cleanup_handler')) {
 
 $ENV{TEST_NGINX_KEYS} = keys_dir();
 $ENV{TEST_NGINX_TOP} = $top;
+
+
+# How many worker processes answered 200, from a log of "$pid $status"
+# lines (logs/pid.log), for the tests that need both workers to serve.
+
+sub pids_in_log {
+    my %pids;
+    open my $fh, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/pid.log" or return 0;
+    while (<$fh>) {
+        $pids{$1}++ if /^(\d+) 200$/;
+    }
+    return scalar keys %pids;
+}
+
+# "nginx -s reload" from a test, returning once the old workers are gone
+# (the log says so)
+
+sub reload_nginx {
+    my $pidfile = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
+    open my $fh, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $pid = <$fh>);
+    my $log = "$ENV{TEST_NGINX_SERVROOT}/logs/error.log";
+    kill 'HUP', $pid or die "kill HUP $pid: $!";
+
+    for (1 .. 100) {
+        select undef, undef, undef, 0.1;
+        open my $in, '<', $log or next;
+        my $exits = grep { /worker process \d+ exited/ } <$in>;
+        return if $exits >= 2;
+    }
+    die "the reload did not finish\n";
+}
 
 1;
