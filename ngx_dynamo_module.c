@@ -41,7 +41,7 @@ static ngx_conf_num_bounds_t  ngx_http_dynamo_duration_bounds = {
 static ngx_command_t  ngx_http_dynamo_commands[] = {
 
     { ngx_string("dynamo_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_dynamo_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,

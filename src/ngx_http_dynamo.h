@@ -234,6 +234,7 @@ typedef struct {
     size_t                           token_bytes;   /* slab chunks */
     size_t                           token_budget;
     ngx_http_dynamo_shard_t          shards[NGX_HTTP_DYNAMO_SHARDS];
+    struct ngx_http_dynamo_idents_s *idents;     /* dynamo_status' */
     ngx_uint_t                       nomem_logged;
     ngx_uint_t                       token_nomem_logged;
     ngx_uint_t                       token_evict_logged;
@@ -290,6 +291,61 @@ typedef struct {
 /* this worker's count of the role */
 #define ngx_http_dynamo_role_requests(rn)                                    \
     (&(rn)->requests[ngx_worker % NGX_HTTP_DYNAMO_ROLE_SHARDS].n)
+
+
+/*
+ * dynamo_status' counts of one identity, of those folded into "other",
+ * or of the requests without an identity.  Kept under the table's own
+ * lock (ngx_http_dynamo_idents_t), so plain numbers.
+ */
+
+typedef struct {
+    uint64_t                         requests;
+    uint64_t                         allowed;
+    uint64_t                         refused_token;
+    uint64_t                         refused_expired;
+    uint64_t                         refused_denied;
+    uint64_t                         refused_policy;
+    uint64_t                         refused_validation;
+    uint64_t                         unavailable;
+    uint64_t                         throttled;
+    uint64_t                         request_bytes;
+    uint64_t                         response_bytes;
+    uint64_t                         capacity;   /* thousandths of a unit */
+} ngx_http_dynamo_ident_counts_t;
+
+
+typedef struct {
+    ngx_http_dynamo_ident_counts_t   c;
+    uint64_t                         rank;       /* c.requests, plus those
+                                                    of the one replaced */
+    uint32_t                         hash;
+    int32_t                          next;       /* in its bucket; -1: none */
+    u_short                          len;
+    u_char                           identity[NGX_HTTP_DYNAMO_IDENTITY_MAX];
+} ngx_http_dynamo_ident_t;
+
+
+/*
+ * The most active identities, in a fixed number of slots made with the
+ * zone (dynamo_zone identities=); see ngx_http_dynamo_status_count()
+ */
+
+typedef struct ngx_http_dynamo_idents_s {
+    ngx_shmtx_sh_t                   lock;
+    ngx_shmtx_t                      mutex;
+    ngx_uint_t                       nslots;
+    ngx_uint_t                       used;
+    ngx_uint_t                       nbuckets;   /* a power of two */
+    uint64_t                         folded;     /* identities replaced */
+    ngx_http_dynamo_ident_counts_t   other;
+    ngx_http_dynamo_ident_counts_t   unidentified;
+    int32_t                         *buckets;
+    ngx_http_dynamo_ident_t         *slots;
+} ngx_http_dynamo_idents_t;
+
+#define NGX_HTTP_DYNAMO_IDENTS_DEFAULT   100
+#define NGX_HTTP_DYNAMO_IDENTS_MAX       10000
 
 
 typedef struct ngx_http_dynamo_activity_log_s  ngx_http_dynamo_activity_log_t;
@@ -383,6 +439,7 @@ typedef struct {
     ngx_http_dynamo_role_node_t     *roles[NGX_HTTP_DYNAMO_ROLE_SLOTS];
     ngx_http_dynamo_token_node_t    *tokens[NGX_HTTP_DYNAMO_TOKEN_SLOTS];
     ngx_http_dynamo_creds_node_t    *creds[NGX_HTTP_DYNAMO_CREDS_SLOTS];
+    ngx_uint_t                       identities;  /* identities=, or unset */
 } ngx_http_dynamo_zone_t;
 
 
@@ -782,6 +839,10 @@ ngx_int_t ngx_http_dynamo_log_handler(ngx_http_request_t *r);
 /* status */
 
 char *ngx_http_dynamo_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_dynamo_status_init_zone(ngx_http_dynamo_zone_t *zone,
+    ngx_shm_zone_t *shm_zone);
+void ngx_http_dynamo_status_count(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 
 /* zone: the shared cache */
 

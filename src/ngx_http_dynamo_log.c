@@ -222,6 +222,21 @@ static ngx_http_dynamo_log_field_t  ngx_http_dynamo_log_fields[] = {
 };
 
 
+/* the text a record's times and ids are made in */
+
+typedef struct {
+    u_char                       start_fraction[9];
+    u_char                       conn_fraction[9];
+    u_char                       start_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
+    u_char                       conn_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
+    u_char                       start_nanos[NGX_INT64_LEN];
+    u_char                       conn_nanos[NGX_INT64_LEN];
+    u_char                       duration[NGX_INT64_LEN + 16];
+    u_char                       id[NGX_SOCKADDR_STRLEN
+                                    + 3 * NGX_INT64_LEN + 3];
+} ngx_http_dynamo_log_text_t;
+
+
 struct ngx_http_dynamo_activity_log_s {
     ngx_open_file_t             *file;
     ngx_syslog_peer_t           *syslog_peer;
@@ -232,6 +247,27 @@ struct ngx_http_dynamo_activity_log_s {
 
 static char *ngx_http_dynamo_log_parts(ngx_conf_t *cf,
     ngx_http_dynamo_loc_conf_t *conf);
+static ngx_int_t ngx_http_dynamo_log_unsent(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t status);
+static void ngx_http_dynamo_log_times(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_http_dynamo_log_text_t *text,
+    ngx_http_dynamo_log_value_t *v);
+static void ngx_http_dynamo_log_request(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_http_dynamo_log_value_t *v);
+static void ngx_http_dynamo_log_response(ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t status, ngx_http_dynamo_log_text_t *text,
+    ngx_http_dynamo_log_value_t *v);
+static size_t ngx_http_dynamo_log_length(ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_http_dynamo_log_value_t *v);
+static u_char *ngx_http_dynamo_log_room(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, size_t len,
+    ngx_http_dynamo_log_buf_t **buffer);
+static u_char *ngx_http_dynamo_log_record(u_char *p,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_log_value_t *v);
+static void ngx_http_dynamo_log_out(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, ngx_http_dynamo_log_buf_t *buffer,
+    u_char *line, u_char *p);
 static void ngx_http_dynamo_log_write(ngx_http_request_t *r,
     ngx_http_dynamo_activity_log_t *log, u_char *buf, size_t len);
 static void ngx_http_dynamo_log_flush(ngx_open_file_t *file, ngx_log_t *log);
@@ -627,40 +663,20 @@ ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
 }
 
 
-/* the log phase */
+/* the log phase: the status page's counts, and the activity record */
 
 ngx_int_t
 ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 {
     u_char                          *line, *p;
-    u_char                           start_fraction[9], conn_fraction[9];
-    u_char                           start_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
-    u_char                           conn_time[NGX_HTTP_DYNAMO_LOG_TIME_LEN];
-    u_char                           start_nanos[NGX_INT64_LEN];
-    u_char                           conn_nanos[NGX_INT64_LEN];
-    u_char                           duration[NGX_INT64_LEN + 16];
-    u_char                           id[NGX_SOCKADDR_STRLEN
-                                        + 3 * NGX_INT64_LEN + 3];
     size_t                           len;
-    uint64_t                         conn_ns, exec_ns;
-    ngx_str_t                        type, message;
-    ngx_str_t                       *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
-    ngx_uint_t                       n, status, is_error, port;
-    ngx_msec_int_t                   ms;
+    ngx_uint_t                       status;
     ngx_http_dynamo_ctx_t           *ctx;
     ngx_http_dynamo_log_buf_t       *buffer;
-    ngx_http_dynamo_ddb_op_t        *op;
+    ngx_http_dynamo_log_text_t       text;
     ngx_http_dynamo_loc_conf_t      *dlcf;
-    ngx_http_dynamo_main_conf_t     *dmcf;
-    ngx_http_dynamo_log_field_t     *f;
     ngx_http_dynamo_log_value_t      v[NGX_HTTP_DYNAMO_LOG_VALUES];
-    ngx_http_dynamo_log_second_t    *start_second, *conn_second;
     ngx_http_dynamo_activity_log_t  *log;
-    ngx_http_dynamo_ddb_request_t   *rq;
-    ngx_http_dynamo_ddb_response_t  *rs;
-
-    static ngx_str_t  ok = ngx_string("OK");
-    static ngx_str_t  empty = ngx_null_string;
 
     if (r != r->main) {
         return NGX_OK;
@@ -672,9 +688,7 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ctx->role_arn.len) {
-        ngx_http_dynamo_role_count(r, &ctx->role_arn);
-    }
+    ngx_http_dynamo_status_count(r, ctx);
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
 
@@ -684,8 +698,154 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    status = r->headers_out.status ? r->headers_out.status : r->err_status;
+
+    if (ngx_http_dynamo_log_unsent(r, dlcf, ctx, status) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_log_times(r, ctx, &text, v);
+    ngx_http_dynamo_log_request(r, ctx, v);
+    ngx_http_dynamo_log_response(ctx, status, &text, v);
+
+    len = ngx_http_dynamo_log_length(dlcf, v);
+
+    if (log->syslog_peer) {
+        len += NGX_HTTP_DYNAMO_SYSLOG_HEADER;
+    }
+
+    line = ngx_http_dynamo_log_room(r, log, len, &buffer);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = line;
+
+    if (log->syslog_peer) {
+        p = ngx_syslog_add_header(log->syslog_peer, p);
+    }
+
+    p = ngx_http_dynamo_log_record(p, dlcf, v);
+
+    ngx_http_dynamo_log_out(r, log, buffer, line, p);
+
+    return NGX_OK;
+}
+
+
+/*
+ * An error of nginx's that sent nothing (a body not received in time):
+ * recorded as its page would have said it; a client that went away is
+ * no error of the request's
+ */
+
+static ngx_int_t
+ngx_http_dynamo_log_unsent(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    ngx_uint_t status)
+{
+    if (ctx->err != NGX_HTTP_DYNAMO_OK || r->header_sent
+        || status < NGX_HTTP_BAD_REQUEST
+        || status == NGX_HTTP_CLIENT_CLOSED_REQUEST
+        || !dlcf->access)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_dynamo_nginx_error(r, ctx, status) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "dynamo: %ui recorded as %V", status,
+                  ngx_http_dynamo_error_type(ctx->err));
+
+    return NGX_OK;
+}
+
+
+/*
+ * The record's times, and its ids.  The connection's id,
+ * "address:port:start", is the start of the request's,
+ * "address:port:start:number".
+ */
+
+static void
+ngx_http_dynamo_log_times(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
+    ngx_http_dynamo_log_text_t *text, ngx_http_dynamo_log_value_t *v)
+{
+    u_char                        *p;
+    uint64_t                       conn_ns;
+    ngx_uint_t                     port;
+    ngx_msec_int_t                 ms;
+    ngx_http_dynamo_main_conf_t   *dmcf;
+    ngx_http_dynamo_log_second_t  *start_second, *conn_second;
+
+    ms = (ngx_msec_int_t) (ngx_current_msec - r->connection->start_time);
+    conn_ns = ctx->start_ns - (ms > 0 ? (uint64_t) ms * 1000000 : 0);
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
+
+    start_second = &dmcf->log_seconds[0];
+    conn_second = &dmcf->log_seconds[1];
+
+    ngx_http_dynamo_log_second(start_second, ctx->start_ns,
+                               text->start_fraction);
+    ngx_http_dynamo_log_second(conn_second, conn_ns, text->conn_fraction);
+
+    port = ngx_inet_get_port(r->connection->sockaddr);
+
+    p = ngx_cpymem(text->id, r->connection->addr_text.data,
+                   ngx_min(r->connection->addr_text.len,
+                           NGX_SOCKADDR_STRLEN));
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, port);
+    *p++ = ':';
+    p = ngx_http_dynamo_log_nanos(p, conn_second, text->conn_fraction);
+
+    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.data = text->id;
+    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.len = p - text->id;
+
+    *p++ = ':';
+    p = ngx_http_dynamo_log_uint(p, r->connection->requests);
+
+    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.data = text->id;
+    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.len = p - text->id;
+
+    v[NGX_HTTP_DYNAMO_LOG_CLIENT_HOST].str = r->connection->addr_text;
+    v[NGX_HTTP_DYNAMO_LOG_CLIENT_PORT].num = port;
+
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TIME],
+        text->start_time,
+        ngx_http_dynamo_log_time(text->start_time, start_second,
+                                 text->start_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_NANOS],
+        text->start_nanos,
+        ngx_http_dynamo_log_nanos(text->start_nanos, start_second,
+                                  text->start_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_TIME],
+        text->conn_time,
+        ngx_http_dynamo_log_time(text->conn_time, conn_second,
+                                 text->conn_fraction));
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_NANOS],
+        text->conn_nanos,
+        ngx_http_dynamo_log_nanos(text->conn_nanos, conn_second,
+                                  text->conn_fraction));
+}
+
+
+/* who asked what: the identity, the client, the statement */
+
+static void
+ngx_http_dynamo_log_request(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx, ngx_http_dynamo_log_value_t *v)
+{
+    ngx_http_dynamo_ddb_op_t       *op;
+    ngx_http_dynamo_ddb_request_t  *rq;
+
+    static ngx_str_t  empty = ngx_null_string;
+
     rq = ctx->rq;
-    rs = ctx->rs;
 
     /* a request refused before its body was read still names its target */
 
@@ -694,101 +854,6 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     if (op == NULL && ctx->target) {
         op = ngx_http_dynamo_ddb_operation(ctx->target);
     }
-
-    status = r->headers_out.status ? r->headers_out.status : r->err_status;
-
-    /*
-     * an error of nginx's that sent nothing (a body not received in time):
-     * recorded as its page would have said it; a client that went away is
-     * no error of the request's
-     */
-
-    if (ctx->err == NGX_HTTP_DYNAMO_OK && !r->header_sent
-        && status >= NGX_HTTP_BAD_REQUEST
-        && status != NGX_HTTP_CLIENT_CLOSED_REQUEST
-        && dlcf->access)
-    {
-        if (ngx_http_dynamo_nginx_error(r, ctx, status) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "dynamo: %ui recorded as %V", status,
-                      ngx_http_dynamo_error_type(ctx->err));
-    }
-
-    is_error = ctx->err != NGX_HTTP_DYNAMO_OK || status >= 400;
-
-    /* what went wrong: ours, DynamoDB's, or nginx's */
-
-    type = empty;
-    message = ok;
-
-    if (ctx->err != NGX_HTTP_DYNAMO_OK) {
-        ngx_http_dynamo_ddb_error_name(
-            ngx_http_dynamo_error_type(ctx->err)->data,
-            ngx_http_dynamo_error_type(ctx->err)->len, &type);
-        message = ctx->message;
-
-    } else if (rs && rs->type_len) {
-        ngx_http_dynamo_ddb_error_name(rs->type, rs->type_len, &type);
-        message.data = rs->message;
-        message.len = rs->message_len;
-
-    } else if (is_error) {
-        message.len = 0;
-    }
-
-    ms = (ngx_msec_int_t) (ngx_current_msec - r->connection->start_time);
-    conn_ns = ctx->start_ns - (ms > 0 ? (uint64_t) ms * 1000000 : 0);
-
-    exec_ns = (ctx->upstream_end > ctx->upstream_start)
-              ? ctx->upstream_end - ctx->upstream_start : 0;
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
-
-    start_second = &dmcf->log_seconds[0];
-    conn_second = &dmcf->log_seconds[1];
-
-    ngx_http_dynamo_log_second(start_second, ctx->start_ns, start_fraction);
-    ngx_http_dynamo_log_second(conn_second, conn_ns, conn_fraction);
-
-    /*
-     * The values, as the record's table finds them.  The connection's id,
-     * "address:port:start", is the start of the request's,
-     * "address:port:start:number".
-     */
-
-    port = ngx_inet_get_port(r->connection->sockaddr);
-
-    p = ngx_cpymem(id, r->connection->addr_text.data,
-                   ngx_min(r->connection->addr_text.len,
-                           NGX_SOCKADDR_STRLEN));
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, port);
-    *p++ = ':';
-    p = ngx_http_dynamo_log_nanos(p, conn_second, conn_fraction);
-
-    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.data = id;
-    v[NGX_HTTP_DYNAMO_LOG_CONNECTION_ID].str.len = p - id;
-
-    *p++ = ':';
-    p = ngx_http_dynamo_log_uint(p, r->connection->requests);
-
-    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.data = id;
-    v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_ID].str.len = p - id;
-
-    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TIME], start_time,
-        ngx_http_dynamo_log_time(start_time, start_second, start_fraction));
-    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_NANOS],
-        start_nanos,
-        ngx_http_dynamo_log_nanos(start_nanos, start_second, start_fraction));
-    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_TIME],
-        conn_time,
-        ngx_http_dynamo_log_time(conn_time, conn_second, conn_fraction));
-    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_CONNECTION_NANOS],
-        conn_nanos,
-        ngx_http_dynamo_log_nanos(conn_nanos, conn_second, conn_fraction));
 
     if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
         ngx_str_set(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE].str, "ddl");
@@ -809,8 +874,6 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     v[NGX_HTTP_DYNAMO_LOG_TOKEN_ID].str = ctx->token.token_id;
     v[NGX_HTTP_DYNAMO_LOG_SESSION_NAME].str = ctx->session_name;
 
-    v[NGX_HTTP_DYNAMO_LOG_CLIENT_HOST].str = r->connection->addr_text;
-    v[NGX_HTTP_DYNAMO_LOG_CLIENT_PORT].num = port;
     v[NGX_HTTP_DYNAMO_LOG_APPLICATION].str = r->headers_in.user_agent
                                     ? r->headers_in.user_agent->value : empty;
 
@@ -830,6 +893,47 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     v[NGX_HTTP_DYNAMO_LOG_STATEMENT_TYPE].str = op ? op->type : empty;
     v[NGX_HTTP_DYNAMO_LOG_TABLE_NAMES].array = &ctx->tables;
 
+    v[NGX_HTTP_DYNAMO_LOG_POLICY].num = ctx->policy_violated;
+}
+
+
+/* how it went: ours, DynamoDB's, or nginx's error, and the answer */
+
+static void
+ngx_http_dynamo_log_response(ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status,
+    ngx_http_dynamo_log_text_t *text, ngx_http_dynamo_log_value_t *v)
+{
+    u_char                          *p;
+    uint64_t                         exec_ns;
+    ngx_str_t                        type, message;
+    ngx_uint_t                       is_error;
+    ngx_http_dynamo_ddb_response_t  *rs;
+
+    static ngx_str_t  ok = ngx_string("OK");
+    static ngx_str_t  empty = ngx_null_string;
+
+    rs = ctx->rs;
+
+    is_error = ctx->err != NGX_HTTP_DYNAMO_OK || status >= 400;
+
+    type = empty;
+    message = ok;
+
+    if (ctx->err != NGX_HTTP_DYNAMO_OK) {
+        ngx_http_dynamo_ddb_error_name(
+            ngx_http_dynamo_error_type(ctx->err)->data,
+            ngx_http_dynamo_error_type(ctx->err)->len, &type);
+        message = ctx->message;
+
+    } else if (rs && rs->type_len) {
+        ngx_http_dynamo_ddb_error_name(rs->type, rs->type_len, &type);
+        message.data = rs->message;
+        message.len = rs->message_len;
+
+    } else if (is_error) {
+        message.len = 0;
+    }
+
     v[NGX_HTTP_DYNAMO_LOG_STATUS].num = status;
     v[NGX_HTTP_DYNAMO_LOG_MESSAGE].str = message;
     v[NGX_HTTP_DYNAMO_LOG_IS_ERROR].num = is_error;
@@ -841,13 +945,16 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
     v[NGX_HTTP_DYNAMO_LOG_BYTES].num = ctx->response_bytes > 0
                                        ? (uint64_t) ctx->response_bytes : 0;
 
-    p = duration;
+    exec_ns = (ctx->upstream_end > ctx->upstream_start)
+              ? ctx->upstream_end - ctx->upstream_start : 0;
+
+    p = text->duration;
     *p++ = '"';
     p = ngx_http_dynamo_log_duration(p, exec_ns);
     *p++ = '"';
 
-    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_EXECUTION_TIME], duration,
-                            p);
+    ngx_http_dynamo_log_raw(&v[NGX_HTTP_DYNAMO_LOG_EXECUTION_TIME],
+                            text->duration, p);
 
     v[NGX_HTTP_DYNAMO_LOG_EXECUTION_NANOS].num = exec_ns;
 
@@ -858,13 +965,22 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         v[NGX_HTTP_DYNAMO_LOG_CAPACITY].str.data = rs->capacity;
         v[NGX_HTTP_DYNAMO_LOG_CAPACITY].str.len = rs->capacity_len;
     }
+}
 
-    v[NGX_HTTP_DYNAMO_LOG_POLICY].num = ctx->policy_violated;
 
-    /*
-     * The record's length bound, from the same table as its writing: the
-     * parts the configuration made, and each field at its longest
-     */
+/*
+ * The record's length bound, from the same table as its writing: the
+ * parts the configuration made, and each field at its longest
+ */
+
+static size_t
+ngx_http_dynamo_log_length(ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_http_dynamo_log_value_t *v)
+{
+    size_t                        len;
+    ngx_str_t                    *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
+    ngx_uint_t                    n;
+    ngx_http_dynamo_log_field_t  *f;
 
     ngx_http_dynamo_log_part_list(dlcf, parts);
 
@@ -884,51 +1000,55 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         len += ngx_http_dynamo_log_bound(f, &v[f->value]);
 
         if (f->kind == NGX_HTTP_DYNAMO_LOG_END) {
-            break;
+            return len;
         }
     }
+}
 
-    /*
-     * A buffered file takes the record where it is to be written, without
-     * a copy; a record larger than the buffer, or one without a buffer or
-     * for syslog, is made in the request's pool
-     */
 
-    buffer = NULL;
-    line = NULL;
+/*
+ * Where the record is made: a buffered file takes it where it is to be
+ * written, without a copy (*buffer set); a record larger than the buffer,
+ * or one without a buffer or for syslog, is made in the request's pool
+ */
 
-    if (log->syslog_peer) {
-        len += NGX_HTTP_DYNAMO_SYSLOG_HEADER;
+static u_char *
+ngx_http_dynamo_log_room(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, size_t len,
+    ngx_http_dynamo_log_buf_t **buffer)
+{
+    ngx_http_dynamo_log_buf_t  *b;
 
-    } else if (log->file->data) {
-        buffer = log->file->data;
+    *buffer = NULL;
 
-        if (len > (size_t) (buffer->last - buffer->pos)) {
+    if (log->file && log->file->data) {
+        b = log->file->data;
+
+        if (len > (size_t) (b->last - b->pos)) {
             ngx_http_dynamo_log_flush(log->file, r->connection->log);
         }
 
-        if (len <= (size_t) (buffer->last - buffer->pos)) {
-            line = buffer->pos;
-
-        } else {
-            buffer = NULL;
+        if (len <= (size_t) (b->last - b->pos)) {
+            *buffer = b;
+            return b->pos;
         }
     }
 
-    if (line == NULL) {
-        line = ngx_pnalloc(r->pool, len);
-        if (line == NULL) {
-            return NGX_ERROR;
-        }
-    }
+    return ngx_pnalloc(r->pool, len);
+}
 
-    p = line;
 
-    if (log->syslog_peer) {
-        p = ngx_syslog_add_header(log->syslog_peer, p);
-    }
+/* written field by field: ngx_sprintf() would be most of the cost */
 
-    /* written field by field: ngx_sprintf() would be most of the cost */
+static u_char *
+ngx_http_dynamo_log_record(u_char *p, ngx_http_dynamo_loc_conf_t *dlcf,
+    ngx_http_dynamo_log_value_t *v)
+{
+    ngx_str_t                    *parts[NGX_HTTP_DYNAMO_LOG_PARTS];
+    ngx_uint_t                    n;
+    ngx_http_dynamo_log_field_t  *f;
+
+    ngx_http_dynamo_log_part_list(dlcf, parts);
 
     n = 0;
 
@@ -946,17 +1066,26 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
         p = ngx_http_dynamo_log_value(p, f, &v[f->value]);
 
         if (f->kind == NGX_HTTP_DYNAMO_LOG_END) {
-            break;
+            return p;
         }
     }
+}
 
+
+/* the record made, from line to p: sent, kept in the buffer, or written */
+
+static void
+ngx_http_dynamo_log_out(ngx_http_request_t *r,
+    ngx_http_dynamo_activity_log_t *log, ngx_http_dynamo_log_buf_t *buffer,
+    u_char *line, u_char *p)
+{
     if (log->syslog_peer) {
         if (ngx_syslog_send(log->syslog_peer, line, p - line) < 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "send() of an activity record to syslog failed");
         }
 
-        return NGX_OK;
+        return;
     }
 
     ngx_linefeed(p);
@@ -968,12 +1097,10 @@ ngx_http_dynamo_log_handler(ngx_http_request_t *r)
 
         buffer->pos = p;
 
-        return NGX_OK;
+        return;
     }
 
     ngx_http_dynamo_log_write(r, log, line, p - line);
-
-    return NGX_OK;
 }
 
 

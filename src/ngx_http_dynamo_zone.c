@@ -19,7 +19,7 @@
 #include "ngx_http_dynamo.h"
 
 
-#define NGX_HTTP_DYNAMO_ZONE_VERSION  5
+#define NGX_HTTP_DYNAMO_ZONE_VERSION  6
 
 
 typedef struct {
@@ -57,7 +57,9 @@ ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     u_char                  *p;
     ssize_t                  size;
+    ngx_int_t                n;
     ngx_str_t               *value, name, s;
+    ngx_uint_t               i;
     ngx_pool_cleanup_t      *cln;
     ngx_http_dynamo_zone_t  *zone;
 
@@ -109,6 +111,28 @@ ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_dynamo_zone_cleanup;
     cln->data = zone;
 
+    zone->identities = NGX_CONF_UNSET_UINT;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "identities=", 11) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(value[i].data + 11, value[i].len - 11);
+
+        if (n == NGX_ERROR || n > NGX_HTTP_DYNAMO_IDENTS_MAX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" must be between 0 and %d",
+                               &value[i], NGX_HTTP_DYNAMO_IDENTS_MAX);
+            return NGX_CONF_ERROR;
+        }
+
+        zone->identities = (ngx_uint_t) n;
+    }
+
     dmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                            &ngx_http_dynamo_module);
     if (dmcf->shm_zone == NULL) {
@@ -159,7 +183,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* the module may have been reloaded at another address */
         zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
 
-        return NGX_OK;
+        return ngx_http_dynamo_status_init_zone(zone, shm_zone);
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -177,7 +201,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         zone->sh = &shm->sh;
         zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
 
-        return NGX_OK;
+        return ngx_http_dynamo_status_init_zone(zone, shm_zone);
     }
 
     shm = ngx_slab_calloc(zone->shpool, sizeof(ngx_http_dynamo_shm_t));
@@ -207,6 +231,10 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 &shm_zone->shm.name);
 
     zone->shpool->log_nomem = 0;
+
+    if (ngx_http_dynamo_status_init_zone(zone, shm_zone) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* tokens may take half of the pages left, the rest is kept for others */
 

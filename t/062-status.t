@@ -163,7 +163,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: JSON: requests by outcome, caches, STS, zone, roles
+=== TEST 1: JSON: requests by outcome, caches, STS, zone, roles, identities
 --- init
 main::traffic();
 --- request
@@ -171,7 +171,7 @@ GET /status
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+,"errors_by_kind":\{"refused":0,"unreachable":0,"5xx":0,"malformed":0\}\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0,"token_bytes":\d+,"token_budget":\d+,"token_evictions":0,"credential_evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":6\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\}\}$
+^\{"requests":\{"total":9,"allowed":4,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0\},"tokens":\{"hits":5,"misses":3,"entries":2\},"credentials":\{"hits":2,"misses":2,"refreshes":0,"failures":0,"entries":2\},"sts":\{"calls":2,"errors":0,"time_ms":\d+,"average_ms":\d+,"errors_by_kind":\{"refused":0,"unreachable":0,"5xx":0,"malformed":0\}\},"zone":\{"name":"dynamo","size":1048576,"free":\d+,"used":\d+,"evictions":0,"token_bytes":\d+,"token_budget":\d+,"token_evictions":0,"credential_evictions":0\},"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":6\},"arn:aws:iam::123456789012:role/Billing":\{"requests":1\}\},"identities":\{"slots":100,"tracked":2,"folded":0,"top":\[\{"identity":"drsa/sa/default/alice","requests":6,"throttled":0,"request_bytes":[1-9]\d*,"response_bytes":[1-9]\d*,"allowed":3,"refused_token":0,"refused_expired":0,"refused_denied":0,"refused_policy":1,"refused_validation":2,"unavailable":0,"consumed_capacity":0\.000\},\{"identity":"drsa/sa/default/bob","requests":1,"throttled":0,"request_bytes":[1-9]\d*,"response_bytes":[1-9]\d*,"allowed":1,"refused_token":0,"refused_expired":0,"refused_denied":0,"refused_policy":0,"refused_validation":0,"unavailable":0,"consumed_capacity":0\.000\}\],"other":\{"requests":0,"throttled":0,"request_bytes":0,"response_bytes":0,"allowed":0,"refused_token":0,"refused_expired":0,"refused_denied":0,"refused_policy":0,"refused_validation":0,"unavailable":0,"consumed_capacity":0\.000\},"unidentified":\{"requests":2,"throttled":0,"request_bytes":[1-9]\d*,"response_bytes":[1-9]\d*,"allowed":0,"refused_token":1,"refused_expired":1,"refused_denied":0,"refused_policy":0,"refused_validation":0,"unavailable":0,"consumed_capacity":0\.000\}\}\}$
 
 
 
@@ -231,7 +231,7 @@ main::parallel();
 --- request
 GET /status
 --- response_body_like chomp
-^\{"requests":\{"total":200,"allowed":200,.*"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":200\}\}\}$
+^\{"requests":\{"total":200,"allowed":200,.*"roles":\{"arn:aws:iam::123456789012:role/Orders":\{"requests":200\}\},"identities":\{"slots":100,"tracked":1,"folded":0,"top":\[\{"identity":"drsa/sa/default/alice","requests":200,"throttled":0,"request_bytes":[1-9]\d*,"response_bytes":[1-9]\d*,"allowed":200,.*\}$
 
 
 
