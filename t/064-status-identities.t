@@ -173,8 +173,9 @@ sub promtool_check {
 
 sub identity_lines {
     my $text = shift;
-    return CORE::join '', grep { /^dynamo_identity_(?:requests|outcomes)_total/ }
-                    split /^/, $text;
+    return CORE::join '',
+        grep { /^dynamo_identity_(?:requests|outcomes)_total/ }
+        split /^/, $text;
 }
 
 master_on();
