@@ -416,3 +416,36 @@ GET /status
 --- must_die
 --- error_log
 dynamo_zone "dynamo" is too small for 10000 identities
+
+
+
+=== TEST 11: a reload asking for another number of slots keeps the zone's, and says so
+--- http_config
+    dynamo_zone dynamo:1m identities=3;
+    dynamo_base_credentials env;
+    limit_req_zone $dynamo_identity zone=per_caller:1m rate=1r/m;
+--- init
+main::crowd();
+my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
+open my $in, '<', $conf or die "$conf: $!";
+my $text = CORE::join '', <$in>;
+close $in;
+$text =~ s/identities=3/identities=5/ or die "no identities=3 in $conf";
+open my $out, '>', $conf or die "$conf: $!";
+print $out $text;
+close $out;
+Dynamo::Test::reload_nginx();
+--- request
+GET /status
+--- response_body_filters eval
+\&main::summary
+--- response_body
+slots=3 tracked=3 folded=3
+drsa/sa/bound/a allowed=10 requests=10 bytes=exact
+drsa/sa/bound/b allowed=8 requests=8 bytes=exact
+drsa/sa/bound/f allowed=1 requests=1 bytes=exact
+other allowed=3 requests=3 bytes=unsent
+unidentified
+sum=22
+--- error_log
+dynamo_zone "dynamo" keeps the 3 identities it was made with: identities=5 takes effect when the zone is made anew
