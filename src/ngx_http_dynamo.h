@@ -295,8 +295,8 @@ typedef struct {
 
 /*
  * dynamo_status' counts of one identity, of those folded into "other",
- * or of the requests without an identity.  Kept under the table's own
- * lock (ngx_http_dynamo_idents_t), so plain numbers.
+ * or of the requests without an identity.  Kept under the zone's lock,
+ * so plain numbers.
  */
 
 typedef struct {
@@ -332,8 +332,6 @@ typedef struct {
  */
 
 typedef struct ngx_http_dynamo_idents_s {
-    ngx_shmtx_sh_t                   lock;
-    ngx_shmtx_t                      mutex;
     ngx_uint_t                       nslots;
     ngx_uint_t                       used;
     ngx_uint_t                       nbuckets;   /* a power of two */
@@ -839,8 +837,6 @@ ngx_int_t ngx_http_dynamo_log_handler(ngx_http_request_t *r);
 /* status */
 
 char *ngx_http_dynamo_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_int_t ngx_http_dynamo_status_init_zone(ngx_http_dynamo_zone_t *zone,
-    ngx_shm_zone_t *shm_zone);
 void ngx_http_dynamo_status_count(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
 

@@ -17,7 +17,8 @@
  * rank: its requests, plus those of the identity whose slot it took in
  * turn, as the space-saving algorithm counts them), whose counts go to
  * "other".  An identity that keeps more than its share of the requests
- * thus keeps its slot; its counts are exact since it took it.
+ * thus keeps its slot; its counts are exact since it took it.  The table
+ * is read and written under the zone's lock, taken once a request.
  */
 
 
@@ -456,14 +457,14 @@ ngx_http_dynamo_status_read_idents(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ngx_shmtx_lock(&t->mutex);
+    ngx_shmtx_lock(&zone->shpool->mutex);
 
     st->idents = ngx_palloc(r->pool, (t->used + 2)
                                      * sizeof(ngx_http_dynamo_status_ident_t));
     names = ngx_pnalloc(r->pool, t->used * NGX_HTTP_DYNAMO_IDENTITY_MAX);
 
     if (st->idents == NULL || names == NULL) {
-        ngx_shmtx_unlock(&t->mutex);
+        ngx_shmtx_unlock(&zone->shpool->mutex);
         return NGX_ERROR;
     }
 
@@ -494,7 +495,7 @@ ngx_http_dynamo_status_read_idents(ngx_http_request_t *r,
     id[1].group = "unidentified";
     id[1].c = t->unidentified;
 
-    ngx_shmtx_unlock(&t->mutex);
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 
     ngx_qsort(st->idents, st->nidents, sizeof(ngx_http_dynamo_status_ident_t),
               ngx_http_dynamo_status_ident_cmp);
@@ -971,8 +972,9 @@ ngx_http_dynamo_status_gauge(u_char *p, const char *name, const char *help,
 
 /*
  * A label value as the text format wants it: backslash, double quote and
- * newline escaped.  Role ARNs have none of them today; at most twice the
- * length.
+ * newline escaped.  Role ARNs have none of them today, identities (valid
+ * UTF-8, as the JSON parser of the token's claims leaves them) may have
+ * any; at most twice the length.
  */
 
 static u_char *
@@ -1010,85 +1012,6 @@ static u_char *
 ngx_http_dynamo_status_units(u_char *p, uint64_t units)
 {
     return ngx_sprintf(p, "%uL.%03uL", units / 1000, units % 1000);
-}
-
-
-/*
- * The identities' table, made with the zone; a reload keeps the table of
- * the zone it keeps, and its number of slots
- */
-
-ngx_int_t
-ngx_http_dynamo_status_init_zone(ngx_http_dynamo_zone_t *zone,
-    ngx_shm_zone_t *shm_zone)
-{
-    size_t                     size;
-    ngx_uint_t                 i, n, nbuckets;
-    ngx_http_dynamo_idents_t  *t;
-
-    t = zone->sh->idents;
-    n = zone->identities;
-
-    if (t) {
-        if (n != NGX_CONF_UNSET_UINT && n != t->nslots) {
-            ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
-                          "dynamo_zone \"%V\" keeps the %ui identities it "
-                          "was made with: identities=%ui takes effect when "
-                          "the zone is made anew",
-                          &shm_zone->shm.name, t->nslots, n);
-        }
-
-        return NGX_OK;
-    }
-
-    /* by default 100, or as many as an eighth of the free pages hold */
-
-    if (n == NGX_CONF_UNSET_UINT) {
-        n = zone->shpool->pfree * ngx_pagesize / 8
-            / sizeof(ngx_http_dynamo_ident_t);
-        n = ngx_min(n, NGX_HTTP_DYNAMO_IDENTS_DEFAULT);
-    }
-
-    if (n == 0) {
-        return NGX_OK;
-    }
-
-    for (nbuckets = 1; nbuckets < n; nbuckets <<= 1) { /* void */ }
-
-    size = sizeof(ngx_http_dynamo_idents_t)
-           + n * sizeof(ngx_http_dynamo_ident_t)
-           + nbuckets * sizeof(int32_t);
-
-    t = ngx_slab_calloc(zone->shpool, size);
-    if (t == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "dynamo_zone \"%V\" is too small for %ui identities "
-                      "(%uz bytes each)", &shm_zone->shm.name, n,
-                      sizeof(ngx_http_dynamo_ident_t));
-        return NGX_ERROR;
-    }
-
-    t->slots = (ngx_http_dynamo_ident_t *) (t + 1);
-    t->buckets = (int32_t *) (t->slots + n);
-    t->nslots = n;
-    t->nbuckets = nbuckets;
-
-    for (i = 0; i < nbuckets; i++) {
-        t->buckets[i] = -1;
-    }
-
-    /* in the zone, like the slab pool's own: its semaphore is shared */
-
-    if (ngx_shmtx_create(&t->mutex, &t->lock, NULL) != NGX_OK) {
-        ngx_slab_free(zone->shpool, t);
-        return NGX_ERROR;
-    }
-
-    ngx_memory_barrier();
-
-    zone->sh->idents = t;
-
-    return NGX_OK;
 }
 
 
@@ -1137,7 +1060,7 @@ ngx_http_dynamo_status_count(ngx_http_request_t *r,
 
     hash = ngx_murmur_hash2(ctx->token.identity.data, ctx->token.identity.len);
 
-    ngx_shmtx_lock(&t->mutex);
+    ngx_shmtx_lock(&zone->shpool->mutex);
 
     if (ctx->token.identity.len) {
         id = ngx_http_dynamo_status_ident_locked(t, &ctx->token.identity,
@@ -1159,7 +1082,7 @@ ngx_http_dynamo_status_count(ngx_http_request_t *r,
     c->response_bytes += (r->connection->sent > 0) ? r->connection->sent : 0;
     c->capacity += capacity;
 
-    ngx_shmtx_unlock(&t->mutex);
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 

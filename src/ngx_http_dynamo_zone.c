@@ -47,6 +47,8 @@ static ngx_int_t ngx_http_dynamo_token_copy(ngx_http_request_t *r,
     ngx_http_dynamo_token_t *token);
 static void ngx_http_dynamo_token_keep(ngx_http_dynamo_zone_t *zone,
     ngx_http_dynamo_token_node_t *tn, ngx_log_t *log);
+static ngx_int_t ngx_http_dynamo_idents_init(ngx_http_dynamo_zone_t *zone,
+    ngx_shm_zone_t *shm_zone);
 static void ngx_http_dynamo_zone_cleanup(void *data);
 
 
@@ -183,7 +185,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* the module may have been reloaded at another address */
         zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
 
-        return ngx_http_dynamo_status_init_zone(zone, shm_zone);
+        return ngx_http_dynamo_idents_init(zone, shm_zone);
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -201,7 +203,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         zone->sh = &shm->sh;
         zone->sh->rbtree.insert = ngx_http_dynamo_rbtree_insert_value;
 
-        return ngx_http_dynamo_status_init_zone(zone, shm_zone);
+        return ngx_http_dynamo_idents_init(zone, shm_zone);
     }
 
     shm = ngx_slab_calloc(zone->shpool, sizeof(ngx_http_dynamo_shm_t));
@@ -232,7 +234,7 @@ ngx_http_dynamo_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     zone->shpool->log_nomem = 0;
 
-    if (ngx_http_dynamo_status_init_zone(zone, shm_zone) != NGX_OK) {
+    if (ngx_http_dynamo_idents_init(zone, shm_zone) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -256,6 +258,79 @@ ngx_http_dynamo_get_zone(ngx_http_request_t *r)
     }
 
     return dmcf->shm_zone->data;
+}
+
+
+/*
+ * dynamo_status' table of identities (ngx_http_dynamo_status_count()),
+ * made with the zone; a reload keeps the table of the zone it keeps, and
+ * its number of slots: the old workers count into it until they exit
+ */
+
+static ngx_int_t
+ngx_http_dynamo_idents_init(ngx_http_dynamo_zone_t *zone,
+    ngx_shm_zone_t *shm_zone)
+{
+    size_t                     size;
+    ngx_uint_t                 i, n, nbuckets;
+    ngx_http_dynamo_idents_t  *t;
+
+    t = zone->sh->idents;
+    n = zone->identities;
+
+    if (t) {
+        if (n != NGX_CONF_UNSET_UINT && n != t->nslots) {
+            ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                          "dynamo_zone \"%V\" keeps the %ui identities it "
+                          "was made with: identities=%ui takes effect when "
+                          "the zone is made anew",
+                          &shm_zone->shm.name, t->nslots, n);
+        }
+
+        return NGX_OK;
+    }
+
+    /* by default 100, or as many as an eighth of the free pages hold */
+
+    if (n == NGX_CONF_UNSET_UINT) {
+        n = zone->shpool->pfree * ngx_pagesize / 8
+            / sizeof(ngx_http_dynamo_ident_t);
+        n = ngx_min(n, NGX_HTTP_DYNAMO_IDENTS_DEFAULT);
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    for (nbuckets = 1; nbuckets < n; nbuckets <<= 1) { /* void */ }
+
+    size = sizeof(ngx_http_dynamo_idents_t)
+           + n * sizeof(ngx_http_dynamo_ident_t)
+           + nbuckets * sizeof(int32_t);
+
+    t = ngx_slab_calloc(zone->shpool, size);
+    if (t == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "dynamo_zone \"%V\" is too small for %ui identities "
+                      "(%uz bytes each)", &shm_zone->shm.name, n,
+                      sizeof(ngx_http_dynamo_ident_t));
+        return NGX_ERROR;
+    }
+
+    t->slots = (ngx_http_dynamo_ident_t *) (t + 1);
+    t->buckets = (int32_t *) (t->slots + n);
+    t->nslots = n;
+    t->nbuckets = nbuckets;
+
+    for (i = 0; i < nbuckets; i++) {
+        t->buckets[i] = -1;
+    }
+
+    ngx_memory_barrier();
+
+    zone->sh->idents = t;
+
+    return NGX_OK;
 }
 
 
