@@ -96,6 +96,30 @@ sub traffic {
     send_request($carol, carol => '/limited');
     send_request('unidentified unread', undef, '/', GetItem => '{}');
     send_request('unidentified unread', expired => '/', GetItem => '{}');
+
+    counted(11);
+}
+
+# waits until the log phase counted $n requests: nginx closes at once a
+# connection whose request it answered, but one with a body left unread
+# is closed lingering, its write side first, and the request is logged
+# after the client saw its end
+
+sub counted {
+    my $n = shift;
+
+    require HTTP::Tiny;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+
+    for (1 .. 100) {
+        my $res = HTTP::Tiny->new->get("http://127.0.0.1:$port/status");
+        my $s = json_decode($res->{content})->{identities};
+        my $sum = 0;
+        $sum += $_->{requests}
+            for @{ $s->{top} }, $s->{other}, $s->{unidentified};
+        return if $sum >= $n;
+        select undef, undef, undef, 0.1;
+    }
 }
 
 # 10 requests of a, 8 of b, then one each of c, d, e, f, in 3 slots
@@ -109,6 +133,8 @@ sub crowd {
         my ($who, $n) = @$spec;
         send_request("drsa/sa/bound/$who", $who => '/open') for 1 .. $n;
     }
+
+    counted(22);
 }
 
 # the JSON, one line per entry: its counts that are not 0, and whether
@@ -449,3 +475,13 @@ unidentified
 sum=22
 --- error_log
 dynamo_zone "dynamo" keeps the 3 identities it was made with: identities=5 takes effect when the zone is made anew
+
+
+
+=== TEST 12: identities= is a number, without a unit
+--- http_config
+    dynamo_zone dynamo:1m identities=1k;
+    dynamo_base_credentials env;
+--- must_die
+--- error_log
+"identities=1k" must be between 0 and 10000
