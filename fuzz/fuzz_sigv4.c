@@ -42,6 +42,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 #include "ngx_fuzz.h"
 
 #include <openssl/evp.h>
@@ -248,7 +249,7 @@ fuzz_amz_date(time_t t)
     u_char     buf[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN + 1], expect[32];
     struct tm  tm;
 
-    ngx_fuzz_assert(ngx_http_dynamo_sigv4_amz_date(buf, t)
+    ngx_fuzz_assert(ngx_http_dynamo_time_amz_date(buf, t)
                     == buf + NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN,
                     "amz_date() length");
 
@@ -738,7 +739,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the date: X-Amz-Date when it has the form's length */
 
     fuzz_amz_date(now);
-    ngx_http_dynamo_sigv4_amz_date(amz_date, now);
+    ngx_http_dynamo_time_amz_date(amz_date, now);
 
     for (i = 0; i < s.nheaders; i++) {
         if (headers[i].name.len == 10

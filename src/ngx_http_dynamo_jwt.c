@@ -2255,14 +2255,14 @@ ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
     now = ngx_time();
 
     if (now >= token->exp + dlcf->leeway) {
-        ngx_http_dynamo_iso8601(when, token->exp);
+        ngx_http_dynamo_time_iso8601(when, token->exp);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token expired at %s", when);
     }
 
     if (token->nbf && now + dlcf->leeway < token->nbf) {
-        ngx_http_dynamo_iso8601(when, token->nbf);
+        ngx_http_dynamo_time_iso8601(when, token->nbf);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token is not valid before %s",
@@ -2270,7 +2270,7 @@ ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
     }
 
     if (token->iat && now + dlcf->leeway < token->iat) {
-        ngx_http_dynamo_iso8601(when, token->iat);
+        ngx_http_dynamo_time_iso8601(when, token->iat);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token is issued in the future, "

@@ -17,6 +17,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 
 #if (defined __SSE2__)
 #include <emmintrin.h>
@@ -152,61 +153,12 @@ failed:
 }
 
 
-/* YYYYMMDD'T'HHMMSS'Z' in UTC; buf has 16 bytes; returns the end */
-
-u_char *
-ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now)
-{
-    u_char      *p;
-    int64_t      days, secs, z, era, doe, yoe, doy, mp, y, m, d;
-
-    days = now / 86400;
-    secs = now % 86400;
-
-    if (secs < 0) {
-        secs += 86400;
-        days--;
-    }
-
-    /* the proleptic Gregorian calendar, from a day count since 1970 */
-
-    z = days + 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = (mp < 10) ? mp + 3 : mp - 9;
-
-    if (m <= 2) {
-        y++;
-    }
-
-    if (y < 0) {
-        y = 0;
-    }
-
-    p = ngx_http_dynamo_digits(buf, (ngx_uint_t) (y % 10000), 4);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) m, 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) d, 2);
-    *p++ = 'T';
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 3600), 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 60 % 60), 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs % 60), 2);
-    *p++ = 'Z';
-
-    return p;
-}
-
-
 u_char *
 ngx_http_dynamo_sigv4_cached_date(ngx_http_dynamo_sigv4_cache_t *c,
     u_char *buf, time_t now)
 {
     if (c->date_time != now || now == 0) {
-        (void) ngx_http_dynamo_sigv4_amz_date(c->date, now);
+        (void) ngx_http_dynamo_time_amz_date(c->date, now);
         c->date_time = now;
     }
 
@@ -1290,41 +1242,4 @@ ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len)
     }
 
     return dst;
-}
-
-
-/* the n lowest decimal digits of v, zeros in front: dates, log times */
-
-u_char *
-ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n)
-{
-    ngx_uint_t  i, d;
-
-#define ngx_http_dynamo_tens(t)                                               \
-    t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
-
-    /* two digits a division */
-
-    static const u_char  pairs[] =
-        ngx_http_dynamo_tens("0") ngx_http_dynamo_tens("1")
-        ngx_http_dynamo_tens("2") ngx_http_dynamo_tens("3")
-        ngx_http_dynamo_tens("4") ngx_http_dynamo_tens("5")
-        ngx_http_dynamo_tens("6") ngx_http_dynamo_tens("7")
-        ngx_http_dynamo_tens("8") ngx_http_dynamo_tens("9");
-
-#undef ngx_http_dynamo_tens
-
-    for (i = n; i > 1; i -= 2) {
-        d = (ngx_uint_t) (v % 100) * 2;
-        v /= 100;
-
-        p[i - 2] = pairs[d];
-        p[i - 1] = pairs[d + 1];
-    }
-
-    if (i) {
-        p[0] = (u_char) ('0' + v % 10);
-    }
-
-    return p + n;
 }

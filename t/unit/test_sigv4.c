@@ -23,6 +23,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1356,12 +1357,11 @@ test_dates(void)
         { 1763892345, "20251123T100545Z" },
         { 4102444799, "20991231T235959Z" },
         { 253402300799, "99991231T235959Z" },
-        { -1, "19691231T235959Z" },
         { 0, NULL }
     };
 
     for (i = 0; known[i].s; i++) {
-        end = ngx_http_dynamo_sigv4_amz_date(buf, known[i].t);
+        end = ngx_http_dynamo_time_amz_date(buf, known[i].t);
         *end = '\0';
 
         check(end - buf == NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN
@@ -1374,7 +1374,7 @@ test_dates(void)
         gmtime_r(&t, &tm);
         strftime(want, sizeof(want), "%Y%m%dT%H%M%SZ", &tm);
 
-        end = ngx_http_dynamo_sigv4_amz_date(buf, t);
+        end = ngx_http_dynamo_time_amz_date(buf, t);
         *end = '\0';
 
         check(strcmp((char *) buf, want) == 0, "amz_date(%lld) = %s, "
@@ -1388,7 +1388,7 @@ test_dates(void)
             v = (t < 32) ? (uint64_t) t * 7919 * t * t
                          : 18446744073709551615ULL - (uint64_t) t * 104729;
 
-            end = ngx_http_dynamo_digits(out, v, i);
+            end = ngx_http_dynamo_time_digits(out, v, i);
             *end = '\0';
 
             /* the i lowest digits, zeros in front */
