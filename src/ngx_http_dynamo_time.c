@@ -47,32 +47,11 @@ ngx_http_dynamo_time_ns(void)
 u_char *
 ngx_http_dynamo_time_digits(u_char *p, uint64_t v, ngx_uint_t n)
 {
-    ngx_uint_t  i, d;
+    ngx_uint_t  i;
 
-#define ngx_http_dynamo_tens(t)                                               \
-    t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
-
-    /* two digits a division */
-
-    static const u_char  pairs[] =
-        ngx_http_dynamo_tens("0") ngx_http_dynamo_tens("1")
-        ngx_http_dynamo_tens("2") ngx_http_dynamo_tens("3")
-        ngx_http_dynamo_tens("4") ngx_http_dynamo_tens("5")
-        ngx_http_dynamo_tens("6") ngx_http_dynamo_tens("7")
-        ngx_http_dynamo_tens("8") ngx_http_dynamo_tens("9");
-
-#undef ngx_http_dynamo_tens
-
-    for (i = n; i > 1; i -= 2) {
-        d = (ngx_uint_t) (v % 100) * 2;
-        v /= 100;
-
-        p[i - 2] = pairs[d];
-        p[i - 1] = pairs[d + 1];
-    }
-
-    if (i) {
-        p[0] = (u_char) ('0' + v % 10);
+    for (i = n; i > 0; i--) {
+        p[i - 1] = (u_char) ('0' + v % 10);
+        v /= 10;
     }
 
     return p + n;
