@@ -643,6 +643,7 @@ ngx_int_t ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token);
 ngx_int_t ngx_http_dynamo_jwt_is_token(ngx_str_t *value);
+void ngx_http_dynamo_jwt_json_cleanup(void *data);
 u_char *ngx_http_dynamo_jwt_key_check(void *pkey, ngx_uint_t *alg,
     ngx_str_t *desc, u_char *buf, size_t size);
 ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,

@@ -146,7 +146,6 @@ static ngx_int_t ngx_http_dynamo_claim_string(ngx_http_request_t *r,
     json_t *claims, const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_dynamo_str_in(ngx_array_t *a, const char *s,
     size_t len);
-static void ngx_http_dynamo_json_cleanup(void *data);
 static void ngx_http_dynamo_pkey_cleanup(void *data);
 
 
@@ -2307,7 +2306,7 @@ ngx_http_dynamo_jwt_decode_json(ngx_http_request_t *r, ngx_str_t *part,
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_dynamo_json_cleanup;
+    cln->handler = ngx_http_dynamo_jwt_json_cleanup;
     cln->data = NULL;
 
     json = json_loadb((char *) decoded->data, decoded->len,
@@ -2413,8 +2412,10 @@ ngx_http_dynamo_str_in(ngx_array_t *a, const char *s, size_t len)
 }
 
 
-static void
-ngx_http_dynamo_json_cleanup(void *data)
+/* a pool cleanup: the JSON of a token's part, when one was decoded */
+
+void
+ngx_http_dynamo_jwt_json_cleanup(void *data)
 {
     json_t  *json = data;
 
