@@ -7,7 +7,7 @@
 /*
  * AWS Signature Version 4: the signing key, the canonical request, the
  * string to sign and the Authorization header, as botocore computes them;
- * AWS's URI encoding and the form bodies of STS Query requests.  A leaf:
+ * and the form bodies of STS Query requests.  A leaf:
  * no nginx function is called but the pool allocators, the logging macros
  * and ngx_explicit_memzero(), so the file is unit-tested and fuzzed
  * outside nginx.
@@ -59,7 +59,7 @@ static ngx_int_t ngx_http_dynamo_hmac_final(SHA256_CTX *inner,
     SHA256_CTX *outer, u_char *data, size_t len, u_char *out);
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
-    size_t len, ngx_uint_t plus);
+    size_t len);
 
 
 /* the bytes that may begin white space, as ngx_http_dynamo_sigv4_space() */
@@ -1072,19 +1072,6 @@ ngx_http_dynamo_sigv4_payload_hash_final(ngx_http_dynamo_sha256_t *h,
 
 
 /*
- * AWS's URI encoding: A-Z a-z 0-9 - _ . ~ as they are, every other byte
- * as %XX, upper case.  With dst == NULL returns the encoded length,
- * otherwise the end of what was written.
- */
-
-uintptr_t
-ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src, size_t len)
-{
-    return ngx_http_dynamo_aws_encode(dst, src, len, 0);
-}
-
-
-/*
  * key=value&key=value, in the order given, encoded as botocore sends STS
  * Query bodies (Python's urlencode(): AWS's encoding, but a space is "+");
  * sent with Content-Type "application/x-www-form-urlencoded; charset=utf-8".
@@ -1102,10 +1089,10 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
 
     for (i = 0; i < n; i++) {
         len += ngx_http_dynamo_aws_encode(NULL, params[i].key.data,
-                                          params[i].key.len, 1)
+                                          params[i].key.len)
                + 1
                + ngx_http_dynamo_aws_encode(NULL, params[i].value.data,
-                                            params[i].value.len, 1)
+                                            params[i].value.len)
                + (i ? 1 : 0);
     }
 
@@ -1122,10 +1109,10 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
         }
 
         p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].key.data,
-                                                  params[i].key.len, 1);
+                                                  params[i].key.len);
         *p++ = '=';
         p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].value.data,
-                                                  params[i].value.len, 1);
+                                                  params[i].value.len);
     }
 
     body->len = p - body->data;
@@ -1134,9 +1121,14 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
 }
 
 
+/*
+ * a form's key or value: A-Z a-z 0-9 - _ . ~ as they are, a space "+",
+ * every other byte %XX, upper case; with dst == NULL the encoded length,
+ * otherwise the end of what was written
+ */
+
 static uintptr_t
-ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
-    ngx_uint_t plus)
+ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len)
 {
     u_char         c, *last;
     size_t         n;
@@ -1157,7 +1149,7 @@ ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
 
             if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
                 || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                || c == '.' || c == '~' || (plus && c == ' '))
+                || c == '.' || c == '~' || c == ' ')
             {
                 n++;
 
@@ -1178,7 +1170,7 @@ ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
         {
             *dst++ = c;
 
-        } else if (plus && c == ' ') {
+        } else if (c == ' ') {
             *dst++ = '+';
 
         } else {

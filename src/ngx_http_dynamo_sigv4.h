@@ -196,10 +196,6 @@ ngx_int_t ngx_http_dynamo_sigv4_payload_hash_update(
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_final(
     ngx_http_dynamo_sha256_t *h, u_char *out);
 
-/* RFC 3986 as AWS wants it; dst == NULL: the encoded length */
-uintptr_t ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src,
-    size_t len);
-
 /*
  * "k=v&k=v" in the given order, as botocore's Query serializer sends it
  * (a space is "+"); Content-Type "application/x-www-form-urlencoded;
