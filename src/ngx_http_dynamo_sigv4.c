@@ -35,7 +35,29 @@
 #define NGX_HTTP_DYNAMO_SHA256_BLOCK     64
 
 
+/* a canonical request being built, and what the later phases take of it */
+
+typedef struct {
+    u_char                          *data;
+    size_t                           len;
+    u_char                          *signed_headers;  /* within data */
+    size_t                           signed_len;
+    u_char                          *token;       /* its value, or NULL */
+    u_char                          *token_last;
+} ngx_http_dynamo_sigv4_canon_t;
+
+
 static ngx_int_t ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s);
+static ngx_int_t ngx_http_dynamo_sigv4_canonical(ngx_http_dynamo_sigv4_t *s,
+    ngx_pool_t *pool, ngx_http_dynamo_sigv4_canon_t *cr);
+static u_char *ngx_http_dynamo_sigv4_canonical_headers(
+    ngx_http_dynamo_sigv4_t *s, u_char *order, u_char *p,
+    ngx_http_dynamo_sigv4_canon_t *cr);
+static u_char *ngx_http_dynamo_sigv4_string_to_sign(
+    ngx_http_dynamo_sigv4_t *s, u_char *md, u_char *sts);
+static u_char *ngx_http_dynamo_sigv4_authorization(
+    ngx_http_dynamo_sigv4_t *s, ngx_http_dynamo_sigv4_canon_t *cr,
+    u_char *md, u_char *buf);
 static void ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s,
     u_char *order);
 static ngx_int_t ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b);
@@ -214,27 +236,93 @@ ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s)
  * Writes the Authorization value into buf, which has
  * ngx_http_dynamo_sigv4_auth_len() bytes, and returns its end, or NULL.
  * The pool is used only for a canonical request longer than
- * NGX_HTTP_DYNAMO_SIGV4_STACK bytes, and for the debug hook.
+ * NGX_HTTP_DYNAMO_SIGV4_STACK bytes, and for the debug hook.  Four
+ * phases: the canonical request, its digest, the string to sign and its
+ * HMAC, the Authorization value.
  */
 
 u_char *
 ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     u_char *buf)
 {
-    u_char                        *cr, *p, *last, *signed_headers;
-    u_char                        *token, *token_last;
-    u_char                         order[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
-    u_char                         md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
-    u_char                         sts[256];
-    u_char                         stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
-    size_t                         len, sts_len, signed_len;
-    ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
-    ngx_uint_t                     i, j, n;
-    ngx_http_dynamo_aws_header_t  *h;
+    u_char                          *p;
+    u_char                           md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char                           sts[256];
+    u_char                           stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
+    size_t                           sts_len;
+    ngx_http_dynamo_sigv4_canon_t    cr;
 
     if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
         return NULL;
     }
+
+    cr.data = stack;
+
+    if (ngx_http_dynamo_sigv4_canonical(s, pool, &cr) != NGX_OK) {
+        return NULL;
+    }
+
+    p = NULL;
+
+    if (ngx_http_dynamo_sigv4_digest(s->cache, cr.data, cr.len,
+                                     cr.token_last
+                                     ? cr.token_last + 1 - cr.data : 0,
+                                     md)
+        != NGX_OK)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "SHA-256 of the canonical request failed");
+        }
+
+        goto done;
+    }
+
+    sts_len = ngx_http_dynamo_sigv4_string_to_sign(s, md, sts) - sts;
+
+    if (ngx_http_dynamo_sigv4_hmac(s->cache, md, s->key, sts, sts_len)
+        != NGX_OK)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "HMAC-SHA256 of the string to sign failed");
+        }
+
+        goto done;
+    }
+
+    p = ngx_http_dynamo_sigv4_authorization(s, &cr, md, buf);
+
+    if (s->debug) {
+        ngx_http_dynamo_sigv4_debug(s, pool, cr.data, cr.len, cr.token,
+                                    cr.token_last, sts, sts_len);
+    }
+
+done:
+
+    /* the canonical request holds the session token */
+
+    if (cr.data == stack) {
+        ngx_explicit_memzero(stack, cr.len);
+    }
+
+    return p;
+}
+
+
+/*
+ * The canonical request, in cr->data (NGX_HTTP_DYNAMO_SIGV4_STACK bytes)
+ * when it fits, else in the pool
+ */
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_canonical(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
+    ngx_http_dynamo_sigv4_canon_t *cr)
+{
+    u_char      *p;
+    u_char       order[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    size_t       len;
+    ngx_uint_t   i;
 
     if (s->sorted) {
         for (i = 0; i < s->nheaders; i++) {
@@ -254,19 +342,14 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
         len += s->headers[i].name.len * 2 + s->headers[i].value.len + 3;
     }
 
-    if (len <= sizeof(stack)) {
-        cr = stack;
-
-    } else {
-        cr = ngx_pnalloc(pool, len);
-        if (cr == NULL) {
-            return NULL;
+    if (len > NGX_HTTP_DYNAMO_SIGV4_STACK) {
+        cr->data = ngx_pnalloc(pool, len);
+        if (cr->data == NULL) {
+            return NGX_ERROR;
         }
     }
 
-    /* the canonical request */
-
-    p = ngx_cpymem(cr, s->method.data, s->method.len);
+    p = ngx_cpymem(cr->data, s->method.data, s->method.len);
     *p++ = '\n';
     p = ngx_cpymem(p, s->uri.data, s->uri.len);
     *p++ = '\n';
@@ -277,13 +360,34 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     *p++ = '\n';
 
-    /*
-     * the canonical headers: each name lowercased once, here, and the
-     * signed headers copied from these copies
-     */
+    p = ngx_http_dynamo_sigv4_canonical_headers(s, order, p, cr);
 
-    token = NULL;
-    token_last = NULL;
+    *p++ = '\n';
+    p = ngx_cpymem(p, s->payload_hash, NGX_HTTP_DYNAMO_SIGV4_HASH_LEN);
+
+    cr->len = p - cr->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The canonical headers, then the signed headers: each name lowercased
+ * once, here, and the signed headers copied from these copies; notes
+ * where the session token's value is, for the debug hook's mask and for
+ * the digest's cache of what comes before it
+ */
+
+static u_char *
+ngx_http_dynamo_sigv4_canonical_headers(ngx_http_dynamo_sigv4_t *s,
+    u_char *order, u_char *p, ngx_http_dynamo_sigv4_canon_t *cr)
+{
+    ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    ngx_uint_t                     i, j, n;
+    ngx_http_dynamo_aws_header_t  *h;
+
+    cr->token = NULL;
+    cr->token_last = NULL;
     n = 0;
 
     for (i = 0; i < s->nheaders; i = j) {
@@ -308,7 +412,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
                           sizeof(NGX_HTTP_DYNAMO_SIGV4_TOKEN) - 1)
                == 0)
         {
-            token = p;
+            cr->token = p;
         }
 
         if (s->clean & (1U << order[i])) {
@@ -334,8 +438,8 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
                                           s->headers[order[j]].value.len);
         }
 
-        if (token != NULL && token_last == NULL) {
-            token_last = p;
+        if (cr->token != NULL && cr->token_last == NULL) {
+            cr->token_last = p;
         }
 
         *p++ = '\n';
@@ -344,7 +448,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     *p++ = '\n';
 
-    signed_headers = p;
+    cr->signed_headers = p;
 
     for (i = 0; i < n; i++) {
         if (i != 0) {
@@ -354,28 +458,19 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
         p = ngx_cpymem(p, names[i].data, names[i].len);
     }
 
-    signed_len = p - signed_headers;
+    cr->signed_len = p - cr->signed_headers;
 
-    *p++ = '\n';
-    p = ngx_cpymem(p, s->payload_hash, NGX_HTTP_DYNAMO_SIGV4_HASH_LEN);
+    return p;
+}
 
-    len = p - cr;
 
-    p = NULL;
+/* the string to sign, of the canonical request's digest md, into sts */
 
-    if (ngx_http_dynamo_sigv4_digest(s->cache, cr, len,
-                                     token_last ? token_last + 1 - cr : 0, md)
-        != NGX_OK)
-    {
-        if (s->log) {
-            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
-                          "SHA-256 of the canonical request failed");
-        }
-
-        goto done;
-    }
-
-    /* the string to sign */
+static u_char *
+ngx_http_dynamo_sigv4_string_to_sign(ngx_http_dynamo_sigv4_t *s, u_char *md,
+    u_char *sts)
+{
+    u_char  *last;
 
     last = ngx_cpymem(sts, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n",
                       sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n") - 1);
@@ -388,22 +483,18 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     last = ngx_cpymem(last, s->service.data, s->service.len);
     last = ngx_cpymem(last, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n",
                       sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n") - 1);
-    last = ngx_http_dynamo_hex(last, md, sizeof(md));
 
-    sts_len = last - sts;
+    return ngx_http_dynamo_hex(last, md, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN);
+}
 
-    if (ngx_http_dynamo_sigv4_hmac(s->cache, md, s->key, sts, sts_len)
-        != NGX_OK)
-    {
-        if (s->log) {
-            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
-                          "HMAC-SHA256 of the string to sign failed");
-        }
 
-        goto done;
-    }
+/* the Authorization value, of the signature md, into buf */
 
-    /* the Authorization value */
+static u_char *
+ngx_http_dynamo_sigv4_authorization(ngx_http_dynamo_sigv4_t *s,
+    ngx_http_dynamo_sigv4_canon_t *cr, u_char *md, u_char *buf)
+{
+    u_char  *p;
 
     p = ngx_cpymem(buf, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=",
                    sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=") - 1);
@@ -417,24 +508,10 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     p = ngx_cpymem(p, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR ", SignedHeaders=",
                    sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR
                           ", SignedHeaders=") - 1);
-    p = ngx_cpymem(p, signed_headers, signed_len);
+    p = ngx_cpymem(p, cr->signed_headers, cr->signed_len);
     p = ngx_cpymem(p, ", Signature=", sizeof(", Signature=") - 1);
-    p = ngx_http_dynamo_hex(p, md, sizeof(md));
 
-    if (s->debug) {
-        ngx_http_dynamo_sigv4_debug(s, pool, cr, len, token, token_last,
-                                    sts, sts_len);
-    }
-
-done:
-
-    /* the canonical request holds the session token */
-
-    if (cr == stack) {
-        ngx_explicit_memzero(stack, len);
-    }
-
-    return p;
+    return ngx_http_dynamo_hex(p, md, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN);
 }
 
 
