@@ -15,6 +15,8 @@
 #include "ngx_http_dynamo_time.h"
 
 
+static u_char *ngx_http_dynamo_time_write(u_char *p, time_t t,
+    ngx_uint_t extended);
 static ngx_int_t ngx_http_dynamo_time_parse_digits(u_char **pp, u_char *last,
     ngx_uint_t n, ngx_int_t *v);
 static int64_t ngx_http_dynamo_time_days(int64_t y, int64_t m, int64_t d);
@@ -63,21 +65,7 @@ ngx_http_dynamo_time_digits(u_char *p, uint64_t v, ngx_uint_t n)
 u_char *
 ngx_http_dynamo_time_amz_date(u_char *buf, time_t t)
 {
-    u_char    *p;
-    ngx_tm_t   tm;
-
-    ngx_gmtime(t, &tm);
-
-    p = ngx_http_dynamo_time_digits(buf, tm.ngx_tm_year, 4);
-    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_mon, 2);
-    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_mday, 2);
-    *p++ = 'T';
-    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_hour, 2);
-    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_min, 2);
-    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_sec, 2);
-    *p++ = 'Z';
-
-    return p;
+    return ngx_http_dynamo_time_write(buf, t, 0);
 }
 
 
@@ -86,24 +74,52 @@ ngx_http_dynamo_time_amz_date(u_char *buf, time_t t)
 u_char *
 ngx_http_dynamo_time_iso8601(u_char *buf, time_t t)
 {
-    u_char    *p;
-    ngx_tm_t   tm;
+    u_char  *p;
+
+    p = ngx_http_dynamo_time_write(buf, t, 1);
+    *p = '\0';
+
+    return p;
+}
+
+
+/* the basic form of ISO 8601, or with "extended" its "-" and ":" */
+
+static u_char *
+ngx_http_dynamo_time_write(u_char *p, time_t t, ngx_uint_t extended)
+{
+    ngx_tm_t  tm;
 
     ngx_gmtime(t, &tm);
 
-    p = ngx_http_dynamo_time_digits(buf, tm.ngx_tm_year, 4);
-    *p++ = '-';
+    p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_year, 4);
+
+    if (extended) {
+        *p++ = '-';
+    }
+
     p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_mon, 2);
-    *p++ = '-';
+
+    if (extended) {
+        *p++ = '-';
+    }
+
     p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_mday, 2);
     *p++ = 'T';
     p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_hour, 2);
-    *p++ = ':';
+
+    if (extended) {
+        *p++ = ':';
+    }
+
     p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_min, 2);
-    *p++ = ':';
+
+    if (extended) {
+        *p++ = ':';
+    }
+
     p = ngx_http_dynamo_time_digits(p, tm.ngx_tm_sec, 2);
     *p++ = 'Z';
-    *p = '\0';
 
     return p;
 }
