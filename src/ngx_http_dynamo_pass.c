@@ -22,7 +22,7 @@
 static ngx_int_t ngx_http_dynamo_pass_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
-    u_char **amz_date, ngx_str_t *auth);
+    u_char **date, ngx_str_t *auth);
 static ngx_int_t ngx_http_dynamo_pass_headers(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     u_char *amz_date, ngx_str_t *auth);
@@ -473,7 +473,7 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
 
 /*
  * Signs the request with the role's credentials, over what the proxy
- * sends: *amz_date and *auth, the X-Amz-Date and Authorization values
+ * sends: *date and *auth, the X-Amz-Date and Authorization values
  */
 
 static ngx_int_t
