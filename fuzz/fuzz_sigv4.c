@@ -42,6 +42,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 #include "ngx_fuzz.h"
 
 #include <openssl/evp.h>
@@ -154,29 +155,27 @@ fuzz_decode(ngx_str_t *enc, ngx_uint_t plus, ngx_str_t *src)
 }
 
 
+/* any bytes as the one value of a form, encoded, decoded back */
+
 static void
-fuzz_uri_encode(ngx_str_t *src)
+fuzz_form_value(ngx_pool_t *pool, ngx_str_t *src)
 {
-    u_char     *end;
-    size_t      len;
-    ngx_str_t   enc;
+    ngx_str_t                     form, enc;
+    ngx_http_dynamo_aws_param_t   param;
 
-    len = ngx_http_dynamo_aws_uri_encode(NULL, src->data, src->len);
+    ngx_str_set(&param.key, "k");
+    param.value = *src;
 
-    enc.data = malloc(len + 1);
-    ngx_fuzz_assert(enc.data != NULL, "malloc");
+    ngx_fuzz_assert(ngx_http_dynamo_aws_form(pool, &param, 1, &form)
+                    == NGX_OK, "aws_form()");
 
-    end = (u_char *) ngx_http_dynamo_aws_uri_encode(enc.data, src->data,
-                                                    src->len);
+    ngx_fuzz_assert(form.len >= 2 && ngx_memcmp(form.data, "k=", 2) == 0,
+                    "the form does not start with \"k=\"");
 
-    enc.len = end - enc.data;
+    enc.data = form.data + 2;
+    enc.len = form.len - 2;
 
-    ngx_fuzz_assert(enc.len == len, "uri_encode(): %zu bytes announced, "
-                    "%zu written", len, enc.len);
-
-    fuzz_decode(&enc, 0, src);
-
-    free(enc.data);
+    fuzz_decode(&enc, 1, src);
 }
 
 
@@ -248,7 +247,7 @@ fuzz_amz_date(time_t t)
     u_char     buf[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN + 1], expect[32];
     struct tm  tm;
 
-    ngx_fuzz_assert(ngx_http_dynamo_sigv4_amz_date(buf, t)
+    ngx_fuzz_assert(ngx_http_dynamo_time_amz_date(buf, t)
                     == buf + NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN,
                     "amz_date() length");
 
@@ -738,7 +737,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the date: X-Amz-Date when it has the form's length */
 
     fuzz_amz_date(now);
-    ngx_http_dynamo_sigv4_amz_date(amz_date, now);
+    ngx_http_dynamo_time_amz_date(amz_date, now);
 
     for (i = 0; i < s.nheaders; i++) {
         if (headers[i].name.len == 10
@@ -764,8 +763,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_payload_hash(pool, &body, split, hash);
 
-    fuzz_uri_encode(&s.uri);
-    fuzz_uri_encode(&body);
+    fuzz_form_value(pool, &s.uri);
+    fuzz_form_value(pool, &body);
     fuzz_form(pool, &body);
 
     /* the signature */

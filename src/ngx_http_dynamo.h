@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 #include "ngx_http_dynamo_ddb.h"
 
 
@@ -679,7 +680,6 @@ ngx_int_t ngx_http_dynamo_send_error(ngx_http_request_t *r,
 ngx_str_t *ngx_http_dynamo_error_type(ngx_uint_t err);
 ngx_buf_t *ngx_http_dynamo_error_body(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
-u_char *ngx_http_dynamo_iso8601(u_char *buf, time_t t);
 ngx_str_t *ngx_http_dynamo_printable(ngx_http_request_t *r, ngx_str_t *s,
     size_t max);
 
@@ -698,6 +698,7 @@ ngx_int_t ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
     ngx_str_t *token);
 ngx_int_t ngx_http_dynamo_jwt_is_token(ngx_str_t *value);
+void ngx_http_dynamo_jwt_json_cleanup(void *data);
 u_char *ngx_http_dynamo_jwt_key_check(void *pkey, ngx_uint_t *alg,
     ngx_str_t *desc, u_char *buf, size_t size);
 ngx_int_t ngx_http_dynamo_jwk_key(ngx_pool_t *pool, void *jwk,
@@ -820,7 +821,6 @@ ngx_int_t ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_dynamo_response_init(ngx_conf_t *cf);
 void ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx);
-uint64_t ngx_http_dynamo_now_ns(void);
 
 /* log: the activity log */
 
@@ -857,7 +857,6 @@ ngx_int_t ngx_http_dynamo_token_cache_get(ngx_http_request_t *r,
     u_char *digest, ngx_str_t *raw, ngx_http_dynamo_token_t *token);
 void ngx_http_dynamo_token_cache_put(ngx_http_request_t *r,
     u_char *digest, ngx_str_t *raw, ngx_http_dynamo_token_t *token);
-ngx_msec_t ngx_http_dynamo_now_ms(void);
 void ngx_http_dynamo_role_count(ngx_http_request_t *r, ngx_str_t *role);
 
 #define ngx_http_dynamo_counters(zone)                                       \

@@ -216,7 +216,7 @@ ngx_http_dynamo_access_identity(ngx_http_request_t *r,
         ctx->begun = 1;
 
         if (dlcf->activity_log) {
-            ctx->start_ns = ngx_http_dynamo_now_ns();
+            ctx->start_ns = ngx_http_dynamo_time_ns();
         }
     }
 

@@ -69,17 +69,6 @@ static ngx_int_t ngx_http_dynamo_fetch_guard(ngx_http_request_t *r,
 static void ngx_http_dynamo_fetch_abandoned(void *data);
 
 
-ngx_msec_t
-ngx_http_dynamo_now_ms(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (ngx_msec_t) tp->sec * 1000 + tp->msec;
-}
-
-
 /*
  * NGX_OK: ctx->creds holds usable credentials; NGX_AGAIN: waiting for a
  * subrequest or for another request's fetch; NGX_DECLINED: refused, the
@@ -348,7 +337,7 @@ ngx_http_dynamo_role_failed(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     if (ctx->has_stale
         && ctx->stale.expiration > ngx_time() + NGX_HTTP_DYNAMO_CREDS_MARGIN)
     {
-        ngx_http_dynamo_iso8601(when, ctx->stale.expiration);
+        ngx_http_dynamo_time_iso8601(when, ctx->stale.expiration);
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "dynamo: using cached credentials of role \"%V\", "
@@ -574,7 +563,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         }
     }
 
-    now_ms = ngx_http_dynamo_now_ms();
+    now_ms = ngx_http_dynamo_time_ms();
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 

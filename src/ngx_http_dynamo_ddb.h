@@ -248,6 +248,8 @@ typedef struct {
 
     u_char                           key1;       /* private */
 
+    /* from here on not cleared: read as far as the lengths say */
+
     u_char                           type[NGX_HTTP_DYNAMO_DDB_TYPE_MAX];
     u_char                           message[NGX_HTTP_DYNAMO_DDB_MESSAGE_MAX];
     u_char                           capacity[

@@ -304,21 +304,6 @@ ngx_http_dynamo_error_body(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 }
 
 
-/* "2026-11-23T09:30:00Z", terminated */
-
-u_char *
-ngx_http_dynamo_iso8601(u_char *buf, time_t t)
-{
-    ngx_tm_t  tm;
-
-    ngx_gmtime(t, &tm);
-
-    return ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
-}
-
-
 /*
  * The one escaper for whatever of outside origin the module writes to the
  * error log (claims, identities, key ids, table names, headers, the text

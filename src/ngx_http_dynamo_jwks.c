@@ -358,7 +358,7 @@ ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
             set->checked = 0;
         }
 
-        if (ngx_http_dynamo_now_ms() - set->checked
+        if (ngx_http_dynamo_time_ms() - set->checked
             >= NGX_HTTP_DYNAMO_JWKS_SYNC)
         {
             if (ngx_http_dynamo_jwks_sync(r, set, &st) != NGX_OK) {
@@ -450,7 +450,7 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
          */
 
         if (kid->len && set->keys
-            && ngx_http_dynamo_now_ms() - set->checked
+            && ngx_http_dynamo_time_ms() - set->checked
                < NGX_HTTP_DYNAMO_JWKS_SYNC
             && ngx_time() < set->due && ngx_time() < set->usable_until
             && !(ctx->jwks_fetched & ((ngx_uint_t) 1 << (i % 32))))
@@ -629,7 +629,7 @@ ngx_http_dynamo_jwks_sync(ngx_http_request_t *r, ngx_http_dynamo_jwks_t *set,
 
     zone = ngx_http_dynamo_get_zone(r);
     now = ngx_time();
-    now_ms = ngx_http_dynamo_now_ms();
+    now_ms = ngx_http_dynamo_time_ms();
     copy = NULL;
     len = 0;
 
@@ -776,7 +776,7 @@ ngx_http_dynamo_jwks_take(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         ctx->jwks_guarded = 1;
     }
 
-    now_ms = ngx_http_dynamo_now_ms();
+    now_ms = ngx_http_dynamo_time_ms();
     rc = NGX_DECLINED;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
@@ -864,7 +864,7 @@ ngx_http_dynamo_jwks_done(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     ctx->jwks_fetching = NULL;
 
-    elapsed = ngx_http_dynamo_now_ms() - ctx->sr_start;
+    elapsed = ngx_http_dynamo_time_ms() - ctx->sr_start;
 
     if (ctx->sr_overflow) {
         ngx_sprintf(reason, "the answer is larger than %d bytes%Z",
@@ -942,7 +942,7 @@ ngx_http_dynamo_jwks_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     zone = ngx_http_dynamo_get_zone(r);
     now = ngx_time();
-    now_ms = ngx_http_dynamo_now_ms();
+    now_ms = ngx_http_dynamo_time_ms();
     stale_until = 0;
 
     ngx_shmtx_lock(&zone->shpool->mutex);

@@ -40,37 +40,35 @@
 #define NGX_HTTP_DYNAMO_KEY_MESSAGE_MAX  1024
 
 
+/* the EC group of an algorithm is its curve's, in ngx_http_dynamo_curves */
+
 typedef struct {
     ngx_str_t                    name;
     ngx_uint_t                   alg;
-    const char                  *digest;      /* the hash, for EVP */
+    const EVP_MD              *(*digest)(void);  /* the hash */
     int                          pkey_type;   /* EVP_PKEY_RSA, _EC, 0 */
-    const char                  *curve;       /* EC group, or NULL */
     size_t                       hmac_min;    /* shortest secret */
 } ngx_http_dynamo_alg_t;
 
 
 static ngx_http_dynamo_alg_t  ngx_http_dynamo_algs[] = {
-    { ngx_null_string, NGX_HTTP_DYNAMO_ALG_UNSET, NULL, 0, NULL, 0 },
-    { ngx_string("RS256"), NGX_HTTP_DYNAMO_ALG_RS256, "SHA256",
-      EVP_PKEY_RSA, NULL, 0 },
-    { ngx_string("RS384"), NGX_HTTP_DYNAMO_ALG_RS384, "SHA384",
-      EVP_PKEY_RSA, NULL, 0 },
-    { ngx_string("RS512"), NGX_HTTP_DYNAMO_ALG_RS512, "SHA512",
-      EVP_PKEY_RSA, NULL, 0 },
-    { ngx_string("ES256"), NGX_HTTP_DYNAMO_ALG_ES256, "SHA256",
-      EVP_PKEY_EC, "prime256v1", 0 },
-    { ngx_string("ES384"), NGX_HTTP_DYNAMO_ALG_ES384, "SHA384",
-      EVP_PKEY_EC, "secp384r1", 0 },
-    { ngx_string("ES512"), NGX_HTTP_DYNAMO_ALG_ES512, "SHA512",
-      EVP_PKEY_EC, "secp521r1", 0 },
-    { ngx_string("HS256"), NGX_HTTP_DYNAMO_ALG_HS256, "SHA256",
-      0, NULL, 32 },
-    { ngx_string("HS384"), NGX_HTTP_DYNAMO_ALG_HS384, "SHA384",
-      0, NULL, 48 },
-    { ngx_string("HS512"), NGX_HTTP_DYNAMO_ALG_HS512, "SHA512",
-      0, NULL, 64 },
-    { ngx_null_string, 0, NULL, 0, NULL, 0 }
+    { ngx_null_string, NGX_HTTP_DYNAMO_ALG_UNSET, NULL, 0, 0 },
+    { ngx_string("RS256"), NGX_HTTP_DYNAMO_ALG_RS256, EVP_sha256,
+      EVP_PKEY_RSA, 0 },
+    { ngx_string("RS384"), NGX_HTTP_DYNAMO_ALG_RS384, EVP_sha384,
+      EVP_PKEY_RSA, 0 },
+    { ngx_string("RS512"), NGX_HTTP_DYNAMO_ALG_RS512, EVP_sha512,
+      EVP_PKEY_RSA, 0 },
+    { ngx_string("ES256"), NGX_HTTP_DYNAMO_ALG_ES256, EVP_sha256,
+      EVP_PKEY_EC, 0 },
+    { ngx_string("ES384"), NGX_HTTP_DYNAMO_ALG_ES384, EVP_sha384,
+      EVP_PKEY_EC, 0 },
+    { ngx_string("ES512"), NGX_HTTP_DYNAMO_ALG_ES512, EVP_sha512,
+      EVP_PKEY_EC, 0 },
+    { ngx_string("HS256"), NGX_HTTP_DYNAMO_ALG_HS256, EVP_sha256, 0, 32 },
+    { ngx_string("HS384"), NGX_HTTP_DYNAMO_ALG_HS384, EVP_sha384, 0, 48 },
+    { ngx_string("HS512"), NGX_HTTP_DYNAMO_ALG_HS512, EVP_sha512, 0, 64 },
+    { ngx_null_string, 0, NULL, 0, 0 }
 };
 
 
@@ -146,7 +144,6 @@ static ngx_int_t ngx_http_dynamo_claim_string(ngx_http_request_t *r,
     json_t *claims, const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_dynamo_str_in(ngx_array_t *a, const char *s,
     size_t len);
-static void ngx_http_dynamo_json_cleanup(void *data);
 static void ngx_http_dynamo_pkey_cleanup(void *data);
 
 
@@ -2000,24 +1997,7 @@ ngx_http_dynamo_jwt_signature(ngx_http_request_t *r,
     unsigned int   mac_len;
     u_char         mac[EVP_MAX_MD_SIZE];
 
-    switch (key->alg) {
-
-    case NGX_HTTP_DYNAMO_ALG_RS384:
-    case NGX_HTTP_DYNAMO_ALG_ES384:
-    case NGX_HTTP_DYNAMO_ALG_HS384:
-        evp = EVP_sha384();
-        break;
-
-    case NGX_HTTP_DYNAMO_ALG_RS512:
-    case NGX_HTTP_DYNAMO_ALG_ES512:
-    case NGX_HTTP_DYNAMO_ALG_HS512:
-        evp = EVP_sha512();
-        break;
-
-    default:
-        evp = EVP_sha256();
-        break;
-    }
+    evp = ngx_http_dynamo_algs[key->alg].digest();
 
     sig.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(parts[2].len));
     if (sig.data == NULL) {
@@ -2255,14 +2235,14 @@ ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
     now = ngx_time();
 
     if (now >= token->exp + dlcf->leeway) {
-        ngx_http_dynamo_iso8601(when, token->exp);
+        ngx_http_dynamo_time_iso8601(when, token->exp);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token expired at %s", when);
     }
 
     if (token->nbf && now + dlcf->leeway < token->nbf) {
-        ngx_http_dynamo_iso8601(when, token->nbf);
+        ngx_http_dynamo_time_iso8601(when, token->nbf);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token is not valid before %s",
@@ -2270,7 +2250,7 @@ ngx_http_dynamo_jwt_times(ngx_http_request_t *r,
     }
 
     if (token->iat && now + dlcf->leeway < token->iat) {
-        ngx_http_dynamo_iso8601(when, token->iat);
+        ngx_http_dynamo_time_iso8601(when, token->iat);
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_EXPIRED,
                                     "identity token is issued in the future, "
@@ -2307,7 +2287,7 @@ ngx_http_dynamo_jwt_decode_json(ngx_http_request_t *r, ngx_str_t *part,
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_dynamo_json_cleanup;
+    cln->handler = ngx_http_dynamo_jwt_json_cleanup;
     cln->data = NULL;
 
     json = json_loadb((char *) decoded->data, decoded->len,
@@ -2413,8 +2393,10 @@ ngx_http_dynamo_str_in(ngx_array_t *a, const char *s, size_t len)
 }
 
 
-static void
-ngx_http_dynamo_json_cleanup(void *data)
+/* a pool cleanup: the JSON of a token's part, when one was decoded */
+
+void
+ngx_http_dynamo_jwt_json_cleanup(void *data)
 {
     json_t  *json = data;
 

@@ -1331,17 +1331,17 @@ ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
     if (second->sec != sec || second->decimal_len == 0) {
         ngx_gmtime(sec, &tm);
 
-        s = ngx_http_dynamo_digits(second->text, tm.ngx_tm_year, 4);
+        s = ngx_http_dynamo_time_digits(second->text, tm.ngx_tm_year, 4);
         *s++ = '-';
-        s = ngx_http_dynamo_digits(s, tm.ngx_tm_mon, 2);
+        s = ngx_http_dynamo_time_digits(s, tm.ngx_tm_mon, 2);
         *s++ = '-';
-        s = ngx_http_dynamo_digits(s, tm.ngx_tm_mday, 2);
+        s = ngx_http_dynamo_time_digits(s, tm.ngx_tm_mday, 2);
         *s++ = ' ';
-        s = ngx_http_dynamo_digits(s, tm.ngx_tm_hour, 2);
+        s = ngx_http_dynamo_time_digits(s, tm.ngx_tm_hour, 2);
         *s++ = ':';
-        s = ngx_http_dynamo_digits(s, tm.ngx_tm_min, 2);
+        s = ngx_http_dynamo_time_digits(s, tm.ngx_tm_min, 2);
         *s++ = ':';
-        s = ngx_http_dynamo_digits(s, tm.ngx_tm_sec, 2);
+        s = ngx_http_dynamo_time_digits(s, tm.ngx_tm_sec, 2);
         *s = '.';
 
         second->decimal_len = ngx_http_dynamo_log_uint(second->decimal,
@@ -1350,7 +1350,7 @@ ngx_http_dynamo_log_second(ngx_http_dynamo_log_second_t *second,
         second->sec = sec;
     }
 
-    (void) ngx_http_dynamo_digits(fraction, ns % 1000000000, 9);
+    (void) ngx_http_dynamo_time_digits(fraction, ns % 1000000000, 9);
 }
 
 
@@ -1434,7 +1434,7 @@ ngx_http_dynamo_log_duration(u_char *p, uint64_t ns)
         }
 
         *p++ = '.';
-        p = ngx_http_dynamo_digits(p, frac, digits);
+        p = ngx_http_dynamo_time_digits(p, frac, digits);
     }
 
     return ngx_cpymem(p, name, ngx_strlen(name));
@@ -1455,7 +1455,7 @@ ngx_http_dynamo_log_uint(u_char *p, uint64_t v)
         n++;
     }
 
-    return ngx_http_dynamo_digits(p, v, n);
+    return ngx_http_dynamo_time_digits(p, v, n);
 }
 
 

@@ -20,8 +20,12 @@
 
 
 static ngx_int_t ngx_http_dynamo_pass_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dynamo_sign(ngx_http_request_t *r,
-    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx);
+static ngx_int_t ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    u_char **date, ngx_str_t *auth);
+static ngx_int_t ngx_http_dynamo_pass_headers(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    u_char *amz_date, ngx_str_t *auth);
 static char *ngx_http_dynamo_proxy_directive(ngx_conf_t *cf, char *name,
     ngx_str_t *args, ngx_uint_t n);
 static ngx_int_t ngx_http_dynamo_region_from_host(ngx_str_t *host,
@@ -413,7 +417,9 @@ ngx_http_dynamo_pass_merge(ngx_conf_t *cf, ngx_http_dynamo_loc_conf_t *prev,
 static ngx_int_t
 ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
 {
+    u_char                      *amz_date;
     ngx_int_t                    rc;
+    ngx_str_t                    auth;
     ngx_log_t                   *log;
     ngx_uint_t                   level;
     ngx_http_dynamo_ctx_t       *ctx;
@@ -431,9 +437,10 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
         return NGX_HTTP_FORBIDDEN;
     }
 
-    rc = ngx_http_dynamo_sign(r, dlcf, ctx);
-
-    if (rc != NGX_OK) {
+    if (ngx_http_dynamo_pass_sign(r, dlcf, ctx, &amz_date, &auth) != NGX_OK
+        || ngx_http_dynamo_pass_headers(r, dlcf, ctx, amz_date, &auth)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -465,29 +472,27 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
 
 
 /*
- * Re-signs the request: the client's token, Authorization, date and
- * session token go, the role's come, signed over what the proxy sends.
+ * Signs the request with the role's credentials, over what the proxy
+ * sends: *date and *auth, the X-Amz-Date and Authorization values
  */
 
 static ngx_int_t
-ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
-    ngx_http_dynamo_ctx_t *ctx)
+ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    u_char **date, ngx_str_t *auth)
 {
     u_char                        *amz_date;
     uint32_t                       clean;
-    ngx_str_t                      auth;
-    ngx_uint_t                     i, n;
-    ngx_list_t                     headers;
-    ngx_table_elt_t               *h, *nh;
-    ngx_list_part_t               *part;
+    ngx_uint_t                     n;
     ngx_http_dynamo_sigv4_t        sv;
     ngx_http_dynamo_aws_header_t   signed_headers[5];
-    ngx_http_dynamo_main_conf_t   *dmcf;
 
     amz_date = ngx_pnalloc(r->pool, NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN);
     if (amz_date == NULL) {
         return NGX_ERROR;
     }
+
+    *date = amz_date;
 
     (void) ngx_http_dynamo_sigv4_cached_date(dlcf->sign_cache, amz_date,
                                              ngx_time());
@@ -571,11 +576,25 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     }
 #endif
 
-    if (ngx_http_dynamo_sigv4_sign(&sv, r->pool, &auth) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    return ngx_http_dynamo_sigv4_sign(&sv, r->pool, auth);
+}
 
-    /* the headers the proxy passes: the client's, less its credentials */
+
+/*
+ * The headers the proxy passes: the client's, less its token and its
+ * Authorization, date and session token; the role's added in their place
+ */
+
+static ngx_int_t
+ngx_http_dynamo_pass_headers(ngx_http_request_t *r,
+    ngx_http_dynamo_loc_conf_t *dlcf, ngx_http_dynamo_ctx_t *ctx,
+    u_char *amz_date, ngx_str_t *auth)
+{
+    ngx_uint_t                     i;
+    ngx_list_t                     headers;
+    ngx_table_elt_t               *h, *nh;
+    ngx_list_part_t               *part;
+    ngx_http_dynamo_main_conf_t   *dmcf;
 
     if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
         != NGX_OK)
@@ -639,7 +658,7 @@ ngx_http_dynamo_sign(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
             break;
 
         case 1:
-            nh->value = auth;
+            nh->value = *auth;
             break;
 
         default:

@@ -60,7 +60,7 @@ ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx)
 
     ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op, ctx->rq->items);
 
-    ctx->upstream_start = ngx_http_dynamo_now_ns();
+    ctx->upstream_start = ngx_http_dynamo_time_ns();
 }
 
 
@@ -128,7 +128,7 @@ ngx_http_dynamo_response_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
 
         if (b->last_buf) {
-            ctx->upstream_end = ngx_http_dynamo_now_ns();
+            ctx->upstream_end = ngx_http_dynamo_time_ns();
 
             if (!ctx->rs_skip) {
                 (void) ngx_http_dynamo_ddb_response_finish(ctx->rs);
@@ -137,17 +137,4 @@ ngx_http_dynamo_response_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return ngx_http_next_body_filter(r, in);
-}
-
-
-/* the wall clock in nanoseconds */
-
-uint64_t
-ngx_http_dynamo_now_ns(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -7,7 +7,7 @@
 /*
  * AWS Signature Version 4: the signing key, the canonical request, the
  * string to sign and the Authorization header, as botocore computes them;
- * AWS's URI encoding and the form bodies of STS Query requests.  A leaf:
+ * and the form bodies of STS Query requests.  A leaf:
  * no nginx function is called but the pool allocators, the logging macros
  * and ngx_explicit_memzero(), so the file is unit-tested and fuzzed
  * outside nginx.
@@ -17,6 +17,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_http_dynamo_sigv4.h"
+#include "ngx_http_dynamo_time.h"
 
 #if (defined __SSE2__)
 #include <emmintrin.h>
@@ -34,7 +35,29 @@
 #define NGX_HTTP_DYNAMO_SHA256_BLOCK     64
 
 
+/* a canonical request being built, and what the later phases take of it */
+
+typedef struct {
+    u_char                          *data;
+    size_t                           len;
+    u_char                          *signed_headers;  /* within data */
+    size_t                           signed_len;
+    u_char                          *token;       /* its value, or NULL */
+    u_char                          *token_last;
+} ngx_http_dynamo_sigv4_canon_t;
+
+
 static ngx_int_t ngx_http_dynamo_sigv4_check(ngx_http_dynamo_sigv4_t *s);
+static ngx_int_t ngx_http_dynamo_sigv4_canonical(ngx_http_dynamo_sigv4_t *s,
+    ngx_pool_t *pool, ngx_http_dynamo_sigv4_canon_t *cr);
+static u_char *ngx_http_dynamo_sigv4_canonical_headers(
+    ngx_http_dynamo_sigv4_t *s, u_char *order, u_char *p,
+    ngx_http_dynamo_sigv4_canon_t *cr);
+static u_char *ngx_http_dynamo_sigv4_string_to_sign(
+    ngx_http_dynamo_sigv4_t *s, u_char *md, u_char *sts);
+static u_char *ngx_http_dynamo_sigv4_authorization(
+    ngx_http_dynamo_sigv4_t *s, ngx_http_dynamo_sigv4_canon_t *cr,
+    u_char *md, u_char *buf);
 static void ngx_http_dynamo_sigv4_sort(ngx_http_dynamo_sigv4_t *s,
     u_char *order);
 static ngx_int_t ngx_http_dynamo_sigv4_name_cmp(ngx_str_t *a, ngx_str_t *b);
@@ -58,7 +81,7 @@ static ngx_int_t ngx_http_dynamo_hmac_final(SHA256_CTX *inner,
     SHA256_CTX *outer, u_char *data, size_t len, u_char *out);
 static u_char *ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len);
 static uintptr_t ngx_http_dynamo_aws_encode(u_char *dst, u_char *src,
-    size_t len, ngx_uint_t plus);
+    size_t len);
 
 
 /* the bytes that may begin white space, as ngx_http_dynamo_sigv4_space() */
@@ -152,61 +175,12 @@ failed:
 }
 
 
-/* YYYYMMDD'T'HHMMSS'Z' in UTC; buf has 16 bytes; returns the end */
-
-u_char *
-ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now)
-{
-    u_char      *p;
-    int64_t      days, secs, z, era, doe, yoe, doy, mp, y, m, d;
-
-    days = now / 86400;
-    secs = now % 86400;
-
-    if (secs < 0) {
-        secs += 86400;
-        days--;
-    }
-
-    /* the proleptic Gregorian calendar, from a day count since 1970 */
-
-    z = days + 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = (mp < 10) ? mp + 3 : mp - 9;
-
-    if (m <= 2) {
-        y++;
-    }
-
-    if (y < 0) {
-        y = 0;
-    }
-
-    p = ngx_http_dynamo_digits(buf, (ngx_uint_t) (y % 10000), 4);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) m, 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) d, 2);
-    *p++ = 'T';
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 3600), 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs / 60 % 60), 2);
-    p = ngx_http_dynamo_digits(p, (ngx_uint_t) (secs % 60), 2);
-    *p++ = 'Z';
-
-    return p;
-}
-
-
 u_char *
 ngx_http_dynamo_sigv4_cached_date(ngx_http_dynamo_sigv4_cache_t *c,
     u_char *buf, time_t now)
 {
     if (c->date_time != now || now == 0) {
-        (void) ngx_http_dynamo_sigv4_amz_date(c->date, now);
+        (void) ngx_http_dynamo_time_amz_date(c->date, now);
         c->date_time = now;
     }
 
@@ -262,27 +236,93 @@ ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s)
  * Writes the Authorization value into buf, which has
  * ngx_http_dynamo_sigv4_auth_len() bytes, and returns its end, or NULL.
  * The pool is used only for a canonical request longer than
- * NGX_HTTP_DYNAMO_SIGV4_STACK bytes, and for the debug hook.
+ * NGX_HTTP_DYNAMO_SIGV4_STACK bytes, and for the debug hook.  Four
+ * phases: the canonical request, its digest, the string to sign and its
+ * HMAC, the Authorization value.
  */
 
 u_char *
 ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     u_char *buf)
 {
-    u_char                        *cr, *p, *last, *signed_headers;
-    u_char                        *token, *token_last;
-    u_char                         order[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
-    u_char                         md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
-    u_char                         sts[256];
-    u_char                         stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
-    size_t                         len, sts_len, signed_len;
-    ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
-    ngx_uint_t                     i, j, n;
-    ngx_http_dynamo_aws_header_t  *h;
+    u_char                          *p;
+    u_char                           md[NGX_HTTP_DYNAMO_SIGV4_KEY_LEN];
+    u_char                           sts[256];
+    u_char                           stack[NGX_HTTP_DYNAMO_SIGV4_STACK];
+    size_t                           sts_len;
+    ngx_http_dynamo_sigv4_canon_t    cr;
 
     if (ngx_http_dynamo_sigv4_check(s) != NGX_OK) {
         return NULL;
     }
+
+    cr.data = stack;
+
+    if (ngx_http_dynamo_sigv4_canonical(s, pool, &cr) != NGX_OK) {
+        return NULL;
+    }
+
+    p = NULL;
+
+    if (ngx_http_dynamo_sigv4_digest(s->cache, cr.data, cr.len,
+                                     cr.token_last
+                                     ? cr.token_last + 1 - cr.data : 0,
+                                     md)
+        != NGX_OK)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "SHA-256 of the canonical request failed");
+        }
+
+        goto done;
+    }
+
+    sts_len = ngx_http_dynamo_sigv4_string_to_sign(s, md, sts) - sts;
+
+    if (ngx_http_dynamo_sigv4_hmac(s->cache, md, s->key, sts, sts_len)
+        != NGX_OK)
+    {
+        if (s->log) {
+            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                          "HMAC-SHA256 of the string to sign failed");
+        }
+
+        goto done;
+    }
+
+    p = ngx_http_dynamo_sigv4_authorization(s, &cr, md, buf);
+
+    if (s->debug) {
+        ngx_http_dynamo_sigv4_debug(s, pool, cr.data, cr.len, cr.token,
+                                    cr.token_last, sts, sts_len);
+    }
+
+done:
+
+    /* the canonical request holds the session token */
+
+    if (cr.data == stack) {
+        ngx_explicit_memzero(stack, cr.len);
+    }
+
+    return p;
+}
+
+
+/*
+ * The canonical request, in cr->data (NGX_HTTP_DYNAMO_SIGV4_STACK bytes)
+ * when it fits, else in the pool
+ */
+
+static ngx_int_t
+ngx_http_dynamo_sigv4_canonical(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
+    ngx_http_dynamo_sigv4_canon_t *cr)
+{
+    u_char      *p;
+    u_char       order[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    size_t       len;
+    ngx_uint_t   i;
 
     if (s->sorted) {
         for (i = 0; i < s->nheaders; i++) {
@@ -302,19 +342,14 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
         len += s->headers[i].name.len * 2 + s->headers[i].value.len + 3;
     }
 
-    if (len <= sizeof(stack)) {
-        cr = stack;
-
-    } else {
-        cr = ngx_pnalloc(pool, len);
-        if (cr == NULL) {
-            return NULL;
+    if (len > NGX_HTTP_DYNAMO_SIGV4_STACK) {
+        cr->data = ngx_pnalloc(pool, len);
+        if (cr->data == NULL) {
+            return NGX_ERROR;
         }
     }
 
-    /* the canonical request */
-
-    p = ngx_cpymem(cr, s->method.data, s->method.len);
+    p = ngx_cpymem(cr->data, s->method.data, s->method.len);
     *p++ = '\n';
     p = ngx_cpymem(p, s->uri.data, s->uri.len);
     *p++ = '\n';
@@ -325,13 +360,34 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     *p++ = '\n';
 
-    /*
-     * the canonical headers: each name lowercased once, here, and the
-     * signed headers copied from these copies
-     */
+    p = ngx_http_dynamo_sigv4_canonical_headers(s, order, p, cr);
 
-    token = NULL;
-    token_last = NULL;
+    *p++ = '\n';
+    p = ngx_cpymem(p, s->payload_hash, NGX_HTTP_DYNAMO_SIGV4_HASH_LEN);
+
+    cr->len = p - cr->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The canonical headers, then the signed headers: each name lowercased
+ * once, here, and the signed headers copied from these copies; notes
+ * where the session token's value is, for the debug hook's mask and for
+ * the digest's cache of what comes before it
+ */
+
+static u_char *
+ngx_http_dynamo_sigv4_canonical_headers(ngx_http_dynamo_sigv4_t *s,
+    u_char *order, u_char *p, ngx_http_dynamo_sigv4_canon_t *cr)
+{
+    ngx_str_t                      names[NGX_HTTP_DYNAMO_SIGV4_MAX_HEADERS];
+    ngx_uint_t                     i, j, n;
+    ngx_http_dynamo_aws_header_t  *h;
+
+    cr->token = NULL;
+    cr->token_last = NULL;
     n = 0;
 
     for (i = 0; i < s->nheaders; i = j) {
@@ -356,7 +412,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
                           sizeof(NGX_HTTP_DYNAMO_SIGV4_TOKEN) - 1)
                == 0)
         {
-            token = p;
+            cr->token = p;
         }
 
         if (s->clean & (1U << order[i])) {
@@ -382,8 +438,8 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
                                           s->headers[order[j]].value.len);
         }
 
-        if (token != NULL && token_last == NULL) {
-            token_last = p;
+        if (cr->token != NULL && cr->token_last == NULL) {
+            cr->token_last = p;
         }
 
         *p++ = '\n';
@@ -392,7 +448,7 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
 
     *p++ = '\n';
 
-    signed_headers = p;
+    cr->signed_headers = p;
 
     for (i = 0; i < n; i++) {
         if (i != 0) {
@@ -402,28 +458,19 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
         p = ngx_cpymem(p, names[i].data, names[i].len);
     }
 
-    signed_len = p - signed_headers;
+    cr->signed_len = p - cr->signed_headers;
 
-    *p++ = '\n';
-    p = ngx_cpymem(p, s->payload_hash, NGX_HTTP_DYNAMO_SIGV4_HASH_LEN);
+    return p;
+}
 
-    len = p - cr;
 
-    p = NULL;
+/* the string to sign, of the canonical request's digest md, into sts */
 
-    if (ngx_http_dynamo_sigv4_digest(s->cache, cr, len,
-                                     token_last ? token_last + 1 - cr : 0, md)
-        != NGX_OK)
-    {
-        if (s->log) {
-            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
-                          "SHA-256 of the canonical request failed");
-        }
-
-        goto done;
-    }
-
-    /* the string to sign */
+static u_char *
+ngx_http_dynamo_sigv4_string_to_sign(ngx_http_dynamo_sigv4_t *s, u_char *md,
+    u_char *sts)
+{
+    u_char  *last;
 
     last = ngx_cpymem(sts, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n",
                       sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM "\n") - 1);
@@ -436,22 +483,18 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     last = ngx_cpymem(last, s->service.data, s->service.len);
     last = ngx_cpymem(last, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n",
                       sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR "\n") - 1);
-    last = ngx_http_dynamo_hex(last, md, sizeof(md));
 
-    sts_len = last - sts;
+    return ngx_http_dynamo_hex(last, md, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN);
+}
 
-    if (ngx_http_dynamo_sigv4_hmac(s->cache, md, s->key, sts, sts_len)
-        != NGX_OK)
-    {
-        if (s->log) {
-            ngx_log_error(NGX_LOG_ALERT, s->log, 0,
-                          "HMAC-SHA256 of the string to sign failed");
-        }
 
-        goto done;
-    }
+/* the Authorization value, of the signature md, into buf */
 
-    /* the Authorization value */
+static u_char *
+ngx_http_dynamo_sigv4_authorization(ngx_http_dynamo_sigv4_t *s,
+    ngx_http_dynamo_sigv4_canon_t *cr, u_char *md, u_char *buf)
+{
+    u_char  *p;
 
     p = ngx_cpymem(buf, NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=",
                    sizeof(NGX_HTTP_DYNAMO_SIGV4_ALGORITHM " Credential=") - 1);
@@ -465,24 +508,10 @@ ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s, ngx_pool_t *pool,
     p = ngx_cpymem(p, "/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR ", SignedHeaders=",
                    sizeof("/" NGX_HTTP_DYNAMO_SIGV4_TERMINATOR
                           ", SignedHeaders=") - 1);
-    p = ngx_cpymem(p, signed_headers, signed_len);
+    p = ngx_cpymem(p, cr->signed_headers, cr->signed_len);
     p = ngx_cpymem(p, ", Signature=", sizeof(", Signature=") - 1);
-    p = ngx_http_dynamo_hex(p, md, sizeof(md));
 
-    if (s->debug) {
-        ngx_http_dynamo_sigv4_debug(s, pool, cr, len, token, token_last,
-                                    sts, sts_len);
-    }
-
-done:
-
-    /* the canonical request holds the session token */
-
-    if (cr == stack) {
-        ngx_explicit_memzero(stack, len);
-    }
-
-    return p;
+    return ngx_http_dynamo_hex(p, md, NGX_HTTP_DYNAMO_SIGV4_KEY_LEN);
 }
 
 
@@ -1120,19 +1149,6 @@ ngx_http_dynamo_sigv4_payload_hash_final(ngx_http_dynamo_sha256_t *h,
 
 
 /*
- * AWS's URI encoding: A-Z a-z 0-9 - _ . ~ as they are, every other byte
- * as %XX, upper case.  With dst == NULL returns the encoded length,
- * otherwise the end of what was written.
- */
-
-uintptr_t
-ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src, size_t len)
-{
-    return ngx_http_dynamo_aws_encode(dst, src, len, 0);
-}
-
-
-/*
  * key=value&key=value, in the order given, encoded as botocore sends STS
  * Query bodies (Python's urlencode(): AWS's encoding, but a space is "+");
  * sent with Content-Type "application/x-www-form-urlencoded; charset=utf-8".
@@ -1150,10 +1166,10 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
 
     for (i = 0; i < n; i++) {
         len += ngx_http_dynamo_aws_encode(NULL, params[i].key.data,
-                                          params[i].key.len, 1)
+                                          params[i].key.len)
                + 1
                + ngx_http_dynamo_aws_encode(NULL, params[i].value.data,
-                                            params[i].value.len, 1)
+                                            params[i].value.len)
                + (i ? 1 : 0);
     }
 
@@ -1170,10 +1186,10 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
         }
 
         p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].key.data,
-                                                  params[i].key.len, 1);
+                                                  params[i].key.len);
         *p++ = '=';
         p = (u_char *) ngx_http_dynamo_aws_encode(p, params[i].value.data,
-                                                  params[i].value.len, 1);
+                                                  params[i].value.len);
     }
 
     body->len = p - body->data;
@@ -1182,9 +1198,14 @@ ngx_http_dynamo_aws_form(ngx_pool_t *pool, ngx_http_dynamo_aws_param_t *params,
 }
 
 
+/*
+ * a form's key or value: A-Z a-z 0-9 - _ . ~ as they are, a space "+",
+ * every other byte %XX, upper case; with dst == NULL the encoded length,
+ * otherwise the end of what was written
+ */
+
 static uintptr_t
-ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
-    ngx_uint_t plus)
+ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len)
 {
     u_char         c, *last;
     size_t         n;
@@ -1205,7 +1226,7 @@ ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
 
             if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
                 || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                || c == '.' || c == '~' || (plus && c == ' '))
+                || c == '.' || c == '~' || c == ' ')
             {
                 n++;
 
@@ -1226,7 +1247,7 @@ ngx_http_dynamo_aws_encode(u_char *dst, u_char *src, size_t len,
         {
             *dst++ = c;
 
-        } else if (plus && c == ' ') {
+        } else if (c == ' ') {
             *dst++ = '+';
 
         } else {
@@ -1290,41 +1311,4 @@ ngx_http_dynamo_hex(u_char *dst, u_char *src, size_t len)
     }
 
     return dst;
-}
-
-
-/* the n lowest decimal digits of v, zeros in front: dates, log times */
-
-u_char *
-ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n)
-{
-    ngx_uint_t  i, d;
-
-#define ngx_http_dynamo_tens(t)                                               \
-    t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
-
-    /* two digits a division */
-
-    static const u_char  pairs[] =
-        ngx_http_dynamo_tens("0") ngx_http_dynamo_tens("1")
-        ngx_http_dynamo_tens("2") ngx_http_dynamo_tens("3")
-        ngx_http_dynamo_tens("4") ngx_http_dynamo_tens("5")
-        ngx_http_dynamo_tens("6") ngx_http_dynamo_tens("7")
-        ngx_http_dynamo_tens("8") ngx_http_dynamo_tens("9");
-
-#undef ngx_http_dynamo_tens
-
-    for (i = n; i > 1; i -= 2) {
-        d = (ngx_uint_t) (v % 100) * 2;
-        v /= 100;
-
-        p[i - 2] = pairs[d];
-        p[i - 1] = pairs[d + 1];
-    }
-
-    if (i) {
-        p[0] = (u_char) ('0' + v % 10);
-    }
-
-    return p + n;
 }

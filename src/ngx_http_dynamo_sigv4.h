@@ -15,7 +15,7 @@
  *     u_char  amz_date[NGX_HTTP_DYNAMO_SIGV4_AMZ_DATE_LEN];
  *     u_char  hash[NGX_HTTP_DYNAMO_SIGV4_HASH_LEN];
  *
- *     ngx_http_dynamo_sigv4_amz_date(amz_date, ngx_time());
+ *     ngx_http_dynamo_time_amz_date(amz_date, ngx_time());
  *
  *     -- the signing key depends only on (secret, date, region, service):
  *     -- derive it once a day and keep it next to the credentials
@@ -174,15 +174,9 @@ typedef struct {
 ngx_int_t ngx_http_dynamo_sigv4_key(u_char *key, ngx_str_t *secret,
     u_char *date, ngx_str_t *region, ngx_str_t *service);
 
-/* writes 16 bytes, returns their end */
-u_char *ngx_http_dynamo_sigv4_amz_date(u_char *buf, time_t now);
-
-/* the same, written once a second in the cache */
+/* ngx_http_dynamo_time_amz_date(), written once a second in the cache */
 u_char *ngx_http_dynamo_sigv4_cached_date(ngx_http_dynamo_sigv4_cache_t *c,
     u_char *buf, time_t now);
-
-/* writes the n lowest decimal digits of v, zeros in front */
-u_char *ngx_http_dynamo_digits(u_char *p, uint64_t v, ngx_uint_t n);
 
 size_t ngx_http_dynamo_sigv4_auth_len(ngx_http_dynamo_sigv4_t *s);
 u_char *ngx_http_dynamo_sigv4_sign_buf(ngx_http_dynamo_sigv4_t *s,
@@ -201,10 +195,6 @@ ngx_int_t ngx_http_dynamo_sigv4_payload_hash_update(
     ngx_http_dynamo_sha256_t *h, u_char *p, size_t len);
 ngx_int_t ngx_http_dynamo_sigv4_payload_hash_final(
     ngx_http_dynamo_sha256_t *h, u_char *out);
-
-/* RFC 3986 as AWS wants it; dst == NULL: the encoded length */
-uintptr_t ngx_http_dynamo_aws_uri_encode(u_char *dst, u_char *src,
-    size_t len);
 
 /*
  * "k=v&k=v" in the given order, as botocore's Query serializer sends it

@@ -144,7 +144,7 @@ ngx_http_dynamo_sts_call(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        (void) ngx_http_dynamo_sigv4_amz_date(amz_date, ngx_time());
+        (void) ngx_http_dynamo_time_amz_date(amz_date, ngx_time());
 
         ngx_str_set(&headers[n].name, "Host");
         headers[n++].value = dlcf->sts_host;
@@ -387,7 +387,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     name = &names[kind];
 
-    elapsed = ngx_http_dynamo_now_ms() - ctx->sr_start;
+    elapsed = ngx_http_dynamo_time_ms() - ctx->sr_start;
 
     zone = ngx_http_dynamo_get_zone(r);
 

@@ -96,7 +96,7 @@ ngx_http_dynamo_subrequest(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ctx->sr_overflow = 0;
     ctx->sr_max_age = -1;
     ngx_str_null(&ctx->sr_body);
-    ctx->sr_start = ngx_http_dynamo_now_ms();
+    ctx->sr_start = ngx_http_dynamo_time_ms();
 
     if (ngx_http_subrequest(r, uri, NULL, &sr, ps, NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)

@@ -35,7 +35,6 @@ static ngx_int_t ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static json_t *ngx_http_dynamo_claims(ngx_http_request_t *r,
     ngx_http_dynamo_ctx_t *ctx);
-static void ngx_http_dynamo_claims_cleanup(void *data);
 
 
 static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
@@ -398,7 +397,7 @@ ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
         return NULL;
     }
 
-    cln->handler = ngx_http_dynamo_claims_cleanup;
+    cln->handler = ngx_http_dynamo_jwt_json_cleanup;
     cln->data = NULL;
 
     claims = json_loadb((char *) ctx->token.payload.data,
@@ -417,15 +416,4 @@ ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     ctx->claims = claims;
 
     return claims;
-}
-
-
-static void
-ngx_http_dynamo_claims_cleanup(void *data)
-{
-    json_t  *claims = data;
-
-    if (claims) {
-        json_decref(claims);
-    }
 }

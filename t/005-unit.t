@@ -27,8 +27,9 @@ my @san = ($ENV{VARIANT} // '') eq 'asan'
 my %tests = (
     test_json       => [qw(ngx_http_dynamo_json.c)],
     test_ddb        => [qw(ngx_http_dynamo_json.c ngx_http_dynamo_ddb.c)],
-    test_sigv4      => [qw(ngx_http_dynamo_sigv4.c)],
-    test_sts_answer => [qw(ngx_http_dynamo_sts_answer.c)],
+    test_sigv4      => [qw(ngx_http_dynamo_sigv4.c ngx_http_dynamo_time.c)],
+    test_sts_answer => [qw(ngx_http_dynamo_sts_answer.c
+                           ngx_http_dynamo_time.c)],
 );
 
 my $dir = tempdir(CLEANUP => 1);

@@ -7,8 +7,10 @@
 /*
  * The few nginx core functions the module's leaf parsers and encoders may
  * call, so that they can be unit-tested and fuzzed outside nginx: pool
- * allocation (every block is freed with the pool), logging and zeroing
- * secrets.
+ * allocation (every block is freed with the pool), logging, zeroing
+ * secrets, and the time: nginx's cached time (never updated here) and its
+ * calendar, ngx_gmtime(), given by the C library's gmtime_r() in the
+ * fields and the counting nginx uses (months from 1, the full year).
  */
 
 
@@ -147,6 +149,19 @@ void
 ngx_explicit_memzero(void *buf, size_t n)
 {
     explicit_bzero(buf, n);
+}
+
+
+volatile ngx_time_t  *ngx_cached_time;
+
+
+void
+ngx_gmtime(time_t t, ngx_tm_t *tp)
+{
+    (void) gmtime_r(&t, tp);
+
+    tp->ngx_tm_mon++;
+    tp->ngx_tm_year += 1900;
 }
 
 

@@ -14,13 +14,10 @@
 #               "timestamp": "YYYYMMDDTHHMMSSZ", "access_key": ..,
 #               "secret_key": .., "token": .. or null,
 #               "region": .., "service": ..}, ...],
-#    "forms": [{"name": .., "params": [[key, value], ...]}, ...],
-#    "encodes": [{"name": .., "value": ..}, ...]}
+#    "forms": [{"name": .., "params": [[key, value], ...]}, ...]}
 #
 # Prints one JSON object a line: for a case its name, authorization,
-# canonical_request and string_to_sign; for a form its name and body; for
-# an encode its name and botocore's percent-encoding of the value (what
-# SigV4Auth applies to query parameters: RFC 3986, "-._~" kept).
+# canonical_request and string_to_sign; for a form its name and body.
 #
 # The request is signed the way SigV4Auth.add_auth() does, minus the clock:
 # the timestamp goes into request.context, botocore itself sets X-Amz-Date
@@ -103,9 +100,6 @@ def main():
         out.write(json.dumps(sign(case)) + "\n")
     for item in spec.get("forms", []):
         out.write(json.dumps(form(item)) + "\n")
-    for item in spec.get("encodes", []):
-        encoded = botocore.utils.percent_encode(item["value"])
-        out.write(json.dumps({"name": item["name"], "body": encoded}) + "\n")
 
 
 if __name__ == "__main__":

@@ -334,6 +334,13 @@ rq_run(ngx_http_dynamo_ddb_op_t *op, ngx_uint_t mode, size_t max,
     rq = malloc(sizeof(ngx_http_dynamo_ddb_request_t));
     check(rq != NULL, "malloc");
 
+    /*
+     * a block kept from an earlier request: init() clears only the fields
+     * before "tables", a field read before it is written must be there
+     */
+
+    memset(rq, 0xa5, sizeof(ngx_http_dynamo_ddb_request_t));
+
     /* a buffer exactly max bytes long: writing past it is caught */
 
     stmt = malloc(max ? max : 1);
@@ -1300,6 +1307,10 @@ rs_run(ngx_http_dynamo_ddb_op_t *op, ngx_uint_t items, const u_char *body,
     rs = malloc(sizeof(ngx_http_dynamo_ddb_response_t));
     check(rs != NULL, "malloc");
 
+    /* stale bytes, as in rq_run(): init() clears the fields before "type" */
+
+    memset(rs, 0xa5, sizeof(ngx_http_dynamo_ddb_response_t));
+
     ngx_http_dynamo_ddb_response_init(rs, op, items);
 
     rc = NGX_OK;
@@ -1682,6 +1693,10 @@ test_response_large(void)
     rs = malloc(sizeof(ngx_http_dynamo_ddb_response_t));
     check(rs != NULL, "malloc");
 
+    /* stale bytes, as in rq_run(): init() clears the fields before "type" */
+
+    memset(rs, 0xa5, sizeof(ngx_http_dynamo_ddb_response_t));
+
     seed = 42;
 
     ngx_http_dynamo_ddb_response_init(rs, op_named("Scan"), 0);
@@ -1786,6 +1801,13 @@ bench_run(char *body, size_t len, ngx_uint_t mode, u_char *stmt,
 
     rq = malloc(sizeof(ngx_http_dynamo_ddb_request_t));
     check(rq != NULL, "malloc");
+
+    /*
+     * a block kept from an earlier request: init() clears only the fields
+     * before "tables", a field read before it is written must be there
+     */
+
+    memset(rq, 0xa5, sizeof(ngx_http_dynamo_ddb_request_t));
 
     piece = 16384;
     *rendered = 0;
