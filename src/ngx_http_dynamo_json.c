@@ -154,14 +154,11 @@ ngx_http_dynamo_json_init(ngx_http_dynamo_json_t *js,
     ngx_http_dynamo_json_handler_pt handler, void *data)
 {
     /*
-     * the value buffer needs no clearing: len says what is valid; nor do
-     * the levels' kind and index, set as each level opens, but the top's
+     * all of it: a block reused from one request to the next keeps no
+     * value of the last one, whatever the order of its fields
      */
 
-    ngx_memzero(js, offsetof(ngx_http_dynamo_json_t, kind));
-
-    js->kind[0] = 0;
-    js->index[0] = 0;
+    ngx_memzero(js, sizeof(ngx_http_dynamo_json_t));
 
     js->handler = handler;
     js->data = data;
@@ -1141,50 +1138,11 @@ escape:
 static u_char *
 ngx_http_dynamo_json_escape(u_char *p, u_char *src, u_char *last)
 {
-    ngx_int_t      n;
-#if (defined __SSE2__)
-    __m128i        v;
-    unsigned int   mask;
-#endif
+    ngx_int_t  n;
 
     while (src < last) {
 
         /* plain bytes, as they are */
-
-#if (defined __SSE2__)
-
-        /*
-         * sixteen stored at once, of which those before the first byte to
-         * escape are kept: every byte left makes at least one byte of
-         * output, so the store stays within what this string writes
-         */
-
-        while (last - src >= 16) {
-            v = _mm_loadu_si128((const __m128i *) src);
-            mask = ngx_http_dynamo_json_special16(v);
-
-            _mm_storeu_si128((__m128i *) p, v);
-
-            if (mask == 0) {
-                p += 16;
-                src += 16;
-                continue;
-            }
-
-            p += __builtin_ctz(mask);
-            src += __builtin_ctz(mask);
-
-            if (*src != '"' && *src != '\\') {
-                break;
-            }
-
-            /* quotes, many in a statement, without leaving the loop */
-
-            *p++ = '\\';
-            *p++ = *src++;
-        }
-
-#endif
 
         while (src < last && !ngx_http_dynamo_json_special(*src)) {
             *p++ = *src++;
