@@ -58,13 +58,13 @@ enum {
 
 /* byte classes inside a string */
 
-#define NGX_JSON_PLAIN      0
-#define NGX_JSON_QUOTE      1
-#define NGX_JSON_BACKSLASH  2
-#define NGX_JSON_CONTROL    3
-#define NGX_JSON_LEAD_MIN   4       /* 4 .. 10: UTF-8 lead bytes */
-#define NGX_JSON_LEAD_MAX   10
-#define NGX_JSON_INVALID    11
+#define NGX_HTTP_DYNAMO_JSON_PLAIN      0
+#define NGX_HTTP_DYNAMO_JSON_QUOTE      1
+#define NGX_HTTP_DYNAMO_JSON_BACKSLASH  2
+#define NGX_HTTP_DYNAMO_JSON_CONTROL    3
+#define NGX_HTTP_DYNAMO_JSON_LEAD_MIN   4   /* 4 .. 10: UTF-8 lead bytes */
+#define NGX_HTTP_DYNAMO_JSON_LEAD_MAX   10
+#define NGX_HTTP_DYNAMO_JSON_INVALID    11
 
 
 static const u_char  ngx_http_dynamo_json_class[256] = {
@@ -111,9 +111,9 @@ static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
 };
 
 
-#define ngx_json_ws(c)  ((c) == ' ' || (c) == '\n' || (c) == '\r'            \
-                         || (c) == '\t')
-#define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
+#define ngx_http_dynamo_json_ws(c)                                            \
+    ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+#define ngx_http_dynamo_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
 static void ngx_http_dynamo_json_start(ngx_http_dynamo_json_t *js,
@@ -183,7 +183,7 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
 
         c = *p;
 
-        if (c <= ' ' && js->state <= sw_done && ngx_json_ws(c)) {
+        if (c <= ' ' && js->state <= sw_done && ngx_http_dynamo_json_ws(c)) {
 
             /* between tokens: whitespace is left out of a raw capture */
 
@@ -193,7 +193,7 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
 
             do {
                 p++;
-            } while (p < last && ngx_json_ws(*p));
+            } while (p < last && ngx_http_dynamo_json_ws(*p));
 
             raw = p;
 
@@ -611,27 +611,28 @@ ngx_http_dynamo_json_string(ngx_http_dynamo_json_t *js, u_char *p,
             c = *p;
             cls = ngx_http_dynamo_json_class[c];
 
-            if (cls == NGX_JSON_QUOTE) {
+            if (cls == NGX_HTTP_DYNAMO_JSON_QUOTE) {
                 js->state = sw_string_end;
                 return p + 1;
             }
 
-            if (cls == NGX_JSON_BACKSLASH) {
+            if (cls == NGX_HTTP_DYNAMO_JSON_BACKSLASH) {
                 js->state = sw_escape;
                 p++;
                 break;
             }
 
-            if (cls == NGX_JSON_CONTROL) {
+            if (cls == NGX_HTTP_DYNAMO_JSON_CONTROL) {
                 return ngx_http_dynamo_json_fail(js, p,
                                                  "control character in string");
             }
 
-            if (cls == NGX_JSON_INVALID) {
+            if (cls == NGX_HTTP_DYNAMO_JSON_INVALID) {
                 return ngx_http_dynamo_json_fail(js, p, "invalid UTF-8");
             }
 
-            lead = &ngx_http_dynamo_json_leads[cls - NGX_JSON_LEAD_MIN];
+            lead = &ngx_http_dynamo_json_leads[cls
+                                               - NGX_HTTP_DYNAMO_JSON_LEAD_MIN];
             js->need = lead->need;
             js->lo = lead->lo;
             js->hi = lead->hi;
@@ -838,7 +839,7 @@ ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
 
         case sw_int:
 
-            if (ngx_json_digit(c)) {
+            if (ngx_http_dynamo_json_digit(c)) {
                 continue;
             }
 
@@ -861,7 +862,7 @@ ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
 
         case sw_dot:
 
-            if (ngx_json_digit(c)) {
+            if (ngx_http_dynamo_json_digit(c)) {
                 js->state = sw_frac;
                 continue;
             }
@@ -870,7 +871,7 @@ ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
 
         case sw_frac:
 
-            if (ngx_json_digit(c)) {
+            if (ngx_http_dynamo_json_digit(c)) {
                 continue;
             }
 
@@ -893,7 +894,7 @@ ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
 
         case sw_exp_sign:
 
-            if (ngx_json_digit(c)) {
+            if (ngx_http_dynamo_json_digit(c)) {
                 js->state = sw_exp_digits;
                 continue;
             }
@@ -902,7 +903,7 @@ ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
 
         default: /* sw_exp_digits */
 
-            if (ngx_json_digit(c)) {
+            if (ngx_http_dynamo_json_digit(c)) {
                 continue;
             }
 
