@@ -263,16 +263,13 @@ ngx_buf_t *
 ngx_http_dynamo_error_body(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     size_t                         len;
-    uintptr_t                      escape;
     ngx_buf_t                     *b;
     ngx_http_dynamo_error_kind_t  *kind;
 
     kind = &ngx_http_dynamo_errors[ctx->err];
 
-    escape = ngx_escape_json(NULL, ctx->message.data, ctx->message.len);
-
-    len = sizeof("{\"__type\":\"\",\"message\":\"\"}") - 1
-          + kind->type.len + ctx->message.len + escape;
+    len = sizeof("{\"__type\":\"\",\"message\":}") - 1
+          + kind->type.len + ngx_http_dynamo_json_str_len(ctx->message.len);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -281,10 +278,10 @@ ngx_http_dynamo_error_body(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 
     b->last = ngx_cpymem(b->last, "{\"__type\":\"", 11);
     b->last = ngx_cpymem(b->last, kind->type.data, kind->type.len);
-    b->last = ngx_cpymem(b->last, "\",\"message\":\"", 13);
-    b->last = (u_char *) ngx_escape_json(b->last, ctx->message.data,
-                                         ctx->message.len);
-    b->last = ngx_cpymem(b->last, "\"}", 2);
+    b->last = ngx_cpymem(b->last, "\",\"message\":", 12);
+    b->last = ngx_http_dynamo_json_str(b->last, ctx->message.data,
+                                       ctx->message.len);
+    b->last = ngx_cpymem(b->last, "}", 1);
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

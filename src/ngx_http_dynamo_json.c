@@ -6,9 +6,10 @@
 
 /*
  * The incremental JSON tokenizer: one state machine that takes the text a
- * byte at a time, in pieces split anywhere, with tight loops for string
- * contents and whitespace.  Nesting is tracked in arrays, never by
- * recursion.  See ngx_http_dynamo_json.h for the interface.
+ * byte at a time, in pieces split anywhere, as nginx's request line parser
+ * does; strings and numbers have scanners of their own, and runs of plain
+ * string bytes are found several at a time.  Nesting is tracked in arrays,
+ * never by recursion.  See ngx_http_dynamo_json.h for the interface.
  */
 
 
@@ -16,6 +17,14 @@
 #include <ngx_core.h>
 #include "ngx_http_dynamo_json.h"
 
+
+/*
+ * The states.  Those up to sw_done are between tokens, where whitespace
+ * may come; the string's and the number's are those of their own
+ * scanners, and the names of a number's say what was read last.
+ * sw_string_end and sw_number_end are only seen by the loop that called
+ * the scanner, in the same turn: the token has ended.
+ */
 
 enum {
     sw_value = 0,
@@ -25,13 +34,15 @@ enum {
     sw_colon,
     sw_after_value,
     sw_done,
+    sw_literal,
     sw_string,
     sw_utf8,
     sw_escape,
     sw_uhex,
     sw_low_backslash,
     sw_low_u,
-    sw_literal,
+    sw_string_end,
+    sw_number,
     sw_minus,
     sw_zero,
     sw_int,
@@ -40,19 +51,20 @@ enum {
     sw_exp,
     sw_exp_sign,
     sw_exp_digits,
+    sw_number_end,
     sw_error
 };
 
 
 /* byte classes inside a string */
 
-#define NGX_JSON_PLAIN      0
-#define NGX_JSON_QUOTE      1
-#define NGX_JSON_BACKSLASH  2
-#define NGX_JSON_CONTROL    3
-#define NGX_JSON_LEAD_MIN   4       /* 4 .. 10: UTF-8 lead bytes */
-#define NGX_JSON_LEAD_MAX   10
-#define NGX_JSON_INVALID    11
+#define NGX_HTTP_DYNAMO_JSON_PLAIN      0
+#define NGX_HTTP_DYNAMO_JSON_QUOTE      1
+#define NGX_HTTP_DYNAMO_JSON_BACKSLASH  2
+#define NGX_HTTP_DYNAMO_JSON_CONTROL    3
+#define NGX_HTTP_DYNAMO_JSON_LEAD_MIN   4   /* 4 .. 10: UTF-8 lead bytes */
+#define NGX_HTTP_DYNAMO_JSON_LEAD_MAX   10
+#define NGX_HTTP_DYNAMO_JSON_INVALID    11
 
 
 static const u_char  ngx_http_dynamo_json_class[256] = {
@@ -99,11 +111,30 @@ static const ngx_http_dynamo_json_lead_t  ngx_http_dynamo_json_leads[] = {
 };
 
 
-#define ngx_json_ws(c)  ((c) == ' ' || (c) == '\n' || (c) == '\r'            \
-                         || (c) == '\t')
-#define ngx_json_digit(c)  ((c) >= '0' && (c) <= '9')
+#define ngx_http_dynamo_json_ws(c)                                            \
+    ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+#define ngx_http_dynamo_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
+static void ngx_http_dynamo_json_start(ngx_http_dynamo_json_t *js,
+    ngx_uint_t key);
+static void ngx_http_dynamo_json_literal(ngx_http_dynamo_json_t *js,
+    u_char c);
+static ngx_int_t ngx_http_dynamo_json_open(ngx_http_dynamo_json_t *js,
+    u_char c);
+static ngx_int_t ngx_http_dynamo_json_close(ngx_http_dynamo_json_t *js,
+    u_char *raw, u_char *p);
+static ngx_int_t ngx_http_dynamo_json_scalar(ngx_http_dynamo_json_t *js,
+    ngx_uint_t event, u_char *raw, u_char *p);
+static void ngx_http_dynamo_json_next(ngx_http_dynamo_json_t *js);
+static ngx_int_t ngx_http_dynamo_json_string_end(ngx_http_dynamo_json_t *js,
+    u_char *raw, u_char *p);
+static u_char *ngx_http_dynamo_json_string(ngx_http_dynamo_json_t *js,
+    u_char *p, u_char *last);
+static u_char *ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js,
+    u_char *p, u_char *last);
+static u_char *ngx_http_dynamo_json_fail(ngx_http_dynamo_json_t *js,
+    u_char *p, const char *error);
 static ngx_int_t ngx_http_dynamo_json_emit(ngx_http_dynamo_json_t *js,
     ngx_uint_t event);
 static void ngx_http_dynamo_json_put(ngx_http_dynamo_json_t *js, u_char *s,
@@ -123,14 +154,11 @@ ngx_http_dynamo_json_init(ngx_http_dynamo_json_t *js,
     ngx_http_dynamo_json_handler_pt handler, void *data)
 {
     /*
-     * the value buffer needs no clearing: len says what is valid; nor do
-     * the levels' kind and index, set as each level opens, but the top's
+     * all of it: a block reused from one request to the next keeps no
+     * value of the last one, whatever the order of its fields
      */
 
-    ngx_memzero(js, offsetof(ngx_http_dynamo_json_t, kind));
-
-    js->kind[0] = 0;
-    js->index[0] = 0;
+    ngx_memzero(js, sizeof(ngx_http_dynamo_json_t));
 
     js->handler = handler;
     js->data = data;
@@ -142,11 +170,7 @@ ngx_int_t
 ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
     u_char *last)
 {
-    u_char                              c, *start, *raw, *s;
-    uint32_t                            cp;
-    ngx_uint_t                          cls, event;
-    const char                         *err;
-    const ngx_http_dynamo_json_lead_t  *lead;
+    u_char  c, *start, *raw;
 
     if (js->state == sw_error) {
         return NGX_ERROR;
@@ -159,127 +183,420 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
 
         c = *p;
 
+        if (c <= ' ' && js->state <= sw_done && ngx_http_dynamo_json_ws(c)) {
+
+            /* between tokens: whitespace is left out of a raw capture */
+
+            if (js->raw_active) {
+                ngx_http_dynamo_json_raw_add(js, raw, p);
+            }
+
+            do {
+                p++;
+            } while (p < last && ngx_http_dynamo_json_ws(*p));
+
+            raw = p;
+
+            if (p == last) {
+                break;
+            }
+
+            c = *p;
+        }
+
         switch (js->state) {
 
-        case sw_value:
         case sw_value_or_end:
 
-            if (ngx_json_ws(c)) {
-                goto whitespace;
+            if (c == ']') {
+                p++;
+
+                if (ngx_http_dynamo_json_close(js, raw, p) != NGX_OK) {
+                    goto failed;
+                }
+
+                break;
             }
 
-            if (c == ']' && js->state == sw_value_or_end) {
-                goto close;
+            /* fall through */
+
+        case sw_value:
+
+            js->started = 1;
+
+            if (js->raw_armed) {
+                js->raw_armed = 0;
+                js->raw_active = 1;
+                js->raw_depth = js->depth;
+                raw = p;
             }
 
-            goto value;
+            switch (c) {
+
+            case '{':
+            case '[':
+
+                if (ngx_http_dynamo_json_open(js, c) != NGX_OK) {
+                    goto failed;
+                }
+
+                p++;
+                break;
+
+            case '"':
+                ngx_http_dynamo_json_start(js, 0);
+                js->state = sw_string;
+                p++;
+                break;
+
+            case '-':
+            case '0': case '1': case '2': case '3': case '4':
+            case '5': case '6': case '7': case '8': case '9':
+                ngx_http_dynamo_json_start(js, 0);
+                js->state = sw_number;
+                break;
+
+            case 't':
+            case 'f':
+            case 'n':
+                ngx_http_dynamo_json_literal(js, c);
+                js->state = sw_literal;
+                p++;
+                break;
+
+            default:
+                js->error = "unexpected character";
+                goto failed;
+            }
+
+            break;
+
+        case sw_colon:
+
+            if (c != ':') {
+                js->error = "unexpected character";
+                goto failed;
+            }
+
+            js->state = sw_value;
+            p++;
+            break;
+
+        case sw_after_value:
+
+            if (c == ',') {
+                js->state = (js->kind[js->depth] == '{') ? sw_key : sw_value;
+                p++;
+                break;
+            }
+
+            if (c == (js->kind[js->depth] == '{' ? '}' : ']')) {
+                p++;
+
+                if (ngx_http_dynamo_json_close(js, raw, p) != NGX_OK) {
+                    goto failed;
+                }
+
+                break;
+            }
+
+            js->error = "unexpected character";
+            goto failed;
+
+        case sw_done:
+            js->error = "trailing characters";
+            goto failed;
+
+        case sw_literal:
+
+            if (c != *js->lit) {
+                js->error = "invalid literal";
+                goto failed;
+            }
+
+            p++;
+
+            if (*++js->lit == '\0'
+                && ngx_http_dynamo_json_scalar(js, js->lit_event, raw, p)
+                   != NGX_OK)
+            {
+                goto failed;
+            }
+
+            break;
 
         case sw_key_or_end:
 
             if (c == '}') {
-                goto close;
+                p++;
+
+                if (ngx_http_dynamo_json_close(js, raw, p) != NGX_OK) {
+                    goto failed;
+                }
+
+                break;
             }
 
             /* fall through */
 
         case sw_key:
 
-            if (ngx_json_ws(c)) {
-                goto whitespace;
-            }
-
             if (c != '"') {
-                err = "unexpected character";
+                js->error = "unexpected character";
                 goto failed;
             }
 
-            goto key_start;
-
-        case sw_colon:
-
-            if (ngx_json_ws(c)) {
-                goto whitespace;
-            }
-
-            if (c != ':') {
-                err = "unexpected character";
-                goto failed;
-            }
-
+            ngx_http_dynamo_json_start(js, 1);
+            js->state = sw_string;
             p++;
-            goto after_colon;
 
-        case sw_after_value:
-
-            if (ngx_json_ws(c)) {
-                goto whitespace;
-            }
-
-            if (c == ',') {
-                p++;
-                js->state = (js->kind[js->depth] == '{') ? sw_key : sw_value;
-                break;
-            }
-
-            if ((c == '}' && js->kind[js->depth] == '{')
-                || (c == ']' && js->kind[js->depth] == '['))
-            {
-                goto close;
-            }
-
-            err = "unexpected character";
-            goto failed;
-
-        case sw_done:
-
-            if (ngx_json_ws(c)) {
-                goto whitespace;
-            }
-
-            err = "trailing characters";
-            goto failed;
+            /* fall through */
 
         case sw_string:
-        string:
+        case sw_utf8:
+        case sw_escape:
+        case sw_uhex:
+        case sw_low_backslash:
+        case sw_low_u:
+
+            p = ngx_http_dynamo_json_string(js, p, last);
+
+            if (js->state == sw_error) {
+                goto failed;
+            }
+
+            if (js->state == sw_string_end
+                && ngx_http_dynamo_json_string_end(js, raw, p) != NGX_OK)
+            {
+                goto failed;
+            }
+
+            break;
+
+        case sw_number:
+        case sw_minus:
+        case sw_zero:
+        case sw_int:
+        case sw_dot:
+        case sw_frac:
+        case sw_exp:
+        case sw_exp_sign:
+        case sw_exp_digits:
+
+            p = ngx_http_dynamo_json_number(js, p, last);
+
+            if (js->state == sw_error) {
+                goto failed;
+            }
+
+            /* the delimiter is not part of the number, it is seen again */
+
+            if (js->state == sw_number_end
+                && ngx_http_dynamo_json_scalar(js, NGX_HTTP_DYNAMO_JSON_NUMBER,
+                                               raw, p)
+                   != NGX_OK)
+            {
+                goto failed;
+            }
+
+            break;
+
+        default: /* sw_error */
+            return NGX_ERROR;
+        }
+    }
+
+    if (js->raw_active) {
+        ngx_http_dynamo_json_raw_add(js, raw, p);
+    }
+
+    js->consumed += p - start;
+
+    return NGX_OK;
+
+failed:
+
+    /* js->error was set by whatever failed, or by the handler */
+
+    js->offset = js->consumed + (p - start);
+    js->state = sw_error;
+
+    return NGX_ERROR;
+}
+
+
+/* a key (key is 1) or a scalar value starts: nothing of it kept yet */
+
+static void
+ngx_http_dynamo_json_start(ngx_http_dynamo_json_t *js, ngx_uint_t key)
+{
+    js->in_key = key;
+    js->copy = (js->skip == 0 && (key || js->capture));
+    js->len = 0;
+    js->length = 0;
+    js->truncated = 0;
+}
+
+
+/* true, false or null starts with c: the rest of it is to come */
+
+static void
+ngx_http_dynamo_json_literal(ngx_http_dynamo_json_t *js, u_char c)
+{
+    if (c == 't') {
+        js->lit = (const u_char *) "rue";
+        js->lit_event = NGX_HTTP_DYNAMO_JSON_TRUE;
+
+    } else if (c == 'f') {
+        js->lit = (const u_char *) "alse";
+        js->lit_event = NGX_HTTP_DYNAMO_JSON_FALSE;
+
+    } else {
+        js->lit = (const u_char *) "ull";
+        js->lit_event = NGX_HTTP_DYNAMO_JSON_NULL;
+    }
+}
+
+
+/* '{' or '[' at depth + 1 */
+
+static ngx_int_t
+ngx_http_dynamo_json_open(ngx_http_dynamo_json_t *js, u_char c)
+{
+    if (js->depth == NGX_HTTP_DYNAMO_JSON_MAX_DEPTH) {
+        js->error = "nesting too deep";
+        return NGX_ERROR;
+    }
+
+    js->depth++;
+    js->kind[js->depth] = c;
+    js->index[js->depth] = 0;
+
+    if (c == '{') {
+        js->state = sw_key_or_end;
+        return ngx_http_dynamo_json_emit(js,
+                                         NGX_HTTP_DYNAMO_JSON_OBJECT_START);
+    }
+
+    js->state = sw_value_or_end;
+
+    return ngx_http_dynamo_json_emit(js, NGX_HTTP_DYNAMO_JSON_ARRAY_START);
+}
+
+
+/* the container at js->depth has ended, p is past its bracket */
+
+static ngx_int_t
+ngx_http_dynamo_json_close(ngx_http_dynamo_json_t *js, u_char *raw,
+    u_char *p)
+{
+    ngx_uint_t  event;
+
+    if (js->raw_active && js->depth == js->raw_depth + 1) {
+        ngx_http_dynamo_json_raw_add(js, raw, p);
+        js->raw_active = 0;
+        js->raw_done = 1;
+    }
+
+    event = (js->kind[js->depth] == '{') ? NGX_HTTP_DYNAMO_JSON_OBJECT_END
+                                         : NGX_HTTP_DYNAMO_JSON_ARRAY_END;
+
+    if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    js->depth--;
+
+    ngx_http_dynamo_json_next(js);
+
+    return NGX_OK;
+}
+
+
+/* a string, number or literal has ended, p is past it */
+
+static ngx_int_t
+ngx_http_dynamo_json_scalar(ngx_http_dynamo_json_t *js, ngx_uint_t event,
+    u_char *raw, u_char *p)
+{
+    if (js->raw_active && js->depth == js->raw_depth) {
+        ngx_http_dynamo_json_raw_add(js, raw, p);
+        js->raw_active = 0;
+        js->raw_done = 1;
+    }
+
+    if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dynamo_json_next(js);
+
+    return NGX_OK;
+}
+
+
+/* a value has ended: what may follow it */
+
+static void
+ngx_http_dynamo_json_next(ngx_http_dynamo_json_t *js)
+{
+    if (js->depth == 0) {
+        js->state = sw_done;
+        return;
+    }
+
+    js->index[js->depth]++;
+    js->state = sw_after_value;
+}
+
+
+/* the closing quote of a key or a string value was read, p is past it */
+
+static ngx_int_t
+ngx_http_dynamo_json_string_end(ngx_http_dynamo_json_t *js, u_char *raw,
+    u_char *p)
+{
+    if (js->truncated) {
+        js->len = ngx_http_dynamo_utf8_cut(js->value, js->len);
+    }
+
+    if (js->in_key) {
+        js->state = sw_colon;
+        return ngx_http_dynamo_json_emit(js, NGX_HTTP_DYNAMO_JSON_KEY);
+    }
+
+    return ngx_http_dynamo_json_scalar(js, NGX_HTTP_DYNAMO_JSON_STRING, raw,
+                                       p);
+}
+
+
+/*
+ * The inside of a string, from p on: runs of plain bytes found by
+ * ngx_http_dynamo_json_scan() and kept whole, the rest a byte at a time.
+ * The answer is where it stopped: at last, past the closing quote (the
+ * state is then sw_string_end), or at the byte in error (sw_error, with
+ * js->error set).
+ */
+
+static u_char *
+ngx_http_dynamo_json_string(ngx_http_dynamo_json_t *js, u_char *p,
+    u_char *last)
+{
+    u_char                             *s, c;
+    uint32_t                            cp;
+    ngx_uint_t                          cls;
+    const ngx_http_dynamo_json_lead_t  *lead;
+
+    while (p < last) {
+
+        c = *p;
+
+        switch (js->state) {
+
+        case sw_string:
 
             s = p;
-
-            for ( ;; ) {
-
-                p = ngx_http_dynamo_json_scan(p, last);
-
-                if (p == last) {
-                    break;
-                }
-
-                cls = ngx_http_dynamo_json_class[*p];
-
-                if (cls < NGX_JSON_LEAD_MIN || cls > NGX_JSON_LEAD_MAX) {
-                    break;
-                }
-
-                lead = &ngx_http_dynamo_json_leads[cls - NGX_JSON_LEAD_MIN];
-                js->need = lead->need;
-                js->lo = lead->lo;
-                js->hi = lead->hi;
-                p++;
-
-                while (js->need && p < last) {
-                    if (*p < js->lo || *p > js->hi) {
-                        err = "invalid UTF-8";
-                        goto failed;
-                    }
-
-                    js->lo = 0x80;
-                    js->hi = 0xbf;
-                    js->need--;
-                    p++;
-                }
-
-                if (js->need) {
-                    break;
-                }
-            }
+            p = ngx_http_dynamo_json_scan(p, last);
 
             js->length += p - s;
 
@@ -287,37 +604,53 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
                 ngx_http_dynamo_json_put(js, s, p - s);
             }
 
-            if (js->need) {
-                js->state = sw_utf8;
-                break;
-            }
-
             if (p == last) {
-                break;
+                return p;
             }
 
             c = *p;
+            cls = ngx_http_dynamo_json_class[c];
 
-            if (c == '"') {
-                p++;
-                goto string_end;
+            if (cls == NGX_HTTP_DYNAMO_JSON_QUOTE) {
+                js->state = sw_string_end;
+                return p + 1;
             }
 
-            if (c == '\\') {
-                p++;
+            if (cls == NGX_HTTP_DYNAMO_JSON_BACKSLASH) {
                 js->state = sw_escape;
+                p++;
                 break;
             }
 
-            err = (c < 0x20) ? "control character in string"
-                             : "invalid UTF-8";
-            goto failed;
+            if (cls == NGX_HTTP_DYNAMO_JSON_CONTROL) {
+                return ngx_http_dynamo_json_fail(js, p,
+                                                 "control character in string");
+            }
+
+            if (cls == NGX_HTTP_DYNAMO_JSON_INVALID) {
+                return ngx_http_dynamo_json_fail(js, p, "invalid UTF-8");
+            }
+
+            lead = &ngx_http_dynamo_json_leads[cls
+                                               - NGX_HTTP_DYNAMO_JSON_LEAD_MIN];
+            js->need = lead->need;
+            js->lo = lead->lo;
+            js->hi = lead->hi;
+            js->state = sw_utf8;
+
+            js->length++;
+
+            if (js->copy) {
+                ngx_http_dynamo_json_put(js, p, 1);
+            }
+
+            p++;
+            break;
 
         case sw_utf8:
 
             if (c < js->lo || c > js->hi) {
-                err = "invalid UTF-8";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p, "invalid UTF-8");
             }
 
             js->lo = 0x80;
@@ -360,15 +693,14 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
                 break;
 
             case 'u':
-                p++;
                 js->cp = 0;
                 js->hex = 0;
                 js->state = sw_uhex;
+                p++;
                 continue;
 
             default:
-                err = "invalid escape";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p, "invalid escape");
             }
 
             js->length++;
@@ -377,8 +709,8 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
                 ngx_http_dynamo_json_put(js, &c, 1);
             }
 
-            p++;
             js->state = sw_string;
+            p++;
             break;
 
         case sw_uhex:
@@ -390,24 +722,24 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
                 cp = (c | 0x20) - 'a' + 10;
 
             } else {
-                err = "invalid \\u escape";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p, "invalid \\u escape");
             }
 
             js->cp = (js->cp << 4) | cp;
-            p++;
 
             if (++js->hex < 4) {
+                p++;
                 break;
             }
+
+            /* the error is at the escape's last digit */
 
             cp = js->cp;
 
             if (js->high) {
                 if (cp < 0xdc00 || cp > 0xdfff) {
-                    p--;
-                    err = "invalid surrogate pair";
-                    goto failed;
+                    return ngx_http_dynamo_json_fail(js, p,
+                                                     "invalid surrogate pair");
                 }
 
                 cp = 0x10000 + ((js->high - 0xd800) << 10) + (cp - 0xdc00);
@@ -416,451 +748,198 @@ ngx_http_dynamo_json_feed(ngx_http_dynamo_json_t *js, u_char *p,
             } else if (cp >= 0xd800 && cp <= 0xdbff) {
                 js->high = cp;
                 js->state = sw_low_backslash;
+                p++;
                 break;
 
             } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                p--;
-                err = "invalid surrogate pair";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p,
+                                                 "invalid surrogate pair");
             }
 
             ngx_http_dynamo_json_put_code(js, cp);
             js->state = sw_string;
+            p++;
             break;
 
         case sw_low_backslash:
 
             if (c != '\\') {
-                err = "invalid surrogate pair";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p,
+                                                 "invalid surrogate pair");
             }
 
-            p++;
             js->state = sw_low_u;
+            p++;
             break;
 
-        case sw_low_u:
+        default: /* sw_low_u */
 
             if (c != 'u') {
-                err = "invalid surrogate pair";
-                goto failed;
+                return ngx_http_dynamo_json_fail(js, p,
+                                                 "invalid surrogate pair");
             }
 
-            p++;
             js->cp = 0;
             js->hex = 0;
             js->state = sw_uhex;
-            break;
-
-        case sw_literal:
-
-            if (c != *js->lit) {
-                err = "invalid literal";
-                goto failed;
-            }
-
             p++;
+            break;
+        }
+    }
 
-            if (*++js->lit == '\0') {
-                event = js->lit_event;
-                goto scalar;
+    return p;
+}
+
+
+/*
+ * A number, from p on, as RFC 8259's grammar has it, the state naming
+ * what was read last.  The answer is where it stopped: at last, at the
+ * delimiter that ends it (the state is then sw_number_end), or at the byte
+ * in error (sw_error, with js->error set).
+ */
+
+static u_char *
+ngx_http_dynamo_json_number(ngx_http_dynamo_json_t *js, u_char *p,
+    u_char *last)
+{
+    u_char  c, *s;
+
+    for (s = p; p < last; p++) {
+
+        c = *p;
+
+        switch (js->state) {
+
+        case sw_number:
+
+            /* the first character, '-' or a digit */
+
+            if (c == '-') {
+                js->state = sw_minus;
+
+            } else {
+                js->state = (c == '0') ? sw_zero : sw_int;
             }
 
-            break;
+            continue;
 
         case sw_minus:
 
             if (c == '0') {
                 js->state = sw_zero;
-
-            } else if (c >= '1' && c <= '9') {
-                js->state = sw_int;
-
-            } else {
-                err = "invalid number";
-                goto failed;
+                continue;
             }
 
-            goto number_char;
+            if (c >= '1' && c <= '9') {
+                js->state = sw_int;
+                continue;
+            }
+
+            break;
+
+        case sw_int:
+
+            if (ngx_http_dynamo_json_digit(c)) {
+                continue;
+            }
+
+            /* fall through */
 
         case sw_zero:
 
             if (c == '.') {
                 js->state = sw_dot;
-
-            } else if (c == 'e' || c == 'E') {
-                js->state = sw_exp;
-
-            } else {
-                goto number_end;
-            }
-
-            goto number_char;
-
-        case sw_int:
-
-            if (ngx_json_digit(c)) {
-                goto number_char;
-            }
-
-            if (c == '.') {
-                js->state = sw_dot;
-
-            } else if (c == 'e' || c == 'E') {
-                js->state = sw_exp;
-
-            } else {
-                goto number_end;
-            }
-
-            goto number_char;
-
-        case sw_dot:
-
-            if (!ngx_json_digit(c)) {
-                err = "invalid number";
-                goto failed;
-            }
-
-            js->state = sw_frac;
-            goto number_char;
-
-        case sw_frac:
-
-            if (ngx_json_digit(c)) {
-                goto number_char;
+                continue;
             }
 
             if (c == 'e' || c == 'E') {
                 js->state = sw_exp;
-                goto number_char;
+                continue;
             }
 
-            goto number_end;
+            js->state = sw_number_end;
+            break;
+
+        case sw_dot:
+
+            if (ngx_http_dynamo_json_digit(c)) {
+                js->state = sw_frac;
+                continue;
+            }
+
+            break;
+
+        case sw_frac:
+
+            if (ngx_http_dynamo_json_digit(c)) {
+                continue;
+            }
+
+            if (c == 'e' || c == 'E') {
+                js->state = sw_exp;
+                continue;
+            }
+
+            js->state = sw_number_end;
+            break;
 
         case sw_exp:
 
             if (c == '+' || c == '-') {
                 js->state = sw_exp_sign;
-                goto number_char;
+                continue;
             }
 
             /* fall through */
 
         case sw_exp_sign:
 
-            if (!ngx_json_digit(c)) {
-                err = "invalid number";
-                goto failed;
+            if (ngx_http_dynamo_json_digit(c)) {
+                js->state = sw_exp_digits;
+                continue;
             }
 
-            js->state = sw_exp_digits;
-            goto number_char;
-
-        case sw_exp_digits:
-
-            if (ngx_json_digit(c)) {
-                goto number_char;
-            }
-
-            goto number_end;
-
-        default: /* sw_error */
-            return NGX_ERROR;
-        }
-
-        continue;
-
-    whitespace:
-
-        if (js->raw_active) {
-            ngx_http_dynamo_json_raw_add(js, raw, p);
-        }
-
-        do {
-            p++;
-        } while (p < last && ngx_json_ws(*p));
-
-        raw = p;
-        continue;
-
-    key_start:
-
-        /* p is at the opening quote */
-
-        js->in_key = 1;
-        js->copy = (js->skip == 0);
-        js->len = 0;
-        js->length = 0;
-        js->truncated = 0;
-        js->state = sw_string;
-        p++;
-        goto string;
-
-    after_colon:
-
-        /* fast path: the value usually follows at once, or after a space */
-
-        js->state = sw_value;
-
-        if (p < last && *p == ' ' && !js->raw_active) {
-            p++;
-        }
-
-        if (p < last && !ngx_json_ws(*p)) {
-            c = *p;
-            goto value;
-        }
-
-        continue;
-
-    number_char:
-
-        js->length++;
-
-        if (js->copy) {
-            ngx_http_dynamo_json_put(js, p, 1);
-        }
-
-        p++;
-        continue;
-
-    number_end:
-
-        /* the delimiter is not part of the number, it is seen again */
-
-        event = NGX_HTTP_DYNAMO_JSON_NUMBER;
-        goto scalar;
-
-    string_end:
-
-        if (js->truncated) {
-            js->len = ngx_http_dynamo_utf8_cut(js->value, js->len);
-        }
-
-        if (js->in_key) {
-            js->state = sw_colon;
-
-            if (ngx_http_dynamo_json_emit(js, NGX_HTTP_DYNAMO_JSON_KEY)
-                != NGX_OK)
-            {
-                goto aborted;
-            }
-
-            if (p < last && *p == ':') {
-                p++;
-                goto after_colon;
-            }
-
-            continue;
-        }
-
-        event = NGX_HTTP_DYNAMO_JSON_STRING;
-
-    scalar:
-
-        if (js->raw_active && js->depth == js->raw_depth) {
-            ngx_http_dynamo_json_raw_add(js, raw, p);
-            js->raw_active = 0;
-            js->raw_done = 1;
-        }
-
-        if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
-            goto aborted;
-        }
-
-        goto value_done;
-
-    value:
-
-        js->started = 1;
-
-        if (js->raw_armed) {
-            js->raw_armed = 0;
-            js->raw_active = 1;
-            js->raw_depth = js->depth;
-            raw = p;
-        }
-
-        switch (c) {
-
-        case '{':
-        case '[':
-
-            if (js->depth == NGX_HTTP_DYNAMO_JSON_MAX_DEPTH) {
-                err = "nesting too deep";
-                goto failed;
-            }
-
-            js->depth++;
-            js->kind[js->depth] = c;
-            js->index[js->depth] = 0;
-            p++;
-
-            if (c == '{') {
-                js->state = sw_key_or_end;
-                event = NGX_HTTP_DYNAMO_JSON_OBJECT_START;
-
-            } else {
-                js->state = sw_value_or_end;
-                event = NGX_HTTP_DYNAMO_JSON_ARRAY_START;
-            }
-
-            if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
-                goto aborted;
-            }
-
-            /* fast path: a key or an element usually follows at once */
-
-            if (p < last) {
-                if (js->state == sw_key_or_end) {
-                    if (*p == '"') {
-                        goto key_start;
-                    }
-
-                } else if (*p != ']' && !ngx_json_ws(*p)) {
-                    c = *p;
-                    js->state = sw_value;
-                    goto value;
-                }
-            }
-
-            continue;
-
-        case '"':
-            js->in_key = 0;
-            js->state = sw_string;
-            p++;
             break;
 
-        case '-':
-            js->state = sw_minus;
-            break;
+        default: /* sw_exp_digits */
 
-        case '0':
-            js->state = sw_zero;
-            break;
-
-        case '1': case '2': case '3': case '4': case '5':
-        case '6': case '7': case '8': case '9':
-            js->state = sw_int;
-            break;
-
-        case 't':
-            js->lit = (const u_char *) "rue";
-            js->lit_event = NGX_HTTP_DYNAMO_JSON_TRUE;
-            js->state = sw_literal;
-            p++;
-            continue;
-
-        case 'f':
-            js->lit = (const u_char *) "alse";
-            js->lit_event = NGX_HTTP_DYNAMO_JSON_FALSE;
-            js->state = sw_literal;
-            p++;
-            continue;
-
-        case 'n':
-            js->lit = (const u_char *) "ull";
-            js->lit_event = NGX_HTTP_DYNAMO_JSON_NULL;
-            js->state = sw_literal;
-            p++;
-            continue;
-
-        default:
-            err = "unexpected character";
-            goto failed;
-        }
-
-        /* a string or a number starts */
-
-        js->copy = (js->skip == 0 && js->capture);
-        js->len = 0;
-        js->length = 0;
-        js->truncated = 0;
-
-        if (js->state == sw_string) {
-            goto string;
-        }
-
-        goto number_char;
-
-    close:
-
-        p++;
-
-        if (js->raw_active && js->depth == js->raw_depth + 1) {
-            ngx_http_dynamo_json_raw_add(js, raw, p);
-            js->raw_active = 0;
-            js->raw_done = 1;
-        }
-
-        event = (js->kind[js->depth] == '{')
-                ? NGX_HTTP_DYNAMO_JSON_OBJECT_END
-                : NGX_HTTP_DYNAMO_JSON_ARRAY_END;
-
-        if (ngx_http_dynamo_json_emit(js, event) != NGX_OK) {
-            goto aborted;
-        }
-
-        js->depth--;
-
-    value_done:
-
-        if (js->depth == 0) {
-            js->state = sw_done;
-            continue;
-        }
-
-        js->index[js->depth]++;
-        js->state = sw_after_value;
-
-        /* fast path: ',' and the next key or element */
-
-        if (p < last && *p == ',') {
-            p++;
-
-            if (p < last && *p == ' ' && !js->raw_active) {
-                p++;
+            if (ngx_http_dynamo_json_digit(c)) {
+                continue;
             }
 
-            if (js->kind[js->depth] == '{') {
-                js->state = sw_key;
-
-                if (p < last && *p == '"') {
-                    goto key_start;
-                }
-
-            } else {
-                js->state = sw_value;
-
-                if (p < last && !ngx_json_ws(*p)) {
-                    c = *p;
-                    goto value;
-                }
-            }
+            js->state = sw_number_end;
+            break;
         }
+
+        /* a delimiter, or a character no number has there */
+
+        break;
     }
 
-    if (js->raw_active) {
-        ngx_http_dynamo_json_raw_add(js, raw, p);
+    js->length += p - s;
+
+    if (js->copy) {
+        ngx_http_dynamo_json_put(js, s, p - s);
     }
 
-    js->consumed += p - start;
+    if (p < last && js->state != sw_number_end) {
+        return ngx_http_dynamo_json_fail(js, p, "invalid number");
+    }
 
-    return NGX_OK;
+    return p;
+}
 
-aborted:
 
-    err = js->error;
+/* a token's error at p: the scanners' answer */
 
-failed:
-
-    js->error = err;
-    js->offset = js->consumed + (p - start);
+static u_char *
+ngx_http_dynamo_json_fail(ngx_http_dynamo_json_t *js, u_char *p,
+    const char *error)
+{
+    js->error = error;
     js->state = sw_error;
 
-    return NGX_ERROR;
+    return p;
 }
 
 
@@ -1060,50 +1139,11 @@ escape:
 static u_char *
 ngx_http_dynamo_json_escape(u_char *p, u_char *src, u_char *last)
 {
-    ngx_int_t      n;
-#if (defined __SSE2__)
-    __m128i        v;
-    unsigned int   mask;
-#endif
+    ngx_int_t  n;
 
     while (src < last) {
 
         /* plain bytes, as they are */
-
-#if (defined __SSE2__)
-
-        /*
-         * sixteen stored at once, of which those before the first byte to
-         * escape are kept: every byte left makes at least one byte of
-         * output, so the store stays within what this string writes
-         */
-
-        while (last - src >= 16) {
-            v = _mm_loadu_si128((const __m128i *) src);
-            mask = ngx_http_dynamo_json_special16(v);
-
-            _mm_storeu_si128((__m128i *) p, v);
-
-            if (mask == 0) {
-                p += 16;
-                src += 16;
-                continue;
-            }
-
-            p += __builtin_ctz(mask);
-            src += __builtin_ctz(mask);
-
-            if (*src != '"' && *src != '\\') {
-                break;
-            }
-
-            /* quotes, many in a statement, without leaving the loop */
-
-            *p++ = '\\';
-            *p++ = *src++;
-        }
-
-#endif
 
         while (src < last && !ngx_http_dynamo_json_special(*src)) {
             *p++ = *src++;
