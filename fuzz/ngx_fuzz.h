@@ -5,11 +5,10 @@
 
 
 /*
- * What the fuzz harnesses share: the controls of ngx_fuzz_core.c (our own
- * implementation of the nginx core functions the module calls, built
- * from their documented behaviour), and of ngx_fuzz_http.c (fake HTTP
- * requests, configurations and shared zones for the files that need
- * them).
+ * What the fuzz harnesses share: the controls of ngx_fuzz.c (over
+ * nginx's own core, whose objects the harnesses link), and of
+ * ngx_fuzz_http.c (HTTP requests, configurations and shared zones made
+ * by hand for the files that need them).
  */
 
 
@@ -37,7 +36,7 @@
 
 /*
  * libFuzzer's entry points: each harness has its own
- * LLVMFuzzerTestOneInput(); ngx_fuzz_core.c has an LLVMFuzzerInitialize()
+ * LLVMFuzzerTestOneInput(); ngx_fuzz.c has an LLVMFuzzerInitialize()
  * that calls ngx_fuzz_init(), which a harness that sets more up replaces
  * with its own (calling ngx_fuzz_init() first)
  */
@@ -59,7 +58,7 @@ ngx_uint_t ngx_fuzz_verbose(void);
 void ngx_fuzz_fail_alloc(ngx_uint_t n);
 ngx_uint_t ngx_fuzz_alloc_failed(void);
 
-/* the fake shared memory: a budget in bytes, and freeing all of it */
+/* a shared zone for nginx's slab allocator: a budget in bytes, freeing it */
 ngx_slab_pool_t *ngx_fuzz_slab_pool(size_t budget);
 void ngx_fuzz_slab_reset(void);
 ngx_uint_t ngx_fuzz_locks_held(void);

@@ -6,11 +6,10 @@
 
 /*
  * The HTTP side of the harnesses of jwt.c and role.c: the module's table
- * (ngx_dynamo_module.c is not linked: a zeroed one, ctx_index 0), fake
- * configurations, requests and shared zones, and the few HTTP functions
- * error.c calls, which record the answer instead of sending it.  The
- * functions of role rules (complex values, regexes) are not faked: the
- * harnesses configure no rule, and a call aborts.
+ * (ngx_dynamo_module.c is not linked: a zeroed one, ctx_index 0), and
+ * configurations, requests and shared zones made by hand, as nginx's
+ * configuration would leave them; the answers error.c sends are recorded
+ * by the only output filters.  Everything else is nginx's own.
  */
 
 
@@ -31,6 +30,11 @@ static ngx_uint_t  ngx_fuzz_status;
 static ngx_str_t   ngx_fuzz_body;
 
 
+static ngx_int_t ngx_fuzz_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_fuzz_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
 ngx_conf_t *
 ngx_fuzz_conf(ngx_pool_t *pool, ngx_str_t *prefix)
 {
@@ -48,6 +52,12 @@ ngx_fuzz_conf(ngx_pool_t *pool, ngx_str_t *prefix)
     cycle->log = ngx_fuzz_log();
     cycle->prefix = *prefix;
     cycle->conf_prefix = *prefix;
+
+    if (ngx_list_init(&cycle->shared_memory, pool, 1, sizeof(ngx_shm_zone_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     cf->args = ngx_array_create(pool, 4, sizeof(ngx_str_t));
     if (cf->args == NULL) {
@@ -119,18 +129,22 @@ ngx_fuzz_loc_conf(ngx_pool_t *pool)
 ngx_http_request_t *
 ngx_fuzz_request(ngx_pool_t *pool, ngx_http_dynamo_main_conf_t *dmcf)
 {
+    ngx_event_t         *rev;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ngx_pcalloc(pool, sizeof(ngx_http_request_t));
     c = ngx_pcalloc(pool, sizeof(ngx_connection_t));
+    rev = ngx_pcalloc(pool, sizeof(ngx_event_t));
 
-    if (r == NULL || c == NULL) {
+    if (r == NULL || c == NULL || rev == NULL) {
         return NULL;
     }
 
     c->log = ngx_fuzz_log();
     c->pool = pool;
+    c->read = rev;
+    rev->log = c->log;
 
     r->ctx = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
     r->main_conf = ngx_pcalloc(pool, sizeof(void *) * NGX_FUZZ_HTTP_MODULES);
@@ -149,6 +163,9 @@ ngx_fuzz_request(ngx_pool_t *pool, ngx_http_dynamo_main_conf_t *dmcf)
     r->pool = pool;
     r->main = r;
     r->headers_out.content_length_n = -1;
+
+    ngx_http_top_header_filter = ngx_fuzz_header_filter;
+    ngx_http_top_body_filter = ngx_fuzz_body_filter;
 
     ngx_fuzz_status = 0;
     ngx_str_null(&ngx_fuzz_body);
@@ -204,28 +221,24 @@ ngx_fuzz_http_body(void)
 }
 
 
-/* what error.c calls to answer */
+/*
+ * The answer error.c sends goes through nginx's ngx_http_send_header()
+ * and ngx_http_output_filter() to these, the only filters: they record
+ * it instead of sending it.
+ */
 
-ngx_int_t
-ngx_http_discard_request_body(ngx_http_request_t *r)
+static ngx_int_t
+ngx_fuzz_header_filter(ngx_http_request_t *r)
 {
-    (void) r;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_send_header(ngx_http_request_t *r)
-{
+    r->header_sent = 1;
     ngx_fuzz_status = r->headers_out.status;
 
     return NGX_OK;
 }
 
 
-ngx_int_t
-ngx_http_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
+static ngx_int_t
+ngx_fuzz_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     u_char       *p;
     size_t        len;
@@ -257,54 +270,6 @@ ngx_http_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_fuzz_body.len = len;
 
     return NGX_OK;
-}
-
-
-/* role rules: not configured by the harnesses */
-
-ngx_int_t
-ngx_http_compile_complex_value(ngx_http_compile_complex_value_t *ccv)
-{
-    (void) ccv;
-
-    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
-                  "ngx_http_compile_complex_value()");
-}
-
-
-ngx_int_t
-ngx_http_complex_value(ngx_http_request_t *r, ngx_http_complex_value_t *val,
-    ngx_str_t *value)
-{
-    (void) r;
-    (void) val;
-    (void) value;
-
-    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
-                  "ngx_http_complex_value()");
-}
-
-
-ngx_http_regex_t *
-ngx_http_regex_compile(ngx_conf_t *cf, ngx_regex_compile_t *rc)
-{
-    (void) cf;
-    (void) rc;
-
-    ngx_fuzz_fail(__FILE__, __LINE__, "not faked",
-                  "ngx_http_regex_compile()");
-}
-
-
-ngx_int_t
-ngx_http_regex_exec(ngx_http_request_t *r, ngx_http_regex_t *re,
-    ngx_str_t *s)
-{
-    (void) r;
-    (void) re;
-    (void) s;
-
-    ngx_fuzz_fail(__FILE__, __LINE__, "not faked", "ngx_http_regex_exec()");
 }
 
 

@@ -68,7 +68,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_http_dynamo_palloc.h"
 
 #if (defined __SSE2__)
 #include <emmintrin.h>

@@ -65,7 +65,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_http_dynamo_palloc.h"
 
 /*
  * the low-level SHA-256 calls, deprecated by OpenSSL 3 but not removed,

@@ -47,7 +47,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_http_dynamo_palloc.h"
 
 
 #define NGX_HTTP_DYNAMO_AWS_ANSWER_MAX      (256 * 1024)

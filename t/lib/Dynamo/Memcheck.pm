@@ -3,7 +3,8 @@ package Dynamo::Memcheck;
 # Runs a test file of t/ again with nginx under valgrind memcheck, for the
 # files in t/memcheck/: each of them names one file, and this replaces the
 # process with that file's run, TEST_NGINX_USE_VALGRIND set, the module
-# built for valgrind (util/test builds it: TEST_NGINX_MEMCHECK_MODULE).
+# and nginx built for valgrind (util/test builds them:
+# TEST_NGINX_MEMCHECK_MODULE, TEST_NGINX_MEMCHECK_BINARY).
 # Every block then gets one more test, "valgrind clean", failed by any
 # memcheck error or definite leak.
 #
@@ -54,6 +55,8 @@ sub run {
 
     $ENV{TEST_NGINX_USE_VALGRIND} = 1;
     $ENV{TEST_NGINX_LOAD_MODULES} = $ENV{TEST_NGINX_MEMCHECK_MODULE};
+    $ENV{TEST_NGINX_BINARY} = $ENV{TEST_NGINX_MEMCHECK_BINARY}
+        if $ENV{TEST_NGINX_MEMCHECK_BINARY};
 
     exec $^X, $file or die "cannot run $file: $!\n";
 }
