@@ -349,13 +349,14 @@ fuzz_check_token(ngx_http_dynamo_ctx_t *ctx)
     ngx_str_t   *name;
     ngx_uint_t   i;
 
-    ngx_fuzz_assert(ctx->token.identity.len > 0
-                    && ctx->token.identity.len
+    ngx_fuzz_assert(ctx->caller.token.identity.len > 0
+                    && ctx->caller.token.identity.len
                        <= NGX_HTTP_DYNAMO_IDENTITY_MAX,
-                    "identity of %zu bytes", ctx->token.identity.len);
+                    "identity of %zu bytes", ctx->caller.token.identity.len);
 
-    claims = json_loadb((const char *) ctx->token.payload.data,
-                        ctx->token.payload.len, JSON_REJECT_DUPLICATES, NULL);
+    claims = json_loadb((const char *) ctx->caller.token.payload.data,
+                        ctx->caller.token.payload.len, JSON_REJECT_DUPLICATES,
+                        NULL);
 
     ngx_fuzz_assert(json_is_object(claims),
                     "a verified token's payload is not a JSON object");
@@ -375,17 +376,17 @@ fuzz_check_token(ngx_http_dynamo_ctx_t *ctx)
     ngx_fuzz_assert(i < fuzz_dlcf->identity_claims->nelts,
                     "a verified token has no identity claim");
 
-    ngx_fuzz_assert(json_string_length(v) == ctx->token.identity.len
+    ngx_fuzz_assert(json_string_length(v) == ctx->caller.token.identity.len
                     && ngx_memcmp(json_string_value(v),
-                                  ctx->token.identity.data,
-                                  ctx->token.identity.len) == 0,
+                                  ctx->caller.token.identity.data,
+                                  ctx->caller.token.identity.len) == 0,
                     "the identity is not the token's claim \"%.*s\"",
                     (int) name[i].len, name[i].data);
 
-    ngx_fuzz_assert(ctx->token.exp > 0
-                    && ngx_time() < ctx->token.exp + fuzz_dlcf->leeway,
+    ngx_fuzz_assert(ctx->caller.token.exp > 0
+                    && ngx_time() < ctx->caller.token.exp + fuzz_dlcf->leeway,
                     "a verified token is expired: exp %ld",
-                    (long) ctx->token.exp);
+                    (long) ctx->caller.token.exp);
 
     json_decref(claims);
 }
@@ -601,17 +602,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (long) rc2);
 
     if (rc == NGX_OK) {
-        ngx_fuzz_assert(ctx2->token_cached || (flags & 0x40),
+        ngx_fuzz_assert(ctx2->caller.token_cached || (flags & 0x40),
                         "a verified token was not cached");
 
-        fuzz_same(&ctx->token.identity, &ctx2->token.identity, "identity");
-        fuzz_same(&ctx->token.subject, &ctx2->token.subject, "subject");
-        fuzz_same(&ctx->token.token_id, &ctx2->token.token_id, "token id");
-        fuzz_same(&ctx->token.payload, &ctx2->token.payload, "payload");
+        fuzz_same(&ctx->caller.token.identity, &ctx2->caller.token.identity,
+                  "identity");
+        fuzz_same(&ctx->caller.token.subject, &ctx2->caller.token.subject,
+                  "subject");
+        fuzz_same(&ctx->caller.token.token_id, &ctx2->caller.token.token_id,
+                  "token id");
+        fuzz_same(&ctx->caller.token.payload, &ctx2->caller.token.payload,
+                  "payload");
 
-        ngx_fuzz_assert(ctx->token.exp == ctx2->token.exp
-                        && ctx->token.nbf == ctx2->token.nbf
-                        && ctx->token.iat == ctx2->token.iat,
+        ngx_fuzz_assert(ctx->caller.token.exp == ctx2->caller.token.exp
+                        && ctx->caller.token.nbf == ctx2->caller.token.nbf
+                        && ctx->caller.token.iat == ctx2->caller.token.iat,
                         "the cached times differ");
 
     } else {

@@ -131,8 +131,8 @@ fuzz_select(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dynamo_ctx_t));
     ngx_fuzz_assert(ctx != NULL, "ctx");
 
-    ctx->token.identity = *identity;
-    ctx->role_header = wanted;
+    ctx->caller.token.identity = *identity;
+    ctx->caller.role_header = wanted;
 
     rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
 
@@ -140,7 +140,7 @@ fuzz_select(ngx_http_request_t *r, ngx_http_dynamo_loc_conf_t *dlcf,
                     "role_select() answered %ld", (long) rc);
 
     if (rc == NGX_OK) {
-        *role = ctx->role_arn;
+        *role = ctx->assume.role_arn;
 
     } else {
         ngx_fuzz_assert(ctx->err == NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED

@@ -553,12 +553,15 @@ typedef struct {
 } ngx_http_dynamo_loc_conf_t;
 
 
-/* per-request state */
+/*
+ * Per-request state, grouped by phase: who calls (access), what the body
+ * asks (access, as it arrives), what AssumeRole is asked (access), the
+ * credentials it gave and their fetching (access), key sets waited for,
+ * the subrequest in flight, and what DynamoDB answered (the response
+ * filters, for the record).  The outcome stays at the top.
+ */
 
 typedef struct {
-    ngx_uint_t                       state;
-    uint64_t                         start_ns;   /* with an activity log */
-
     ngx_http_dynamo_token_t          token;
     ngx_uint_t                       token_cached;
     ngx_int_t                        identity_rc; /* access_identity() */
@@ -567,30 +570,27 @@ typedef struct {
     ngx_str_t                       *target;     /* X-Amz-Target */
     ngx_str_t                       *content_type;
     ngx_str_t                        end_user;   /* the client's key id */
+} ngx_http_dynamo_caller_t;
 
+
+typedef struct {
     ngx_http_dynamo_ddb_op_t        *op;
     ngx_http_dynamo_ddb_request_t   *rq;
     ngx_array_t                      tables;     /* ngx_str_t */
     ngx_http_dynamo_sha256_t         sha;
     u_char                           payload_hash[64];
-    off_t                            body_bytes;
+    off_t                            bytes;
     ngx_uint_t                       stmt_mode;
     size_t                           stmt_max;
-    unsigned                         reading_body:1;
-    unsigned                         body_read:1;
-    unsigned                         body_async:1;
-    unsigned                         body_checked:1;
+    unsigned                         reading:1;
+    unsigned                         read:1;
+    unsigned                         async:1;
+    unsigned                         checked:1;
     unsigned                         hashed:1;
-    unsigned                         rs_skip:1;
-    unsigned                         begun:1;    /* the access checks ran */
-    unsigned                         page_sent:1;
+} ngx_http_dynamo_body_t;
 
-    ngx_http_dynamo_ddb_response_t  *rs;
-    ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
-    uint64_t                         upstream_start;
-    uint64_t                         upstream_end;
-    off_t                            response_bytes;
 
+typedef struct {
     ngx_str_t                        role_arn;
     ngx_str_t                        session_name;
     ngx_str_t                        external_id;
@@ -598,42 +598,81 @@ typedef struct {
     ngx_array_t                     *tags;       /* _aws_param_t */
     ngx_str_t                        session_policy;  /* rendered */
     u_char                           digest[NGX_HTTP_DYNAMO_DIGEST_LEN];
+} ngx_http_dynamo_assume_t;
 
-    ngx_http_dynamo_creds_t          creds;
+
+typedef struct {
+    ngx_http_dynamo_creds_t          role;
     ngx_http_dynamo_creds_t          base;
     ngx_http_dynamo_creds_t          stale;      /* usable while refreshing */
     ngx_http_dynamo_creds_t          base_stale;
     ngx_uint_t                       has_base_stale;
     ngx_uint_t                       base_expired;
-    ngx_uint_t                       cred_state;
+    ngx_uint_t                       state;
     uint64_t                         fetch_id;
     ngx_uint_t                       fetching_role;
     ngx_uint_t                       fetching_base;
     ngx_uint_t                       fetch_guarded;
     ngx_uint_t                       has_stale;
     ngx_uint_t                       waits;
-
-    /* key sets: the token, kept while the request waits for one */
-    ngx_str_t                        jwks_token;
-    ngx_str_t                        jwks_reason;  /* of the 503 */
-    ngx_http_dynamo_jwks_t          *jwks_fetching;
-    ngx_uint_t                       jwks_fetched;  /* bits: sets fetched */
-    unsigned                         jwks_unavailable:1;
-    unsigned                         jwks_guarded:1;
-
-    /* the subrequest in flight, and what it answered */
-    ngx_http_request_t              *sr;
-    ngx_uint_t                       sr_done;
-    ngx_int_t                        sr_rc;
-    ngx_uint_t                       sr_status;
-    ngx_uint_t                       sr_answered;  /* not nginx's 502/504 */
-    ngx_uint_t                       sr_overflow;  /* over the limit */
-    size_t                           sr_limit;     /* 0: 64 KB */
-    time_t                           sr_max_age;   /* -1: none stated */
-    ngx_str_t                        sr_body;
-    ngx_msec_t                       sr_start;
     ngx_str_t                        imds_token;
     ngx_str_t                        imds_role;
+} ngx_http_dynamo_cred_state_t;
+
+
+/* key sets: the token, kept while the request waits for one */
+
+typedef struct {
+    ngx_str_t                        token;
+    ngx_str_t                        reason;     /* of the 503 */
+    ngx_http_dynamo_jwks_t          *fetching;
+    ngx_uint_t                       fetched;    /* bits: sets fetched */
+    unsigned                         unavailable:1;
+    unsigned                         guarded:1;
+} ngx_http_dynamo_jwks_wait_t;
+
+
+/* the subrequest in flight, and what it answered */
+
+typedef struct {
+    ngx_http_request_t              *sr;
+    ngx_uint_t                       done;
+    ngx_int_t                        rc;
+    ngx_uint_t                       status;
+    ngx_uint_t                       answered;   /* not nginx's 502/504 */
+    ngx_uint_t                       overflow;   /* over the limit */
+    size_t                           limit;      /* 0: 64 KB */
+    time_t                           max_age;    /* -1: none stated */
+    ngx_str_t                        body;
+    ngx_msec_t                       start;
+} ngx_http_dynamo_sub_t;
+
+
+/* DynamoDB's answer, for the record */
+
+typedef struct {
+    ngx_http_dynamo_ddb_response_t  *rs;
+    ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
+    uint64_t                         start;
+    uint64_t                         end;
+    off_t                            bytes;
+    unsigned                         skip:1;
+} ngx_http_dynamo_upstream_t;
+
+
+typedef struct {
+    ngx_uint_t                       state;
+    uint64_t                         start_ns;   /* with an activity log */
+    unsigned                         begun:1;    /* the access checks ran */
+    unsigned                         page_sent:1;
+
+    ngx_http_dynamo_caller_t         caller;
+    ngx_http_dynamo_body_t           body;
+    ngx_http_dynamo_assume_t         assume;
+    ngx_http_dynamo_cred_state_t     cred;
+    ngx_http_dynamo_jwks_wait_t      jwks;
+    ngx_http_dynamo_sub_t            sub;
+    ngx_http_dynamo_upstream_t       upstream;
 
     ngx_uint_t                       err;        /* ngx_http_dynamo_err_e */
     ngx_str_t                        message;

@@ -72,8 +72,8 @@ ngx_http_dynamo_get_ctx(ngx_http_request_t *r)
      *
      *     ctx->state = NGX_HTTP_DYNAMO_STATE_START;
      *     ctx->err = NGX_HTTP_DYNAMO_OK;
-     *     ctx->token = { 0 };
-     *     ctx->claims = NULL;
+     *     ctx->caller.token = { 0 };
+     *     ctx->caller.claims = NULL;
      */
 
     ngx_http_set_ctx(r, ctx, ngx_http_dynamo_module);
@@ -202,8 +202,8 @@ ngx_http_dynamo_access_identity(ngx_http_request_t *r,
     ngx_http_dynamo_zone_t  *zone;
 
     if (ctx->begun) {
-        if (ctx->identity_rc != NGX_AGAIN) {
-            return ctx->identity_rc;
+        if (ctx->caller.identity_rc != NGX_AGAIN) {
+            return ctx->caller.identity_rc;
         }
 
     } else {
@@ -229,7 +229,7 @@ ngx_http_dynamo_access_identity(ngx_http_request_t *r,
         rc = ngx_http_dynamo_role_select(r, dlcf, ctx);
     }
 
-    ctx->identity_rc = rc;
+    ctx->caller.identity_rc = rc;
 
     return rc;
 }
@@ -243,15 +243,15 @@ ngx_http_dynamo_access_token(ngx_http_request_t *r,
 
     /* the headers are read once: a request that waited has the token */
 
-    if (ctx->jwks_token.data == NULL) {
-        rc = ngx_http_dynamo_find_token(r, dlcf, ctx, &ctx->jwks_token);
+    if (ctx->jwks.token.data == NULL) {
+        rc = ngx_http_dynamo_find_token(r, dlcf, ctx, &ctx->jwks.token);
 
         if (rc != NGX_OK) {
             return rc;
         }
     }
 
-    return ngx_http_dynamo_jwt_verify(r, dlcf, ctx, &ctx->jwks_token);
+    return ngx_http_dynamo_jwt_verify(r, dlcf, ctx, &ctx->jwks.token);
 }
 
 
@@ -317,31 +317,31 @@ ngx_http_dynamo_find_token(ngx_http_request_t *r,
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_role_header)) {
-            ctx->role_header = &h[i].value;
+            ctx->caller.role_header = &h[i].value;
             roles++;
             continue;
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_target_header)) {
-            ctx->target = &h[i].value;
+            ctx->caller.target = &h[i].value;
             targets++;
             continue;
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_type_header)) {
-            ctx->content_type = &h[i].value;
+            ctx->caller.content_type = &h[i].value;
             types++;
             continue;
         }
 
         if (ngx_http_dynamo_header_is(&h[i], &ngx_http_dynamo_auth_header)) {
-            ngx_http_dynamo_end_user(&h[i].value, &ctx->end_user);
+            ngx_http_dynamo_end_user(&h[i].value, &ctx->caller.end_user);
         }
     }
 
     if (targets > 1) {
         /* the activity record names no operation of the two */
-        ctx->target = NULL;
+        ctx->caller.target = NULL;
     }
 
     rc = ngx_http_dynamo_header_once(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,

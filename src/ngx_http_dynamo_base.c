@@ -627,8 +627,8 @@ ngx_http_dynamo_base_fetch(ngx_http_request_t *r,
     switch (base->source) {
 
     case NGX_HTTP_DYNAMO_BASE_IMDS:
-        ngx_str_null(&ctx->imds_token);
-        ngx_str_null(&ctx->imds_role);
+        ngx_str_null(&ctx->cred.imds_token);
+        ngx_str_null(&ctx->cred.imds_role);
         return ngx_http_dynamo_imds_request(r, ctx, 0);
 
     case NGX_HTTP_DYNAMO_BASE_ECS:
@@ -766,7 +766,7 @@ ngx_http_dynamo_imds_request(ngx_http_request_t *r,
 
     path = &ngx_http_dynamo_imds_paths[step == 0 ? 0 : 1];
 
-    uri.len = dmcf->base.uri.len + path->len + ctx->imds_role.len;
+    uri.len = dmcf->base.uri.len + path->len + ctx->cred.imds_role.len;
     uri.data = ngx_pnalloc(r->pool, uri.len);
     if (uri.data == NULL) {
         return NGX_ERROR;
@@ -776,10 +776,10 @@ ngx_http_dynamo_imds_request(ngx_http_request_t *r,
     p = ngx_cpymem(p, path->data, path->len);
 
     if (step == 2) {
-        ngx_memcpy(p, ctx->imds_role.data, ctx->imds_role.len);
+        ngx_memcpy(p, ctx->cred.imds_role.data, ctx->cred.imds_role.len);
 
     } else {
-        uri.len -= ctx->imds_role.len;
+        uri.len -= ctx->cred.imds_role.len;
     }
 
     if (step == 0) {
@@ -791,7 +791,7 @@ ngx_http_dynamo_imds_request(ngx_http_request_t *r,
     }
 
     ngx_str_set(&header.name, "X-aws-ec2-metadata-token");
-    header.value = ctx->imds_token;
+    header.value = ctx->cred.imds_token;
 
     return ngx_http_dynamo_subrequest(r, ctx, &uri, NGX_HTTP_GET, &header, 1,
                                       NULL);
@@ -799,7 +799,7 @@ ngx_http_dynamo_imds_request(ngx_http_request_t *r,
 
 
 /*
- * A base-credentials subrequest is done: NGX_OK with ctx->base filled,
+ * A base-credentials subrequest is done: NGX_OK with ctx->cred.base filled,
  * NGX_AGAIN with the next step in flight, NGX_DECLINED with the reason
  * in ctx, NGX_ERROR.
  */
@@ -814,35 +814,35 @@ ngx_http_dynamo_base_answer(ngx_http_request_t *r,
     ngx_http_dynamo_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
-    body = &ctx->sr_body;
+    body = &ctx->sub.body;
 
     switch (dmcf->base.source) {
 
     case NGX_HTTP_DYNAMO_BASE_IMDS:
 
-        step = (ctx->imds_token.len == 0) ? 0
-               : (ctx->imds_role.len == 0) ? 1 : 2;
+        step = (ctx->cred.imds_token.len == 0) ? 0
+               : (ctx->cred.imds_role.len == 0) ? 1 : 2;
 
         if (step == 2) {
-            what = &ctx->imds_role;
+            what = &ctx->cred.imds_role;
             return ngx_http_dynamo_sts_result(r, ctx,
                                               NGX_HTTP_DYNAMO_ANSWER_IMDS,
-                                              what, &ctx->base);
+                                              what, &ctx->cred.base);
         }
 
-        if (ctx->sr_status != NGX_HTTP_OK || body->len == 0
+        if (ctx->sub.status != NGX_HTTP_OK || body->len == 0
             || body->len > 1024)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "dynamo: IMDS answered %ui to the %s request",
-                          ctx->sr_status,
+                          ctx->sub.status,
                           step == 0 ? "session token" : "role name");
 
             return ngx_http_dynamo_set_error(r, ctx,
                                        NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                        "the gateway's instance credentials "
                                        "are unavailable: IMDS answered %ui",
-                                       ctx->sr_status);
+                                       ctx->sub.status);
         }
 
         /* a token, or role names one per line: the first is taken */
@@ -865,12 +865,12 @@ ngx_http_dynamo_base_answer(ngx_http_request_t *r,
         }
 
         if (step == 0) {
-            ctx->imds_token.data = p;
-            ctx->imds_token.len = last - p;
+            ctx->cred.imds_token.data = p;
+            ctx->cred.imds_token.len = last - p;
 
         } else {
-            ctx->imds_role.data = p;
-            ctx->imds_role.len = last - p;
+            ctx->cred.imds_role.data = p;
+            ctx->cred.imds_role.len = last - p;
         }
 
         if (ngx_http_dynamo_imds_request(r, ctx, step + 1) != NGX_OK) {
@@ -881,10 +881,11 @@ ngx_http_dynamo_base_answer(ngx_http_request_t *r,
 
     case NGX_HTTP_DYNAMO_BASE_ECS:
         return ngx_http_dynamo_sts_result(r, ctx, NGX_HTTP_DYNAMO_ANSWER_ECS,
-                                          &dmcf->base.uri, &ctx->base);
+                                          &dmcf->base.uri, &ctx->cred.base);
 
     default: /* NGX_HTTP_DYNAMO_BASE_WEB_IDENTITY */
         return ngx_http_dynamo_sts_result(r, ctx, NGX_HTTP_DYNAMO_ANSWER_STS,
-                                          &dmcf->base.role_arn, &ctx->base);
+                                          &dmcf->base.role_arn,
+                                          &ctx->cred.base);
     }
 }

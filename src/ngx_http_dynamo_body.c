@@ -90,19 +90,19 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
                                                         &r->method_name, 32));
     }
 
-    if (ctx->target == NULL) {
+    if (ctx->caller.target == NULL) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
                                     "the X-Amz-Target header is missing");
     }
 
-    ctx->op = ngx_http_dynamo_ddb_operation(ctx->target);
+    ctx->body.op = ngx_http_dynamo_ddb_operation(ctx->caller.target);
 
-    if (ctx->op == NULL) {
+    if (ctx->body.op == NULL) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
                                     "unknown operation \"%V\" in "
                                     "X-Amz-Target",
-                                    ngx_http_dynamo_printable(r, ctx->target,
-                                                              128));
+                                    ngx_http_dynamo_printable(r,
+                                                    ctx->caller.target, 128));
     }
 
     /*
@@ -138,29 +138,30 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
     }
 
     stmt = size;
-    size += ctx->stmt_max;
+    size += ctx->body.stmt_max;
 
     p = ngx_http_dynamo_readers_alloc(r, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->rq = (ngx_http_dynamo_ddb_request_t *) p;
+    ctx->body.rq = (ngx_http_dynamo_ddb_request_t *) p;
 
     if (dlcf->activity_log) {
-        ctx->rs_mem = (ngx_http_dynamo_ddb_response_t *) (p + rs);
+        ctx->upstream.rs_mem = (ngx_http_dynamo_ddb_response_t *) (p + rs);
     }
 
-    ngx_http_dynamo_ddb_request_init(ctx->rq, ctx->op, ctx->stmt_mode,
-                                     ctx->stmt_max ? p + stmt : NULL,
-                                     ctx->stmt_max);
+    ngx_http_dynamo_ddb_request_init(ctx->body.rq, ctx->body.op,
+                                     ctx->body.stmt_mode,
+                                     ctx->body.stmt_max ? p + stmt : NULL,
+                                     ctx->body.stmt_max);
 
-    if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->sha) != NGX_OK)
+    if (ngx_http_dynamo_sigv4_payload_hash_init(&ctx->body.sha) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ctx->reading_body = 1;
+    ctx->body.reading = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_dynamo_body_done);
 
@@ -172,13 +173,13 @@ ngx_http_dynamo_body_read(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ctx->body_read) {
+    if (ctx->body.read) {
         /* the body was all there: read_client_request_body() counted */
         r->main->count--;
         return ngx_http_dynamo_body_check(r, ctx);
     }
 
-    ctx->body_async = 1;
+    ctx->body.async = 1;
 
     /* the phases resume in ngx_http_dynamo_body_done() */
 
@@ -298,7 +299,7 @@ ngx_http_dynamo_body_done(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    ctx->body_read = 1;
+    ctx->body.read = 1;
 
     /*
      * reading may have left the empty handler in place, even when it
@@ -307,7 +308,7 @@ ngx_http_dynamo_body_done(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_core_run_phases;
 
-    if (ctx->body_async) {
+    if (ctx->body.async) {
         ngx_http_core_run_phases(r);
     }
 }
@@ -323,42 +324,42 @@ ngx_http_dynamo_body_check(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_uint_t  i;
 
-    if (ctx->body_checked) {
+    if (ctx->body.checked) {
         return ctx->err ? NGX_DECLINED : NGX_OK;
     }
 
-    ctx->body_checked = 1;
-    ctx->reading_body = 0;
+    ctx->body.checked = 1;
+    ctx->body.reading = 0;
 
     /* an empty body never passed the filter */
 
-    if (!ctx->hashed) {
-        if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha,
-                                                     ctx->payload_hash)
+    if (!ctx->body.hashed) {
+        if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->body.sha,
+                                                     ctx->body.payload_hash)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        ctx->hashed = 1;
+        ctx->body.hashed = 1;
     }
 
-    if (ngx_http_dynamo_ddb_request_finish(ctx->rq) != NGX_OK) {
+    if (ngx_http_dynamo_ddb_request_finish(ctx->body.rq) != NGX_OK) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_VALIDATION,
-                                    "%V", &ctx->rq->message);
+                                    "%V", &ctx->body.rq->message);
     }
 
-    ctx->tables.nelts = ctx->rq->ntables;
-    ctx->tables.elts = ctx->rq->tables;
+    ctx->body.tables.nelts = ctx->body.rq->ntables;
+    ctx->body.tables.elts = ctx->body.rq->tables;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: %V on %ui tables, %O bytes",
-                   &ctx->op->name, ctx->rq->ntables, ctx->body_bytes);
+                   &ctx->body.op->name, ctx->body.rq->ntables, ctx->body.bytes);
 
-    for (i = 0; i < ctx->rq->ntables; i++) {
+    for (i = 0; i < ctx->body.rq->ntables; i++) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "dynamo: table \"%V\"",
-                       ngx_http_dynamo_printable(r, &ctx->rq->tables[i],
+                       ngx_http_dynamo_printable(r, &ctx->body.rq->tables[i],
                                                  256));
     }
 
@@ -380,7 +381,7 @@ ngx_http_dynamo_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || !ctx->reading_body) {
+    if (ctx == NULL || !ctx->body.reading) {
         return ngx_http_next_request_body_filter(r, in);
     }
 
@@ -390,10 +391,10 @@ ngx_http_dynamo_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
 
         if (len) {
-            ctx->body_bytes += len;
+            ctx->body.bytes += len;
 
-            if (ngx_http_dynamo_sigv4_payload_hash_update(&ctx->sha, b->pos,
-                                                          len)
+            if (ngx_http_dynamo_sigv4_payload_hash_update(&ctx->body.sha,
+                                                          b->pos, len)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -401,19 +402,19 @@ ngx_http_dynamo_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
             /* after an error, the reader only keeps the statement */
 
-            (void) ngx_http_dynamo_ddb_request_feed(ctx->rq, b->pos,
+            (void) ngx_http_dynamo_ddb_request_feed(ctx->body.rq, b->pos,
                                                     b->last);
         }
 
-        if (b->last_buf && !ctx->hashed) {
-            if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->sha,
-                                                         ctx->payload_hash)
+        if (b->last_buf && !ctx->body.hashed) {
+            if (ngx_http_dynamo_sigv4_payload_hash_final(&ctx->body.sha,
+                                                         ctx->body.payload_hash)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            ctx->hashed = 1;
+            ctx->body.hashed = 1;
         }
     }
 

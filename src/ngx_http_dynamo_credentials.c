@@ -70,7 +70,7 @@ static void ngx_http_dynamo_fetch_abandoned(void *data);
 
 
 /*
- * NGX_OK: ctx->creds holds usable credentials; NGX_AGAIN: waiting for a
+ * NGX_OK: ctx->cred.role holds usable credentials; NGX_AGAIN: waiting for a
  * subrequest or for another request's fetch; NGX_DECLINED: refused, the
  * reason in ctx; NGX_ERROR.
  */
@@ -86,11 +86,11 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
 
     for ( ;; ) {
 
-        switch (ctx->cred_state) {
+        switch (ctx->cred.state) {
 
         case NGX_HTTP_DYNAMO_CRED_START:
 
-            if (ctx->session_name.len == 0) {
+            if (ctx->assume.session_name.len == 0) {
                 rc = ngx_http_dynamo_role_key(r, dlcf, ctx);
 
                 if (rc != NGX_OK) {
@@ -99,8 +99,8 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
             }
 
             rc = ngx_http_dynamo_acquire(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS,
-                                         ctx->digest, dlcf->refresh,
-                                         dlcf->sts_timeout, &ctx->creds);
+                                         ctx->assume.digest, dlcf->refresh,
+                                         dlcf->sts_timeout, &ctx->cred.role);
 
             switch (rc) {
 
@@ -115,9 +115,9 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                                             &ctx->message);
 
             case NGX_HTTP_DYNAMO_ACQ_STALE:
-                ctx->stale = ctx->creds;
-                ctx->has_stale = 1;
-                ngx_memzero(&ctx->creds, sizeof(ngx_http_dynamo_creds_t));
+                ctx->cred.stale = ctx->cred.role;
+                ctx->cred.has_stale = 1;
+                ngx_memzero(&ctx->cred.role, sizeof(ngx_http_dynamo_creds_t));
 
                 /* fall through */
 
@@ -126,8 +126,8 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                     return NGX_ERROR;
                 }
 
-                ctx->fetching_role = 1;
-                ctx->cred_state = NGX_HTTP_DYNAMO_CRED_BASE;
+                ctx->cred.fetching_role = 1;
+                ctx->cred.state = NGX_HTTP_DYNAMO_CRED_BASE;
                 break;
 
             default:
@@ -153,19 +153,19 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                     return ngx_http_dynamo_role_failed(r, ctx);
                 }
 
-                ctx->base = dmcf->base.creds;
-                ctx->cred_state = NGX_HTTP_DYNAMO_CRED_ASSUME;
+                ctx->cred.base = dmcf->base.creds;
+                ctx->cred.state = NGX_HTTP_DYNAMO_CRED_ASSUME;
                 break;
             }
 
             rc = ngx_http_dynamo_acquire(r, ctx, NGX_HTTP_DYNAMO_NODE_BASE,
                                          dmcf->base.digest, dlcf->refresh,
-                                         dlcf->sts_timeout, &ctx->base);
+                                         dlcf->sts_timeout, &ctx->cred.base);
 
             switch (rc) {
 
             case NGX_HTTP_DYNAMO_ACQ_HIT:
-                ctx->cred_state = NGX_HTTP_DYNAMO_CRED_ASSUME;
+                ctx->cred.state = NGX_HTTP_DYNAMO_CRED_ASSUME;
                 break;
 
             case NGX_HTTP_DYNAMO_ACQ_WAIT:
@@ -175,8 +175,8 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                 return ngx_http_dynamo_role_failed(r, ctx);
 
             case NGX_HTTP_DYNAMO_ACQ_STALE:
-                ctx->base_stale = ctx->base;
-                ctx->has_base_stale = 1;
+                ctx->cred.base_stale = ctx->cred.base;
+                ctx->cred.has_base_stale = 1;
 
                 /* fall through */
 
@@ -185,7 +185,7 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                     return NGX_ERROR;
                 }
 
-                ctx->fetching_base = 1;
+                ctx->cred.fetching_base = 1;
 
                 rc = ngx_http_dynamo_base_fetch(r, dlcf, ctx);
 
@@ -197,7 +197,7 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                     return ngx_http_dynamo_base_failed(r, ctx);
                 }
 
-                ctx->cred_state = NGX_HTTP_DYNAMO_CRED_BASE_WAIT;
+                ctx->cred.state = NGX_HTTP_DYNAMO_CRED_BASE_WAIT;
                 return NGX_AGAIN;
 
             default:
@@ -208,7 +208,7 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
 
         case NGX_HTTP_DYNAMO_CRED_BASE_WAIT:
 
-            if (!ctx->sr_done) {
+            if (!ctx->sub.done) {
                 return NGX_AGAIN;
             }
 
@@ -227,10 +227,10 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
             }
 
             ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_BASE,
-                                  dmcf->base.digest, &ctx->base);
-            ctx->fetching_base = 0;
+                                  dmcf->base.digest, &ctx->cred.base);
+            ctx->cred.fetching_base = 0;
 
-            ctx->cred_state = NGX_HTTP_DYNAMO_CRED_ASSUME;
+            ctx->cred.state = NGX_HTTP_DYNAMO_CRED_ASSUME;
             break;
 
         case NGX_HTTP_DYNAMO_CRED_ASSUME:
@@ -239,17 +239,18 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
                 return NGX_ERROR;
             }
 
-            ctx->cred_state = NGX_HTTP_DYNAMO_CRED_ASSUME_WAIT;
+            ctx->cred.state = NGX_HTTP_DYNAMO_CRED_ASSUME_WAIT;
             return NGX_AGAIN;
 
         case NGX_HTTP_DYNAMO_CRED_ASSUME_WAIT:
 
-            if (!ctx->sr_done) {
+            if (!ctx->sub.done) {
                 return NGX_AGAIN;
             }
 
             rc = ngx_http_dynamo_sts_result(r, ctx, NGX_HTTP_DYNAMO_ANSWER_STS,
-                                            &ctx->role_arn, &ctx->creds);
+                                            &ctx->assume.role_arn,
+                                            &ctx->cred.role);
 
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
@@ -257,7 +258,7 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
 
             if (rc == NGX_DECLINED) {
 
-                if (ctx->base_expired
+                if (ctx->cred.base_expired
                     && dmcf->base.source != NGX_HTTP_DYNAMO_BASE_ENV
                     && dmcf->base.source != NGX_HTTP_DYNAMO_BASE_FILE)
                 {
@@ -269,8 +270,8 @@ ngx_http_dynamo_credentials(ngx_http_request_t *r,
             }
 
             ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS,
-                                  ctx->digest, &ctx->creds);
-            ctx->fetching_role = 0;
+                                  ctx->assume.digest, &ctx->cred.role);
+            ctx->cred.fetching_role = 0;
 
             return NGX_OK;
 
@@ -295,20 +296,20 @@ ngx_http_dynamo_base_failed(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 
     ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_BASE,
                           dmcf->base.digest, NULL);
-    ctx->fetching_base = 0;
+    ctx->cred.fetching_base = 0;
 
-    if (ctx->has_base_stale
-        && ctx->base_stale.expiration
+    if (ctx->cred.has_base_stale
+        && ctx->cred.base_stale.expiration
            > ngx_time() + NGX_HTTP_DYNAMO_CREDS_MARGIN)
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "dynamo: using the gateway's cached credentials "
                       "after: %V", &ctx->message);
 
-        ctx->base = ctx->base_stale;
+        ctx->cred.base = ctx->cred.base_stale;
         ctx->err = NGX_HTTP_DYNAMO_OK;
         ngx_str_null(&ctx->message);
-        ctx->cred_state = NGX_HTTP_DYNAMO_CRED_ASSUME;
+        ctx->cred.state = NGX_HTTP_DYNAMO_CRED_ASSUME;
 
         return NGX_OK;
     }
@@ -328,23 +329,24 @@ ngx_http_dynamo_role_failed(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     u_char  when[sizeof("1970-01-01T00:00:00Z")];
 
-    if (ctx->fetching_role) {
-        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS, ctx->digest,
-                              NULL);
-        ctx->fetching_role = 0;
+    if (ctx->cred.fetching_role) {
+        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS,
+                              ctx->assume.digest, NULL);
+        ctx->cred.fetching_role = 0;
     }
 
-    if (ctx->has_stale
-        && ctx->stale.expiration > ngx_time() + NGX_HTTP_DYNAMO_CREDS_MARGIN)
+    if (ctx->cred.has_stale
+        && ctx->cred.stale.expiration
+           > ngx_time() + NGX_HTTP_DYNAMO_CREDS_MARGIN)
     {
-        ngx_http_dynamo_time_iso8601(when, ctx->stale.expiration);
+        ngx_http_dynamo_time_iso8601(when, ctx->cred.stale.expiration);
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "dynamo: using cached credentials of role \"%V\", "
                       "valid until %s, after: %V",
-                      &ctx->role_arn, when, &ctx->message);
+                      &ctx->assume.role_arn, when, &ctx->message);
 
-        ctx->creds = ctx->stale;
+        ctx->cred.role = ctx->cred.stale;
         ctx->err = NGX_HTTP_DYNAMO_OK;
         ngx_str_null(&ctx->message);
 
@@ -380,15 +382,18 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         }
 
     } else {
-        value = ctx->token.identity;
+        value = ctx->caller.token.identity;
     }
 
-    if (ngx_http_dynamo_sts_name(r, &value, &ctx->session_name) != NGX_OK) {
+    if (ngx_http_dynamo_sts_name(r, &value, &ctx->assume.session_name)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     if (dlcf->external_id
-        && ngx_http_complex_value(r, dlcf->external_id, &ctx->external_id)
+        && ngx_http_complex_value(r, dlcf->external_id,
+                                  &ctx->assume.external_id)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -402,7 +407,7 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         }
 
         if (value.len
-            && ngx_http_dynamo_sts_name(r, &value, &ctx->source_identity)
+            && ngx_http_dynamo_sts_name(r, &value, &ctx->assume.source_identity)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -417,8 +422,9 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         return rc;
     }
 
-    len = ctx->role_arn.len + ctx->session_name.len + ctx->external_id.len
-          + ctx->source_identity.len + ctx->session_policy.len + 10;
+    len = ctx->assume.role_arn.len + ctx->assume.session_name.len
+          + ctx->assume.external_id.len + ctx->assume.source_identity.len
+          + ctx->assume.session_policy.len + 10;
 
     if (dlcf->session_policy_arns) {
         arn = dlcf->session_policy_arns->elts;
@@ -429,16 +435,16 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
     }
 
     if (dlcf->session_tags) {
-        ctx->tags = ngx_array_create(r->pool, dlcf->session_tags->nelts,
+        ctx->assume.tags = ngx_array_create(r->pool, dlcf->session_tags->nelts,
                                      sizeof(ngx_http_dynamo_aws_param_t));
-        if (ctx->tags == NULL) {
+        if (ctx->assume.tags == NULL) {
             return NGX_ERROR;
         }
 
         tag = dlcf->session_tags->elts;
 
         for (i = 0; i < dlcf->session_tags->nelts; i++) {
-            kv = ngx_array_push(ctx->tags);
+            kv = ngx_array_push(ctx->assume.tags);
             if (kv == NULL) {
                 return NGX_ERROR;
             }
@@ -466,10 +472,10 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    parts[0] = &ctx->role_arn;
-    parts[1] = &ctx->session_name;
-    parts[2] = &ctx->external_id;
-    parts[3] = &ctx->source_identity;
+    parts[0] = &ctx->assume.role_arn;
+    parts[1] = &ctx->assume.session_name;
+    parts[2] = &ctx->assume.external_id;
+    parts[3] = &ctx->assume.source_identity;
 
     p = buf;
 
@@ -478,10 +484,10 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         *p++ = '\0';
     }
 
-    if (ctx->tags) {
-        kv = ctx->tags->elts;
+    if (ctx->assume.tags) {
+        kv = ctx->assume.tags->elts;
 
-        for (i = 0; i < ctx->tags->nelts; i++) {
+        for (i = 0; i < ctx->assume.tags->nelts; i++) {
             p = ngx_cpymem(p, kv[i].key.data, kv[i].key.len);
             *p++ = '\0';
             p = ngx_cpymem(p, kv[i].value.data, kv[i].value.len);
@@ -492,7 +498,8 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
     /* tags and policies apart: a tag cannot end where a policy starts */
 
     *p++ = '\1';
-    p = ngx_cpymem(p, ctx->session_policy.data, ctx->session_policy.len);
+    p = ngx_cpymem(p, ctx->assume.session_policy.data,
+                   ctx->assume.session_policy.len);
     *p++ = '\0';
 
     if (dlcf->session_policy_arns) {
@@ -502,7 +509,7 @@ ngx_http_dynamo_role_key(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_dynamo_sha256(ctx->digest, buf, p - buf) != NGX_OK) {
+    if (ngx_http_dynamo_sha256(ctx->assume.digest, buf, p - buf) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "SHA-256 of the credentials' key failed");
         return NGX_ERROR;
@@ -532,8 +539,8 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     zone = ngx_http_dynamo_get_zone(r);
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
 
-    if (ctx->fetch_id == 0) {
-        ctx->fetch_id = ((uint64_t) ngx_pid << 32) | ++dmcf->fetch_ids;
+    if (ctx->cred.fetch_id == 0) {
+        ctx->cred.fetch_id = ((uint64_t) ngx_pid << 32) | ++dmcf->fetch_ids;
     }
 
     now = ngx_time();
@@ -599,7 +606,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         /* usable, but due for a refresh, and nobody is on it */
 
         cn->fetch_until = now_ms + timeout;
-        cn->fetcher = ctx->fetch_id;
+        cn->fetcher = ctx->cred.fetch_id;
 
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -615,7 +622,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         return NGX_HTTP_DYNAMO_ACQ_STALE;
     }
 
-    if (cn && cn->fetch_until > now_ms && cn->fetcher != ctx->fetch_id) {
+    if (cn && cn->fetch_until > now_ms && cn->fetcher != ctx->cred.fetch_id) {
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return NGX_HTTP_DYNAMO_ACQ_WAIT;
     }
@@ -653,7 +660,7 @@ ngx_http_dynamo_acquire(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     cn->fetch_until = now_ms + timeout;
-    cn->fetcher = ctx->fetch_id;
+    cn->fetcher = ctx->cred.fetch_id;
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -677,7 +684,7 @@ ngx_http_dynamo_fetch_guard(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_pool_cleanup_t  *cln;
 
-    if (ctx->fetch_guarded) {
+    if (ctx->cred.fetch_guarded) {
         return NGX_OK;
     }
 
@@ -689,7 +696,7 @@ ngx_http_dynamo_fetch_guard(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     cln->handler = ngx_http_dynamo_fetch_abandoned;
     cln->data = r;
 
-    ctx->fetch_guarded = 1;
+    ctx->cred.fetch_guarded = 1;
 
     return NGX_OK;
 }
@@ -705,30 +712,30 @@ ngx_http_dynamo_fetch_abandoned(void *data)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || !(ctx->fetching_role || ctx->fetching_base)) {
+    if (ctx == NULL || !(ctx->cred.fetching_role || ctx->cred.fetching_base)) {
         return;
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "dynamo: credentials fetch for \"%V\" given up: "
-                  "the request ended first", &ctx->role_arn);
+                  "the request ended first", &ctx->assume.role_arn);
 
     /* not a failure of STS: no backoff */
 
     ctx->err = NGX_HTTP_DYNAMO_OK;
 
-    if (ctx->fetching_role) {
-        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS, ctx->digest,
-                              NULL);
-        ctx->fetching_role = 0;
+    if (ctx->cred.fetching_role) {
+        ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_CREDS,
+                              ctx->assume.digest, NULL);
+        ctx->cred.fetching_role = 0;
     }
 
-    if (ctx->fetching_base) {
+    if (ctx->cred.fetching_base) {
         dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
 
         ngx_http_dynamo_store(r, ctx, NGX_HTTP_DYNAMO_NODE_BASE,
                               dmcf->base.digest, NULL);
-        ctx->fetching_base = 0;
+        ctx->cred.fetching_base = 0;
     }
 }
 
@@ -762,7 +769,7 @@ ngx_http_dynamo_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
             return;
         }
 
-        if (old->fetcher == ctx->fetch_id) {
+        if (old->fetcher == ctx->cred.fetch_id) {
             old->fetch_until = 0;
             old->fetcher = 0;
         }
@@ -1000,7 +1007,7 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     creds->key_scope = scope;
     creds->have_key = 1;
 
-    if (creds != &ctx->creds) {
+    if (creds != &ctx->cred.role) {
         return NGX_OK;
     }
 
@@ -1011,7 +1018,7 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     cn = (ngx_http_dynamo_creds_node_t *)
              ngx_http_dynamo_node_lookup_locked(zone,
                                                 NGX_HTTP_DYNAMO_NODE_CREDS,
-                                                ctx->digest);
+                                                ctx->assume.digest);
 
     ngx_http_dynamo_key_keep(cn, creds);
 
@@ -1019,9 +1026,9 @@ ngx_http_dynamo_signing_key(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     /* and in the worker's copy, if it holds these credentials */
 
-    cn = *ngx_http_dynamo_creds_slot(zone, ctx->digest);
+    cn = *ngx_http_dynamo_creds_slot(zone, ctx->assume.digest);
 
-    if (cn && ngx_memcmp(cn->sh.digest, ctx->digest,
+    if (cn && ngx_memcmp(cn->sh.digest, ctx->assume.digest,
                          NGX_HTTP_DYNAMO_DIGEST_LEN) == 0)
     {
         ngx_http_dynamo_key_keep(cn, creds);
@@ -1080,8 +1087,8 @@ ngx_http_dynamo_wait(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
 {
     ngx_msec_t  delay;
 
-    delay = (ctx->waits < 10) ? 5 : (ctx->waits < 50) ? 20 : 50;
-    ctx->waits++;
+    delay = (ctx->cred.waits < 10) ? 5 : (ctx->cred.waits < 50) ? 20 : 50;
+    ctx->cred.waits++;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: waiting %M ms for what another request fetches",

@@ -172,11 +172,11 @@ ngx_http_dynamo_fail(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (ctx->token.identity.len) {
+    if (ctx->caller.token.identity.len) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "dynamo: %V for identity \"%V\": %V",
                       &ngx_http_dynamo_errors[err].reason,
-                      ngx_http_dynamo_printable(r, &ctx->token.identity,
+                      ngx_http_dynamo_printable(r, &ctx->caller.token.identity,
                                                 NGX_HTTP_DYNAMO_IDENTITY_MAX),
                       &ctx->message);
 
@@ -290,7 +290,7 @@ ngx_http_dynamo_error_body(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     r->headers_out.content_type_len = ngx_http_dynamo_json_type.len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = b->last - b->pos;
-    ctx->response_bytes = b->last - b->pos;
+    ctx->upstream.bytes = b->last - b->pos;
 
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;

@@ -345,9 +345,9 @@ ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
         set = sets[i];
         bit = (ngx_uint_t) 1 << (i % 32);
 
-        if (ctx->jwks_fetching == set) {
+        if (ctx->jwks.fetching == set) {
 
-            if (!ctx->sr_done) {
+            if (!ctx->sub.done) {
                 return NGX_AGAIN;
             }
 
@@ -366,12 +366,12 @@ ngx_http_dynamo_jwks_generation(ngx_http_request_t *r,
             }
 
             if (st.usable && st.due && st.can_fetch
-                && !(ctx->jwks_fetched & bit))
+                && !(ctx->jwks.fetched & bit))
             {
                 rc = ngx_http_dynamo_jwks_take(r, ctx, set);
 
                 if (rc == NGX_OK) {
-                    ctx->jwks_fetched |= bit;
+                    ctx->jwks.fetched |= bit;
                     return ngx_http_dynamo_jwks_fetch(r, ctx, set);
                 }
 
@@ -412,7 +412,7 @@ ngx_http_dynamo_jwks_current(ngx_http_dynamo_loc_conf_t *dlcf)
 /*
  * The keys of the location's key sets that may verify a token naming
  * kid (any key, when it names none), appended to out.  NGX_OK: out holds
- * them, maybe none, and ctx->jwks_unavailable says whether a set that
+ * them, maybe none, and ctx->jwks.unavailable says whether a set that
  * could hold the token's key is unusable (the reason in ctx); NGX_AGAIN:
  * the request waits for a fetch, its own or another's; NGX_ERROR.
  */
@@ -433,9 +433,9 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
     for (i = 0; i < dlcf->jwks->nelts; i++) {
         set = sets[i];
 
-        if (ctx->jwks_fetching == set) {
+        if (ctx->jwks.fetching == set) {
 
-            if (!ctx->sr_done) {
+            if (!ctx->sub.done) {
                 return NGX_AGAIN;
             }
 
@@ -453,7 +453,7 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
             && ngx_http_dynamo_time_ms() - set->checked
                < NGX_HTTP_DYNAMO_JWKS_SYNC
             && ngx_time() < set->due && ngx_time() < set->usable_until
-            && !(ctx->jwks_fetched & ((ngx_uint_t) 1 << (i % 32))))
+            && !(ctx->jwks.fetched & ((ngx_uint_t) 1 << (i % 32))))
         {
             key = set->keys->elts;
 
@@ -509,7 +509,7 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
 
         /* this request fetched the set already: what it holds is all */
 
-        if (ctx->jwks_fetched & ((ngx_uint_t) 1 << (i % 32))) {
+        if (ctx->jwks.fetched & ((ngx_uint_t) 1 << (i % 32))) {
 
             if (!found && (!st.usable || st.failing)) {
                 (void) ngx_http_dynamo_jwks_unavailable(r, ctx, set, &st);
@@ -536,7 +536,7 @@ ngx_http_dynamo_jwks_keys(ngx_http_request_t *r,
             rc = ngx_http_dynamo_jwks_take(r, ctx, set);
 
             if (rc == NGX_OK) {
-                ctx->jwks_fetched |= (ngx_uint_t) 1 << (i % 32);
+                ctx->jwks.fetched |= (ngx_uint_t) 1 << (i % 32);
 
                 return ngx_http_dynamo_jwks_fetch(r, ctx, set);
             }
@@ -584,7 +584,7 @@ ngx_http_dynamo_jwks_unavailable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->jwks_reason.data = p;
+    ctx->jwks.reason.data = p;
 
     p = ngx_sprintf(p, "the identity provider's keys (\"%V\") are "
                     "unavailable: ", &set->uri);
@@ -596,8 +596,8 @@ ngx_http_dynamo_jwks_unavailable(ngx_http_request_t *r,
         p = ngx_cpymem(p, "not fetched yet", sizeof("not fetched yet") - 1);
     }
 
-    ctx->jwks_reason.len = p - ctx->jwks_reason.data;
-    ctx->jwks_unavailable = 1;
+    ctx->jwks.reason.len = p - ctx->jwks.reason.data;
+    ctx->jwks.unavailable = 1;
 
     return NGX_OK;
 }
@@ -760,11 +760,11 @@ ngx_http_dynamo_jwks_take(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     zone = ngx_http_dynamo_get_zone(r);
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dynamo_module);
 
-    if (ctx->fetch_id == 0) {
-        ctx->fetch_id = ((uint64_t) ngx_pid << 32) | ++dmcf->fetch_ids;
+    if (ctx->cred.fetch_id == 0) {
+        ctx->cred.fetch_id = ((uint64_t) ngx_pid << 32) | ++dmcf->fetch_ids;
     }
 
-    if (!ctx->jwks_guarded) {
+    if (!ctx->jwks.guarded) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
         if (cln == NULL) {
             return NGX_ERROR;
@@ -773,7 +773,7 @@ ngx_http_dynamo_jwks_take(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         cln->handler = ngx_http_dynamo_jwks_abandoned;
         cln->data = r;
 
-        ctx->jwks_guarded = 1;
+        ctx->jwks.guarded = 1;
     }
 
     now_ms = ngx_http_dynamo_time_ms();
@@ -803,7 +803,7 @@ ngx_http_dynamo_jwks_take(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         && ngx_time() >= jn->retry_at)
     {
         jn->fetch_until = now_ms + NGX_HTTP_DYNAMO_JWKS_LEASE;
-        jn->fetcher = ctx->fetch_id;
+        jn->fetcher = ctx->cred.fetch_id;
         jn->last_fetch = now_ms;
         jn->fetches++;
         rc = NGX_OK;
@@ -834,7 +834,7 @@ ngx_http_dynamo_jwks_fetch(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: fetching key set \"%V\"", &set->uri);
 
-    ctx->sr_limit = NGX_HTTP_DYNAMO_JWKS_LIMIT;
+    ctx->sub.limit = NGX_HTTP_DYNAMO_JWKS_LIMIT;
 
     if (ngx_http_dynamo_subrequest(r, ctx, &set->uri, NGX_HTTP_GET, h, 1,
                                    NULL)
@@ -843,7 +843,7 @@ ngx_http_dynamo_jwks_fetch(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ctx->jwks_fetching = set;
+    ctx->jwks.fetching = set;
 
     return NGX_AGAIN;
 }
@@ -862,27 +862,27 @@ ngx_http_dynamo_jwks_done(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     ngx_msec_t    elapsed;
     u_char        reason[NGX_HTTP_DYNAMO_JWKS_REASON_MAX];
 
-    ctx->jwks_fetching = NULL;
+    ctx->jwks.fetching = NULL;
 
-    elapsed = ngx_http_dynamo_time_ms() - ctx->sr_start;
+    elapsed = ngx_http_dynamo_time_ms() - ctx->sub.start;
 
-    if (ctx->sr_overflow) {
+    if (ctx->sub.overflow) {
         ngx_sprintf(reason, "the answer is larger than %d bytes%Z",
                     NGX_HTTP_DYNAMO_JWKS_LIMIT);
         goto failed;
     }
 
-    if (ctx->sr_status == 0 || !ctx->sr_answered
-        || (ctx->sr_rc != NGX_OK && ctx->sr_rc != NGX_HTTP_OK
-            && ctx->sr_status == NGX_HTTP_OK))
+    if (ctx->sub.status == 0 || !ctx->sub.answered
+        || (ctx->sub.rc != NGX_OK && ctx->sub.rc != NGX_HTTP_OK
+            && ctx->sub.status == NGX_HTTP_OK))
     {
         ngx_sprintf(reason, "unreachable or timed out (%ui after %M ms)%Z",
-                    ctx->sr_status, elapsed);
+                    ctx->sub.status, elapsed);
         goto failed;
     }
 
-    if (ctx->sr_status != NGX_HTTP_OK) {
-        ngx_sprintf(reason, "answered %ui%Z", ctx->sr_status);
+    if (ctx->sub.status != NGX_HTTP_OK) {
+        ngx_sprintf(reason, "answered %ui%Z", ctx->sub.status);
         goto failed;
     }
 
@@ -892,8 +892,8 @@ ngx_http_dynamo_jwks_done(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     rc = ngx_http_dynamo_jwks_answer(r->pool, r->connection->log, 0,
-                                     &set->uri, ctx->sr_body.data,
-                                     ctx->sr_body.len, keys, &compact,
+                                     &set->uri, ctx->sub.body.data,
+                                     ctx->sub.body.len, keys, &compact,
                                      &refused, reason, sizeof(reason));
 
     if (rc == NGX_ERROR) {
@@ -965,7 +965,7 @@ ngx_http_dynamo_jwks_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         jn->fetches = 1;
     }
 
-    if (jn->fetcher == ctx->fetch_id) {
+    if (jn->fetcher == ctx->cred.fetch_id) {
         jn->fetch_until = 0;
         jn->fetcher = 0;
     }
@@ -1011,8 +1011,8 @@ ngx_http_dynamo_jwks_store(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     interval = set->refresh;
 
-    if (ctx->sr_max_age >= 0 && ctx->sr_max_age < interval) {
-        interval = ngx_max(ctx->sr_max_age, set->cooldown);
+    if (ctx->sub.max_age >= 0 && ctx->sub.max_age < interval) {
+        interval = ngx_max(ctx->sub.max_age, set->cooldown);
     }
 
     if (jn->set_len != compact->len
@@ -1131,12 +1131,12 @@ ngx_http_dynamo_jwks_abandoned(void *data)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->jwks_fetching == NULL) {
+    if (ctx == NULL || ctx->jwks.fetching == NULL) {
         return;
     }
 
-    set = ctx->jwks_fetching;
-    ctx->jwks_fetching = NULL;
+    set = ctx->jwks.fetching;
+    ctx->jwks.fetching = NULL;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "dynamo_jwt_jwks \"%V\": fetch given up: the request "
@@ -1151,7 +1151,7 @@ ngx_http_dynamo_jwks_abandoned(void *data)
                                                 NGX_HTTP_DYNAMO_NODE_JWKS,
                                                 set->digest);
 
-    if (jn && jn->fetcher == ctx->fetch_id) {
+    if (jn && jn->fetcher == ctx->cred.fetch_id) {
         jn->fetch_until = 0;
         jn->fetcher = 0;
     }

@@ -1591,7 +1591,7 @@ ngx_http_dynamo_jwt_is_token(ngx_str_t *value)
 
 
 /*
- * Verifies the token and fills ctx->token.  NGX_DECLINED: refused, with
+ * Verifies the token and fills ctx->caller.token.  NGX_DECLINED: refused, with
  * the reason recorded in ctx; NGX_ERROR: an internal failure.
  */
 
@@ -1650,7 +1650,7 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 
     zone = ngx_http_dynamo_get_zone(r);
 
-    rc = ngx_http_dynamo_token_cache_get(r, digest, token, &ctx->token);
+    rc = ngx_http_dynamo_token_cache_get(r, digest, token, &ctx->caller.token);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -1659,13 +1659,13 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "dynamo: token cache hit, identity \"%V\"",
-                       ngx_http_dynamo_printable(r, &ctx->token.identity,
+                       ngx_http_dynamo_printable(r, &ctx->caller.token.identity,
                                                  NGX_HTTP_DYNAMO_IDENTITY_MAX));
 
         ngx_http_dynamo_count(zone, token_hits, 1);
-        ctx->token_cached = 1;
+        ctx->caller.token_cached = 1;
 
-        return ngx_http_dynamo_jwt_times(r, dlcf, ctx, &ctx->token);
+        return ngx_http_dynamo_jwt_times(r, dlcf, ctx, &ctx->caller.token);
     }
 
     ngx_http_dynamo_count(zone, token_misses, 1);
@@ -1725,7 +1725,7 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: token verified, identity \"%V\"",
-                   ngx_http_dynamo_printable(r, &ctx->token.identity,
+                   ngx_http_dynamo_printable(r, &ctx->caller.token.identity,
                                              NGX_HTTP_DYNAMO_IDENTITY_MAX));
 
     /* the sets this verification used: maybe newer than at the start */
@@ -1738,7 +1738,7 @@ ngx_http_dynamo_jwt_verify(ngx_http_request_t *r,
                                        ngx_http_dynamo_jwks_current(dlcf));
     }
 
-    ngx_http_dynamo_token_cache_put(r, digest, token, &ctx->token);
+    ngx_http_dynamo_token_cache_put(r, digest, token, &ctx->caller.token);
 
     return NGX_OK;
 
@@ -1838,7 +1838,7 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
     }
 
     claims = ngx_http_dynamo_jwt_decode_json(r, &parts[1],
-                                             &ctx->token.payload);
+                                             &ctx->caller.token.payload);
 
     if (claims == NULL) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
@@ -1881,11 +1881,11 @@ ngx_http_dynamo_jwt_check(ngx_http_request_t *r,
                                      &tried, &mismatch);
 
         if (rc == NGX_DECLINED && tried == 0 && !(mismatch && kid.len)
-            && ctx->jwks_unavailable)
+            && ctx->jwks.unavailable)
         {
             return ngx_http_dynamo_fail(r, ctx,
                                         NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
-                                        "%V", &ctx->jwks_reason);
+                                        "%V", &ctx->jwks.reason);
         }
     }
 
@@ -2110,7 +2110,7 @@ ngx_http_dynamo_jwt_claims(ngx_http_request_t *r,
     ngx_uint_t                k, found;
     ngx_http_dynamo_token_t  *token;
 
-    token = &ctx->token;
+    token = &ctx->caller.token;
 
     if (ngx_http_dynamo_claim_time(claims, "exp", &token->exp) != NGX_OK) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_UNRECOGNIZED,
@@ -2218,7 +2218,7 @@ ngx_http_dynamo_jwt_claims(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->claims = claims;
+    ctx->caller.claims = claims;
 
     return NGX_OK;
 }

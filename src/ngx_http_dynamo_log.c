@@ -651,14 +651,14 @@ void
 ngx_http_dynamo_log_prepare(ngx_http_dynamo_loc_conf_t *dlcf,
     ngx_http_dynamo_ctx_t *ctx)
 {
-    ctx->stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
-    ctx->stmt_max = 0;
+    ctx->body.stmt_mode = NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF;
+    ctx->body.stmt_max = 0;
 
     if (dlcf->activity_log
         && dlcf->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF)
     {
-        ctx->stmt_mode = dlcf->stmt_mode;
-        ctx->stmt_max = dlcf->stmt_max;
+        ctx->body.stmt_mode = dlcf->stmt_mode;
+        ctx->body.stmt_max = dlcf->stmt_max;
     }
 }
 
@@ -845,14 +845,14 @@ ngx_http_dynamo_log_request(ngx_http_request_t *r,
 
     static ngx_str_t  empty = ngx_null_string;
 
-    rq = ctx->rq;
+    rq = ctx->body.rq;
 
     /* a request refused before its body was read still names its target */
 
-    op = ctx->op;
+    op = ctx->body.op;
 
-    if (op == NULL && ctx->target) {
-        op = ngx_http_dynamo_ddb_operation(ctx->target);
+    if (op == NULL && ctx->caller.target) {
+        op = ngx_http_dynamo_ddb_operation(ctx->caller.target);
     }
 
     if (op != NULL && (op->flags & NGX_HTTP_DYNAMO_DDB_ADMIN)) {
@@ -867,12 +867,12 @@ ngx_http_dynamo_log_request(ngx_http_request_t *r,
         ngx_str_set(&v[NGX_HTTP_DYNAMO_LOG_ACTIVITY_TYPE].str, "query");
     }
 
-    v[NGX_HTTP_DYNAMO_LOG_END_USER].str = ctx->end_user;
-    v[NGX_HTTP_DYNAMO_LOG_DB_ROLE].str = ctx->role_arn;
-    v[NGX_HTTP_DYNAMO_LOG_SERVICE_ACCOUNT].str = ctx->token.identity;
-    v[NGX_HTTP_DYNAMO_LOG_SUBJECT].str = ctx->token.subject;
-    v[NGX_HTTP_DYNAMO_LOG_TOKEN_ID].str = ctx->token.token_id;
-    v[NGX_HTTP_DYNAMO_LOG_SESSION_NAME].str = ctx->session_name;
+    v[NGX_HTTP_DYNAMO_LOG_END_USER].str = ctx->caller.end_user;
+    v[NGX_HTTP_DYNAMO_LOG_DB_ROLE].str = ctx->assume.role_arn;
+    v[NGX_HTTP_DYNAMO_LOG_SERVICE_ACCOUNT].str = ctx->caller.token.identity;
+    v[NGX_HTTP_DYNAMO_LOG_SUBJECT].str = ctx->caller.token.subject;
+    v[NGX_HTTP_DYNAMO_LOG_TOKEN_ID].str = ctx->caller.token.token_id;
+    v[NGX_HTTP_DYNAMO_LOG_SESSION_NAME].str = ctx->assume.session_name;
 
     v[NGX_HTTP_DYNAMO_LOG_APPLICATION].str = r->headers_in.user_agent
                                     ? r->headers_in.user_agent->value : empty;
@@ -885,13 +885,13 @@ ngx_http_dynamo_log_request(ngx_http_request_t *r,
     v[NGX_HTTP_DYNAMO_LOG_STATEMENT].num = rq && rq->stmt_truncated;
     v[NGX_HTTP_DYNAMO_LOG_STATEMENT_CUT].num = rq && rq->stmt_truncated;
 
-    if (rq && ctx->stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
+    if (rq && ctx->body.stmt_mode != NGX_HTTP_DYNAMO_DDB_STATEMENT_OFF) {
         v[NGX_HTTP_DYNAMO_LOG_STATEMENT].str.data = rq->stmt;
         v[NGX_HTTP_DYNAMO_LOG_STATEMENT].str.len = rq->stmt_len;
     }
 
     v[NGX_HTTP_DYNAMO_LOG_STATEMENT_TYPE].str = op ? op->type : empty;
-    v[NGX_HTTP_DYNAMO_LOG_TABLE_NAMES].array = &ctx->tables;
+    v[NGX_HTTP_DYNAMO_LOG_TABLE_NAMES].array = &ctx->body.tables;
 
     v[NGX_HTTP_DYNAMO_LOG_POLICY].num = ctx->policy_violated;
 }
@@ -912,7 +912,7 @@ ngx_http_dynamo_log_response(ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status,
     static ngx_str_t  ok = ngx_string("OK");
     static ngx_str_t  empty = ngx_null_string;
 
-    rs = ctx->rs;
+    rs = ctx->upstream.rs;
 
     is_error = ctx->err != NGX_HTTP_DYNAMO_OK || status >= 400;
 
@@ -942,11 +942,11 @@ ngx_http_dynamo_log_response(ngx_http_dynamo_ctx_t *ctx, ngx_uint_t status,
     v[NGX_HTTP_DYNAMO_LOG_RECORDS].set = rs && rs->records_set && !is_error;
     v[NGX_HTTP_DYNAMO_LOG_RECORDS].num = rs ? rs->records : 0;
 
-    v[NGX_HTTP_DYNAMO_LOG_BYTES].num = ctx->response_bytes > 0
-                                       ? (uint64_t) ctx->response_bytes : 0;
+    v[NGX_HTTP_DYNAMO_LOG_BYTES].num = ctx->upstream.bytes > 0
+                                       ? (uint64_t) ctx->upstream.bytes : 0;
 
-    exec_ns = (ctx->upstream_end > ctx->upstream_start)
-              ? ctx->upstream_end - ctx->upstream_start : 0;
+    exec_ns = (ctx->upstream.end > ctx->upstream.start)
+              ? ctx->upstream.end - ctx->upstream.start : 0;
 
     p = text->duration;
     *p++ = '"';

@@ -180,7 +180,7 @@ ngx_http_dynamo_page_header_filter(ngx_http_request_t *r)
 
     /* no DynamoDB answer to read: the record's bytes are the page's */
 
-    ctx->rs = NULL;
+    ctx->upstream.rs = NULL;
 
     ctx->page = ngx_http_dynamo_error_body(r, ctx);
     if (ctx->page == NULL) {

@@ -428,8 +428,8 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dynamo_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (r != r->main || ctx == NULL || !ctx->body_checked
-        || ctx->creds.access_key_id.len == 0)
+    if (r != r->main || ctx == NULL || !ctx->body.checked
+        || ctx->cred.role.access_key_id.len == 0)
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "dynamo_pass reached without the access checks "
@@ -458,8 +458,8 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
                    "dynamo: %V signed for \"%V\" with %V, the proxy's "
                    "debug log of it is held back",
-                   &ctx->op->name, &ctx->role_arn,
-                   &ctx->creds.access_key_id);
+                   &ctx->body.op->name, &ctx->assume.role_arn,
+                   &ctx->cred.role.access_key_id);
 
     log->log_level &= ~NGX_LOG_DEBUG_HTTP;
 
@@ -497,7 +497,7 @@ ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
     (void) ngx_http_dynamo_sigv4_cached_date(dlcf->sign_cache, amz_date,
                                              ngx_time());
 
-    if (ngx_http_dynamo_signing_key(r, ctx, &ctx->creds, amz_date,
+    if (ngx_http_dynamo_signing_key(r, ctx, &ctx->cred.role, amz_date,
                                     &dlcf->pass_region,
                                     &ngx_http_dynamo_service,
                                     dlcf->pass_scope)
@@ -510,9 +510,9 @@ ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
 
     n = 0;
 
-    if (ctx->content_type) {
+    if (ctx->caller.content_type) {
         ngx_str_set(&signed_headers[n].name, "content-type");
-        signed_headers[n].value = *ctx->content_type;
+        signed_headers[n].value = *ctx->caller.content_type;
         n++;
     }
 
@@ -540,15 +540,15 @@ ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
     clean |= 1U << n;
     n++;
 
-    if (ctx->creds.session_token.len) {
+    if (ctx->cred.role.session_token.len) {
         ngx_str_set(&signed_headers[n].name, "x-amz-security-token");
-        signed_headers[n].value = ctx->creds.session_token;
+        signed_headers[n].value = ctx->cred.role.session_token;
         clean |= 1U << n;
         n++;
     }
 
     ngx_str_set(&signed_headers[n].name, "x-amz-target");
-    signed_headers[n].value = *ctx->target;
+    signed_headers[n].value = *ctx->caller.target;
     clean |= 1U << n;
     n++;
 
@@ -558,12 +558,12 @@ ngx_http_dynamo_pass_sign(ngx_http_request_t *r,
     ngx_str_set(&sv.uri, "/");
     sv.headers = signed_headers;
     sv.nheaders = n;
-    sv.payload_hash = ctx->payload_hash;
+    sv.payload_hash = ctx->body.payload_hash;
     sv.amz_date = amz_date;
     sv.region = dlcf->pass_region;
     sv.service = ngx_http_dynamo_service;
-    sv.access_key_id = ctx->creds.access_key_id;
-    sv.key = ctx->creds.key;
+    sv.access_key_id = ctx->cred.role.access_key_id;
+    sv.key = ctx->cred.role.key;
     sv.log = r->connection->log;
     sv.cache = dlcf->sign_cache;
     sv.clean = clean;
@@ -633,7 +633,7 @@ ngx_http_dynamo_pass_headers(ngx_http_request_t *r,
 
     for (i = 0; i < NGX_HTTP_DYNAMO_ADDED; i++) {
 
-        if (i == 2 && ctx->creds.session_token.len == 0) {
+        if (i == 2 && ctx->cred.role.session_token.len == 0) {
             break;
         }
 
@@ -662,7 +662,7 @@ ngx_http_dynamo_pass_headers(ngx_http_request_t *r,
             break;
 
         default:
-            nh->value = ctx->creds.session_token;
+            nh->value = ctx->cred.role.session_token;
             break;
         }
     }

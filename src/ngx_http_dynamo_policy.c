@@ -336,8 +336,8 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    id = ctx->op ? ctx->op->id : NGX_HTTP_DYNAMO_OP_UNKNOWN;
-    op = ctx->op ? &ctx->op->name : &unknown;
+    id = ctx->body.op ? ctx->body.op->id : NGX_HTTP_DYNAMO_OP_UNKNOWN;
+    op = ctx->body.op ? &ctx->body.op->name : &unknown;
 
     rules = dlcf->policy->elts;
     with_tables = 0;
@@ -348,7 +348,7 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 
     /* a statement whose table could not be read passes no table rule */
 
-    if (with_tables && ctx->rq && ctx->rq->tables_overflow) {
+    if (with_tables && ctx->body.rq && ctx->body.rq->tables_overflow) {
         ctx->policy_violated = 1;
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
@@ -356,9 +356,9 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
                                     "touches could be read", op);
     }
 
-    if (ctx->tables.nelts == 0) {
-        rule = ngx_http_dynamo_policy_find(dlcf->policy, id, &ctx->role_arn,
-                                           NULL);
+    if (ctx->body.tables.nelts == 0) {
+        rule = ngx_http_dynamo_policy_find(dlcf->policy, id,
+                                           &ctx->assume.role_arn, NULL);
 
         if (rule && rule->allow) {
             return NGX_OK;
@@ -368,15 +368,15 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                     "policy refuses %V for role \"%V\"%s%V%s",
-                                    op, &ctx->role_arn,
+                                    op, &ctx->assume.role_arn,
                                     rule ? " (" : ", no rule allows it",
                                     rule ? &rule->text : &unknown,
                                     rule ? ")" : "");
     }
 
-    tables = ctx->tables.elts;
+    tables = ctx->body.tables.elts;
 
-    for (i = 0; i < ctx->tables.nelts; i++) {
+    for (i = 0; i < ctx->body.tables.nelts; i++) {
 
         /* a table given as its ARN is matched by its name */
 
@@ -384,8 +384,8 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
             name = tables[i];
         }
 
-        rule = ngx_http_dynamo_policy_find(dlcf->policy, id, &ctx->role_arn,
-                                           &name);
+        rule = ngx_http_dynamo_policy_find(dlcf->policy, id,
+                                           &ctx->assume.role_arn, &name);
 
         if (rule && rule->allow) {
             continue;
@@ -403,13 +403,13 @@ ngx_http_dynamo_policy_check(ngx_http_request_t *r,
                                         NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                         "policy refuses %V on table \"%V\" "
                                         "for role \"%V\" (%V)", op, quoted,
-                                        &ctx->role_arn, &rule->text);
+                                        &ctx->assume.role_arn, &rule->text);
         }
 
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                     "policy refuses %V on table \"%V\" for "
                                     "role \"%V\": no rule allows it", op,
-                                    quoted, &ctx->role_arn);
+                                    quoted, &ctx->assume.role_arn);
     }
 
     return NGX_OK;

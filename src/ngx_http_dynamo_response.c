@@ -52,15 +52,16 @@ ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx)
 {
     /* the body's reader made room for it when a record is written */
 
-    if (ctx->rs_mem == NULL) {
+    if (ctx->upstream.rs_mem == NULL) {
         return;
     }
 
-    ctx->rs = ctx->rs_mem;
+    ctx->upstream.rs = ctx->upstream.rs_mem;
 
-    ngx_http_dynamo_ddb_response_init(ctx->rs, ctx->op, ctx->rq->items);
+    ngx_http_dynamo_ddb_response_init(ctx->upstream.rs, ctx->body.op,
+                                      ctx->body.rq->items);
 
-    ctx->upstream_start = ngx_http_dynamo_time_ns();
+    ctx->upstream.start = ngx_http_dynamo_time_ns();
 }
 
 
@@ -75,7 +76,7 @@ ngx_http_dynamo_response_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->rs == NULL) {
+    if (ctx == NULL || ctx->upstream.rs == NULL) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -84,7 +85,7 @@ ngx_http_dynamo_response_header_filter(ngx_http_request_t *r)
     if (r->headers_out.content_encoding
         && r->headers_out.content_encoding->value.len)
     {
-        ctx->rs_skip = 1;
+        ctx->upstream.skip = 1;
     }
 
     return ngx_http_next_header_filter(r);
@@ -104,7 +105,7 @@ ngx_http_dynamo_response_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->rs == NULL || ctx->upstream_end) {
+    if (ctx == NULL || ctx->upstream.rs == NULL || ctx->upstream.end) {
         return ngx_http_next_body_filter(r, in);
     }
 
@@ -112,26 +113,26 @@ ngx_http_dynamo_response_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b = cl->buf;
 
         if (ngx_buf_in_memory(b)) {
-            ctx->response_bytes += b->last - b->pos;
+            ctx->upstream.bytes += b->last - b->pos;
 
-            if (!ctx->rs_skip && b->last > b->pos) {
-                (void) ngx_http_dynamo_ddb_response_feed(ctx->rs, b->pos,
-                                                         b->last);
+            if (!ctx->upstream.skip && b->last > b->pos) {
+                (void) ngx_http_dynamo_ddb_response_feed(ctx->upstream.rs,
+                                                         b->pos, b->last);
             }
 
         } else if (b->in_file) {
 
             /* buffered to a file by the proxy: counted, not read */
 
-            ctx->response_bytes += b->file_last - b->file_pos;
-            ctx->rs_skip = 1;
+            ctx->upstream.bytes += b->file_last - b->file_pos;
+            ctx->upstream.skip = 1;
         }
 
         if (b->last_buf) {
-            ctx->upstream_end = ngx_http_dynamo_time_ns();
+            ctx->upstream.end = ngx_http_dynamo_time_ns();
 
-            if (!ctx->rs_skip) {
-                (void) ngx_http_dynamo_ddb_response_finish(ctx->rs);
+            if (!ctx->upstream.skip) {
+                (void) ngx_http_dynamo_ddb_response_finish(ctx->upstream.rs);
             }
         }
     }

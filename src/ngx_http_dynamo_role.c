@@ -459,9 +459,11 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
     ngx_str_t   *wanted;
     ngx_uint_t   n;
 
-    wanted = ctx->role_header;
+    wanted = ctx->caller.role_header;
 
-    if (wanted == NULL && dlcf->role_from_access_key && ctx->end_user.len) {
+    if (wanted == NULL && dlcf->role_from_access_key
+        && ctx->caller.end_user.len)
+    {
 
         /*
          * the aws CLI and the SDKs cannot add a header, but sign with any
@@ -470,14 +472,14 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
          * (a real key id, a placeholder) the default role
          */
 
-        rc = ngx_http_dynamo_role_find(r, dlcf, ctx, &ctx->end_user, &n);
+        rc = ngx_http_dynamo_role_find(r, dlcf, ctx, &ctx->caller.end_user, &n);
 
         if (rc != NGX_DECLINED) {
             return rc;
         }
 
-        if (n && ngx_http_dynamo_role_elsewhere(dlcf, &ctx->end_user)) {
-            wanted = &ctx->end_user;
+        if (n && ngx_http_dynamo_role_elsewhere(dlcf, &ctx->caller.end_user)) {
+            wanted = &ctx->caller.end_user;
             goto refused;
         }
     }
@@ -495,8 +497,8 @@ ngx_http_dynamo_role_select(ngx_http_request_t *r,
     return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
                                 "no role for identity \"%V\"",
                                 ngx_http_dynamo_printable(r,
-                                                       &ctx->token.identity,
-                                                       128));
+                                                   &ctx->caller.token.identity,
+                                                   128));
 
 refused:
 
@@ -505,8 +507,8 @@ refused:
                                 "\"%V\"",
                                 ngx_http_dynamo_printable(r, wanted, 128),
                                 ngx_http_dynamo_printable(r,
-                                                       &ctx->token.identity,
-                                                       128));
+                                                   &ctx->caller.token.identity,
+                                                   128));
 }
 
 
@@ -533,20 +535,21 @@ ngx_http_dynamo_role_find(ngx_http_request_t *r,
         b = dlcf->bindings->elts;
 
         i = ngx_http_dynamo_bindings_find(dlcf->bindings,
-                                          &ctx->token.identity);
+                                          &ctx->caller.token.identity);
 
         /* the identity's roles, if any, from there on */
 
         while (i < dlcf->bindings->nelts
                && ngx_http_dynamo_identity_cmp(&b[i].identity,
-                                               &ctx->token.identity) == 0)
+                                               &ctx->caller.token.identity)
+                  == 0)
         {
             (*n)++;
 
             if (wanted == NULL
                 || ngx_http_dynamo_role_matches(&b[i].role_arn, wanted))
             {
-                ctx->role_arn = b[i].role_arn;
+                ctx->assume.role_arn = b[i].role_arn;
                 return NGX_OK;
             }
 
@@ -574,7 +577,7 @@ ngx_http_dynamo_role_find(ngx_http_request_t *r,
             if (wanted == NULL
                 || ngx_http_dynamo_role_matches(&role, wanted))
             {
-                ctx->role_arn = role;
+                ctx->assume.role_arn = role;
                 return NGX_OK;
             }
         }

@@ -272,7 +272,7 @@ ngx_http_dynamo_session_policy_arn(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * The request's session policy, into ctx->session_policy: the template
+ * The request's session policy, into ctx->assume.session_policy: the template
  * with each variable's value escaped for JSON.  NGX_OK, NGX_DECLINED (too
  * long for AWS, the reason in ctx) or NGX_ERROR.
  */
@@ -319,7 +319,7 @@ ngx_http_dynamo_session_policy_render(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ctx->session_policy.data = p;
+    ctx->assume.session_policy.data = p;
 
     for (i = 0; i < dlcf->session_policy->nelts; i++) {
 
@@ -345,9 +345,10 @@ ngx_http_dynamo_session_policy_render(ngx_http_request_t *r,
         p = q + n;
     }
 
-    ctx->session_policy.len = p - ctx->session_policy.data;
+    ctx->assume.session_policy.len = p - ctx->assume.session_policy.data;
 
-    n = ngx_utf8_length(ctx->session_policy.data, ctx->session_policy.len);
+    n = ngx_utf8_length(ctx->assume.session_policy.data,
+                        ctx->assume.session_policy.len);
 
     if (n > NGX_HTTP_DYNAMO_SESSION_POLICY_MAX) {
         return ngx_http_dynamo_fail(r, ctx, NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
@@ -355,8 +356,8 @@ ngx_http_dynamo_session_policy_render(ngx_http_request_t *r,
                                     "is %uz characters, over AWS's limit of "
                                     "%d",
                                     ngx_http_dynamo_printable(r,
-                                                       &ctx->token.identity,
-                                                       128),
+                                                   &ctx->caller.token.identity,
+                                                   128),
                                     n, NGX_HTTP_DYNAMO_SESSION_POLICY_MAX);
     }
 

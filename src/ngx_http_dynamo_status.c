@@ -1035,8 +1035,8 @@ ngx_http_dynamo_status_count(ngx_http_request_t *r,
     ngx_http_dynamo_ident_counts_t  *c;
     ngx_http_dynamo_ddb_response_t  *rs;
 
-    if (ctx->role_arn.len) {
-        ngx_http_dynamo_role_count(r, &ctx->role_arn);
+    if (ctx->assume.role_arn.len) {
+        ngx_http_dynamo_role_count(r, &ctx->assume.role_arn);
     }
 
     zone = ngx_http_dynamo_get_zone(r);
@@ -1051,19 +1051,20 @@ ngx_http_dynamo_status_count(ngx_http_request_t *r,
 
     /* read by the activity record's reader: with an activity log only */
 
-    rs = ctx->rs;
+    rs = ctx->upstream.rs;
 
     capacity = (rs && rs->capacity_len && !rs->capacity_overflow)
                ? ngx_http_dynamo_status_capacity(rs->capacity,
                                                  rs->capacity_len)
                : 0;
 
-    hash = ngx_murmur_hash2(ctx->token.identity.data, ctx->token.identity.len);
+    hash = ngx_murmur_hash2(ctx->caller.token.identity.data,
+                            ctx->caller.token.identity.len);
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    if (ctx->token.identity.len) {
-        id = ngx_http_dynamo_status_ident_locked(t, &ctx->token.identity,
+    if (ctx->caller.token.identity.len) {
+        id = ngx_http_dynamo_status_ident_locked(t, &ctx->caller.token.identity,
                                                  hash);
         id->rank++;
         c = &id->c;

@@ -234,7 +234,9 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
      * another role's session, at one hour
      */
 
-    if (ctx->base.session_token.len && duration > NGX_HTTP_DYNAMO_CHAIN_MAX) {
+    if (ctx->cred.base.session_token.len
+        && duration > NGX_HTTP_DYNAMO_CHAIN_MAX)
+    {
         duration = NGX_HTTP_DYNAMO_CHAIN_MAX;
 
         zone = ngx_http_dynamo_get_zone(r);
@@ -262,26 +264,26 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
     ngx_str_set(&params[n].key, "Version");
     params[n++].value = ngx_http_dynamo_sts_version;
     ngx_str_set(&params[n].key, "RoleArn");
-    params[n++].value = ctx->role_arn;
+    params[n++].value = ctx->assume.role_arn;
     ngx_str_set(&params[n].key, "RoleSessionName");
-    params[n++].value = ctx->session_name;
+    params[n++].value = ctx->assume.session_name;
     ngx_str_set(&params[n].key, "DurationSeconds");
     params[n].value.data = p;
     params[n++].value.len = ngx_sprintf(p, "%T", duration) - p;
 
-    if (ctx->external_id.len) {
+    if (ctx->assume.external_id.len) {
         ngx_str_set(&params[n].key, "ExternalId");
-        params[n++].value = ctx->external_id;
+        params[n++].value = ctx->assume.external_id;
     }
 
-    if (ctx->source_identity.len) {
+    if (ctx->assume.source_identity.len) {
         ngx_str_set(&params[n].key, "SourceIdentity");
-        params[n++].value = ctx->source_identity;
+        params[n++].value = ctx->assume.source_identity;
     }
 
-    if (ctx->session_policy.len) {
+    if (ctx->assume.session_policy.len) {
         ngx_str_set(&params[n].key, "Policy");
-        params[n++].value = ctx->session_policy;
+        params[n++].value = ctx->assume.session_policy;
     }
 
     if (dlcf->session_policy_arns) {
@@ -301,10 +303,10 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
         }
     }
 
-    if (ctx->tags) {
-        tag = ctx->tags->elts;
+    if (ctx->assume.tags) {
+        tag = ctx->assume.tags->elts;
 
-        for (i = 0; i < ctx->tags->nelts && i < 50; i++) {
+        for (i = 0; i < ctx->assume.tags->nelts && i < 50; i++) {
             p = ngx_pnalloc(r->pool, 2 * sizeof("Tags.member.50.Value"));
             if (p == NULL) {
                 return NGX_ERROR;
@@ -326,9 +328,9 @@ ngx_http_dynamo_sts_assume_role(ngx_http_request_t *r,
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "dynamo: AssumeRole \"%V\" session \"%V\" for %T s",
-                   &ctx->role_arn, &ctx->session_name, duration);
+                   &ctx->assume.role_arn, &ctx->assume.session_name, duration);
 
-    return ngx_http_dynamo_sts_call(r, dlcf, ctx, params, n, &ctx->base);
+    return ngx_http_dynamo_sts_call(r, dlcf, ctx, params, n, &ctx->cred.base);
 }
 
 
@@ -387,7 +389,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     name = &names[kind];
 
-    elapsed = ngx_http_dynamo_time_ms() - ctx->sr_start;
+    elapsed = ngx_http_dynamo_time_ms() - ctx->sub.start;
 
     zone = ngx_http_dynamo_get_zone(r);
 
@@ -397,10 +399,10 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     ngx_memzero(&ac, sizeof(ngx_http_dynamo_aws_creds_t));
 
-    if (ctx->sr_body.len == 0
-        || ctx->sr_status == 0 || ctx->sr_status >= NGX_HTTP_BAD_GATEWAY
-        || (ctx->sr_rc != NGX_OK && ctx->sr_rc != NGX_HTTP_OK
-            && ctx->sr_status == NGX_HTTP_OK))
+    if (ctx->sub.body.len == 0
+        || ctx->sub.status == 0 || ctx->sub.status >= NGX_HTTP_BAD_GATEWAY
+        || (ctx->sub.rc != NGX_OK && ctx->sub.rc != NGX_HTTP_OK
+            && ctx->sub.status == NGX_HTTP_OK))
     {
         rc = NGX_ERROR;
         goto unavailable;
@@ -410,26 +412,26 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
     case NGX_HTTP_DYNAMO_ANSWER_IMDS:
         rc = ngx_http_dynamo_imds_answer_parse(r->pool, r->connection->log,
-                                               ctx->sr_body.data,
-                                               ctx->sr_body.len, &ac);
+                                               ctx->sub.body.data,
+                                               ctx->sub.body.len, &ac);
         break;
 
     case NGX_HTTP_DYNAMO_ANSWER_ECS:
         rc = ngx_http_dynamo_ecs_answer_parse(r->pool, r->connection->log,
-                                              ctx->sr_body.data,
-                                              ctx->sr_body.len, &ac);
+                                              ctx->sub.body.data,
+                                              ctx->sub.body.len, &ac);
         break;
 
     default: /* NGX_HTTP_DYNAMO_ANSWER_STS */
         rc = ngx_http_dynamo_sts_answer_parse(r->pool, r->connection->log,
-                                              ctx->sr_body.data,
-                                              ctx->sr_body.len, &ac);
+                                              ctx->sub.body.data,
+                                              ctx->sub.body.len, &ac);
         break;
     }
 
-    ngx_explicit_memzero(ctx->sr_body.data, ctx->sr_body.len);
+    ngx_explicit_memzero(ctx->sub.body.data, ctx->sub.body.len);
 
-    if (rc == NGX_OK && ctx->sr_status == NGX_HTTP_OK) {
+    if (rc == NGX_OK && ctx->sub.status == NGX_HTTP_OK) {
         creds->access_key_id = ac.access_key_id;
         creds->secret = ac.secret_access_key;
         creds->session_token = ac.session_token;
@@ -451,7 +453,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         if (code->len == sizeof("ExpiredToken") - 1
             && ngx_strncmp(code->data, "ExpiredToken", code->len) == 0)
         {
-            ctx->base_expired = 1;
+            ctx->cred.base_expired = 1;
         }
 
         /*
@@ -467,7 +469,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
                                             NGX_HTTP_DYNAMO_AWS_ERROR_CODE_MAX);
 
         ngx_http_dynamo_sts_count(zone, kind,
-                                  ctx->sr_status
+                                  ctx->sub.status
                                   >= NGX_HTTP_INTERNAL_SERVER_ERROR
                                   ? NGX_HTTP_DYNAMO_STS_5XX
                                   : NGX_HTTP_DYNAMO_STS_REFUSED);
@@ -481,13 +483,14 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
             ngx_http_dynamo_sts_signature_hint(r, code);
         }
 
-        if (ctx->sr_status < NGX_HTTP_INTERNAL_SERVER_ERROR
-            && !ngx_http_dynamo_unavailable_code(code) && !ctx->base_expired
-            && !ctx->fetching_base)
+        if (ctx->sub.status < NGX_HTTP_INTERNAL_SERVER_ERROR
+            && !ngx_http_dynamo_unavailable_code(code)
+            && !ctx->cred.base_expired
+            && !ctx->cred.fetching_base)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "dynamo: %V refused \"%V\": %ui %V: %V",
-                          name, quoted, ctx->sr_status, failure, text);
+                          name, quoted, ctx->sub.status, failure, text);
 
             return ngx_http_dynamo_set_error(r, ctx,
                                        NGX_HTTP_DYNAMO_ERR_ACCESS_DENIED,
@@ -497,7 +500,7 @@ ngx_http_dynamo_sts_result(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dynamo: %V failed for \"%V\": %ui %V: %V",
-                      name, quoted, ctx->sr_status, failure, text);
+                      name, quoted, ctx->sub.status, failure, text);
 
         return ngx_http_dynamo_set_error(r, ctx,
                                          NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
@@ -512,15 +515,15 @@ unavailable:
 
     /* no answer, or one cut short: a transport failure */
 
-    if (ctx->sr_status == 0 || !ctx->sr_answered
-        || (ctx->sr_rc != NGX_OK && ctx->sr_rc != NGX_HTTP_OK
-            && ctx->sr_status == NGX_HTTP_OK))
+    if (ctx->sub.status == 0 || !ctx->sub.answered
+        || (ctx->sub.rc != NGX_OK && ctx->sub.rc != NGX_HTTP_OK
+            && ctx->sub.status == NGX_HTTP_OK))
     {
         ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_UNREACHABLE);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dynamo: %V is unreachable or timed out for \"%V\" "
-                      "(%ui after %M ms)", name, quoted, ctx->sr_status,
+                      "(%ui after %M ms)", name, quoted, ctx->sub.status,
                       elapsed);
 
         return ngx_http_dynamo_set_error(r, ctx,
@@ -530,31 +533,31 @@ unavailable:
                                          quoted, name);
     }
 
-    if (ctx->sr_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    if (ctx->sub.status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
         ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_5XX);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "dynamo: %V answered %ui for \"%V\" (after %M ms)",
-                      name, ctx->sr_status, quoted, elapsed);
+                      name, ctx->sub.status, quoted, elapsed);
 
         return ngx_http_dynamo_set_error(r, ctx,
                                          NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                          "credentials for \"%V\" are "
                                          "unavailable: %V answered %ui",
-                                         quoted, name, ctx->sr_status);
+                                         quoted, name, ctx->sub.status);
     }
 
     ngx_http_dynamo_sts_count(zone, kind, NGX_HTTP_DYNAMO_STS_MALFORMED);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "dynamo: %V answered %ui without usable credentials "
-                  "for \"%V\"", name, ctx->sr_status, quoted);
+                  "for \"%V\"", name, ctx->sub.status, quoted);
 
     return ngx_http_dynamo_set_error(r, ctx, NGX_HTTP_DYNAMO_ERR_UNAVAILABLE,
                                      "credentials for \"%V\" are "
                                      "unavailable: %V answered %ui without "
                                      "credentials", quoted, name,
-                                     ctx->sr_status);
+                                     ctx->sub.status);
 }
 
 

@@ -50,7 +50,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 /*
  * Starts a subrequest to uri with the given method, headers and body,
- * its answer kept in memory, up to ctx->sr_limit bytes (64 KB when 0,
+ * its answer kept in memory, up to ctx->sub.limit bytes (64 KB when 0,
  * and back to 0 for the next call); the parent runs again when it is
  * done.
  */
@@ -82,21 +82,22 @@ ngx_http_dynamo_subrequest(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
     }
 
     sctx->parent = ctx;
-    sctx->limit = ctx->sr_limit ? ctx->sr_limit : NGX_HTTP_DYNAMO_ANSWER_LIMIT;
+    sctx->limit = ctx->sub.limit ? ctx->sub.limit
+                                 : NGX_HTTP_DYNAMO_ANSWER_LIMIT;
 
-    ctx->sr_limit = 0;
+    ctx->sub.limit = 0;
 
     ps->handler = ngx_http_dynamo_subrequest_done;
     ps->data = sctx;
 
-    ctx->sr_done = 0;
-    ctx->sr_rc = NGX_OK;
-    ctx->sr_status = 0;
-    ctx->sr_answered = 0;
-    ctx->sr_overflow = 0;
-    ctx->sr_max_age = -1;
-    ngx_str_null(&ctx->sr_body);
-    ctx->sr_start = ngx_http_dynamo_time_ms();
+    ctx->sub.done = 0;
+    ctx->sub.rc = NGX_OK;
+    ctx->sub.status = 0;
+    ctx->sub.answered = 0;
+    ctx->sub.overflow = 0;
+    ctx->sub.max_age = -1;
+    ngx_str_null(&ctx->sub.body);
+    ctx->sub.start = ngx_http_dynamo_time_ms();
 
     if (ngx_http_subrequest(r, uri, NULL, &sr, ps, NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
@@ -104,7 +105,7 @@ ngx_http_dynamo_subrequest(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ctx->sr = sr;
+    ctx->sub.sr = sr;
 
     ngx_http_set_ctx(sr, sctx, ngx_http_dynamo_module);
 
@@ -215,9 +216,9 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
         sctx->quiet = 0;
     }
 
-    ctx->sr_done = 1;
-    ctx->sr_rc = rc;
-    ctx->sr_status = sr->headers_out.status;
+    ctx->sub.done = 1;
+    ctx->sub.rc = rc;
+    ctx->sub.status = sr->headers_out.status;
 
     /*
      * a proxied location answers 502 or 504 itself when its upstream
@@ -225,18 +226,18 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
      * status line was then never read
      */
 
-    ctx->sr_answered = (sr->upstream == NULL
+    ctx->sub.answered = (sr->upstream == NULL
                         || sr->upstream->headers_in.status_n != 0);
 
     if (sctx->answer && !sctx->overflow) {
-        ctx->sr_body.data = sctx->answer->pos;
-        ctx->sr_body.len = sctx->answer->last - sctx->answer->pos;
+        ctx->sub.body.data = sctx->answer->pos;
+        ctx->sub.body.len = sctx->answer->last - sctx->answer->pos;
 
     } else {
-        ngx_str_null(&ctx->sr_body);
+        ngx_str_null(&ctx->sub.body);
     }
 
-    ctx->sr_overflow = sctx->overflow;
+    ctx->sub.overflow = sctx->overflow;
 
     if (sctx->overflow) {
         ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
@@ -244,13 +245,13 @@ ngx_http_dynamo_subrequest_done(ngx_http_request_t *sr, void *data,
                       "bytes", &sr->uri, sctx->limit);
     }
 
-    if (ctx->sr_answered && sr->upstream) {
-        ctx->sr_max_age = ngx_http_dynamo_subrequest_max_age(sr);
+    if (ctx->sub.answered && sr->upstream) {
+        ctx->sub.max_age = ngx_http_dynamo_subrequest_max_age(sr);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
                    "dynamo: subrequest done, rc %i, status %ui, %uz bytes",
-                   rc, ctx->sr_status, ctx->sr_body.len);
+                   rc, ctx->sub.status, ctx->sub.body.len);
 
     return rc;
 }

@@ -41,22 +41,22 @@ static ngx_http_variable_t  ngx_http_dynamo_vars[] = {
 
     { ngx_string("dynamo_identity"), NULL,
       ngx_http_dynamo_variable_identity,
-      offsetof(ngx_http_dynamo_ctx_t, token.identity),
+      offsetof(ngx_http_dynamo_ctx_t, caller.token.identity),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_role_arn"), NULL,
       ngx_http_dynamo_variable_identity,
-      offsetof(ngx_http_dynamo_ctx_t, role_arn),
+      offsetof(ngx_http_dynamo_ctx_t, assume.role_arn),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_access_key_id"), NULL,
       ngx_http_dynamo_variable_str,
-      offsetof(ngx_http_dynamo_ctx_t, creds.access_key_id),
+      offsetof(ngx_http_dynamo_ctx_t, cred.role.access_key_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_end_user"), NULL,
       ngx_http_dynamo_variable_str,
-      offsetof(ngx_http_dynamo_ctx_t, end_user),
+      offsetof(ngx_http_dynamo_ctx_t, caller.end_user),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("dynamo_operation"), NULL,
@@ -183,7 +183,7 @@ ngx_http_dynamo_identity_ctx(ngx_http_request_t *r,
 
     /* refused, and not yet answered: no identity to limit */
 
-    if (ctx->state == NGX_HTTP_DYNAMO_STATE_START && ctx->identity_rc) {
+    if (ctx->state == NGX_HTTP_DYNAMO_STATE_START && ctx->caller.identity_rc) {
         return NGX_DECLINED;
     }
 
@@ -227,13 +227,13 @@ ngx_http_dynamo_variable_operation(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->op == NULL) {
+    if (ctx == NULL || ctx->body.op == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    v->data = ctx->op->name.data;
-    v->len = ctx->op->name.len;
+    v->data = ctx->body.op->name.data;
+    v->len = ctx->body.op->name.len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
@@ -256,15 +256,15 @@ ngx_http_dynamo_variable_table(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_dynamo_module);
 
-    if (ctx == NULL || ctx->tables.nelts == 0) {
+    if (ctx == NULL || ctx->body.tables.nelts == 0) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    t = ctx->tables.elts;
+    t = ctx->body.tables.elts;
     len = 0;
 
-    for (i = 0; i < ctx->tables.nelts; i++) {
+    for (i = 0; i < ctx->body.tables.nelts; i++) {
         len += t[i].len + 1;
     }
 
@@ -275,7 +275,7 @@ ngx_http_dynamo_variable_table(ngx_http_request_t *r,
 
     v->data = p;
 
-    for (i = 0; i < ctx->tables.nelts; i++) {
+    for (i = 0; i < ctx->body.tables.nelts; i++) {
         if (i) {
             *p++ = ',';
         }
@@ -321,7 +321,7 @@ ngx_http_dynamo_variable_claim(ngx_http_request_t *r,
         return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
     }
 
-    if (ctx == NULL || ctx->token.identity.len == 0) {
+    if (ctx == NULL || ctx->caller.token.identity.len == 0) {
         return NGX_OK;
     }
 
@@ -384,11 +384,11 @@ ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     json_t              *claims;
     ngx_pool_cleanup_t  *cln;
 
-    if (ctx->claims) {
-        return ctx->claims;
+    if (ctx->caller.claims) {
+        return ctx->caller.claims;
     }
 
-    if (ctx->token.payload.len == 0) {
+    if (ctx->caller.token.payload.len == 0) {
         return NULL;
     }
 
@@ -400,8 +400,8 @@ ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
     cln->handler = ngx_http_dynamo_jwt_json_cleanup;
     cln->data = NULL;
 
-    claims = json_loadb((char *) ctx->token.payload.data,
-                        ctx->token.payload.len, 0, NULL);
+    claims = json_loadb((char *) ctx->caller.token.payload.data,
+                        ctx->caller.token.payload.len, 0, NULL);
 
     if (claims == NULL) {
         return NULL;
@@ -413,7 +413,7 @@ ngx_http_dynamo_claims(ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx)
         return NULL;
     }
 
-    ctx->claims = claims;
+    ctx->caller.claims = claims;
 
     return claims;
 }
