@@ -601,7 +601,10 @@ ngx_http_dynamo_status_json(ngx_http_request_t *r,
         c->evictions, st->token_bytes, st->token_budget, c->token_evictions,
         c->cred_evictions);
 
-    /* role ARNs are checked when configured: nothing in them to escape */
+    /*
+     * role ARNs are checked when configured and when a rule makes one
+     * (ngx_http_dynamo_role_arn_parse()): nothing in them to escape
+     */
 
     for (i = 0; i < st->nroles; i++) {
         role = &st->roles[i];

@@ -123,22 +123,7 @@ ngx_http_dynamo_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        /*
-         * digits only, read by ngx_parse_size(): the stand-in core the
-         * fuzz harnesses link zone.c with has no ngx_atoi()
-         */
-
-        s.data = value[i].data + 11;
-        s.len = value[i].len - 11;
-
-        for (p = s.data; p < s.data + s.len; p++) {
-            if (*p < '0' || *p > '9') {
-                break;
-            }
-        }
-
-        n = (s.len && p == s.data + s.len && s.len < 6)
-            ? ngx_parse_size(&s) : NGX_ERROR;
+        n = ngx_atoi(value[i].data + 11, value[i].len - 11);
 
         if (n == NGX_ERROR || n > NGX_HTTP_DYNAMO_IDENTS_MAX) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
