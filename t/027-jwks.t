@@ -627,8 +627,8 @@ Test::More::is(main::get_t($::tok{rsa1_1}), 200, "TEST 18: rsa1 verifies");
 --- request eval
 ["GET /status", "GET /status?format=prometheus"]
 --- response_body_like eval
-[qr/,"key_sets":\[\{"kids":\["rsa1","ec256"\],"uri":"\/_jwks","keys":2,"usable":true,"age":\d+,"refresh_in":(?:59\d|600),"last_result":"ok, 2 keys, 1 left out","fetches":1,"failures":0,"failing":0\}\]\}$/,
- qr/\n# HELP dynamo_jwks_keys [^\n]+\n# TYPE dynamo_jwks_keys gauge\ndynamo_jwks_keys\{uri="\/_jwks"\} 2\n.*dynamo_jwks_usable\{uri="\/_jwks"\} 1\n.*dynamo_jwks_fetches_total\{uri="\/_jwks"\} 1\n.*dynamo_jwks_failures_total\{uri="\/_jwks"\} 0\n$/s]
+[qr/,"key_sets":\[\{"kids":\["rsa1","ec256"\],"uri":"\/_jwks","keys":2,"usable":true,"age":\d+,"refresh_in":(?:59\d|600),"last_result":"ok, 2 keys, 1 left out","fetches":1,"failures":0,"failing":0\}\][,}]/,
+ qr/\n# HELP dynamo_jwks_keys [^\n]+\n# TYPE dynamo_jwks_keys gauge\ndynamo_jwks_keys\{uri="\/_jwks"\} 2\n.*dynamo_jwks_usable\{uri="\/_jwks"\} 1\n.*dynamo_jwks_fetches_total\{uri="\/_jwks"\} 1\n.*dynamo_jwks_failures_total\{uri="\/_jwks"\} 0\n/s]
 
 
 
