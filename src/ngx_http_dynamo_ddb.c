@@ -1292,6 +1292,18 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
             ngx_http_dynamo_ddb_statement(rq);
             return;
 
+        case NGX_DDB_K_RETURN_CONSUMED_CAPACITY:
+
+            /*
+             * any value but "NONE" (a wrong one is DynamoDB's to refuse);
+             * repeated, the last one decides
+             */
+
+            rq->capacity_wanted = !(js->len == 4 && !js->truncated
+                                    && ngx_strncmp(js->value, "NONE", 4)
+                                       == 0);
+            return;
+
         default:
             return;
         }

@@ -35,7 +35,9 @@
  * (the items a write carries, one for each PartiQL INSERT, UPDATE or
  * DELETE), rq->statements (PartiQL statements),
  * rq->partiql_read / partiql_write (a SELECT or EXISTS / another
- * statement), and the statement for the activity record in
+ * statement), rq->capacity_wanted (the body's own ReturnConsumedCapacity,
+ * at its top level, is there and not "NONE": the answer will carry
+ * ConsumedCapacity), and the statement for the activity record in
  * buf[0 .. rq->stmt_len):
  *
  *   OFF   nothing;
@@ -192,6 +194,7 @@ typedef struct {
     unsigned                         tables_overflow:1;
     unsigned                         partiql_read:1;   /* a SELECT */
     unsigned                         partiql_write:1;  /* other statements */
+    unsigned                         capacity_wanted:1;
 
     /* private */
     unsigned                         render:1;

@@ -313,6 +313,7 @@ typedef struct {
     ngx_uint_t               overflow;
     ngx_uint_t               truncated;
     ngx_uint_t               partiql;     /* 1 read, 2 write, 3 both */
+    ngx_uint_t               capacity;    /* capacity_wanted */
     char                     stmt[STMT_MAX + 1];
     size_t                   stmt_len;
     off_t                    stmt_total;
@@ -400,6 +401,7 @@ rq_run(ngx_http_dynamo_ddb_op_t *op, ngx_uint_t mode, size_t max,
         res->statements = rq->statements;
         res->overflow = rq->tables_overflow;
         res->partiql = rq->partiql_read + 2 * rq->partiql_write;
+        res->capacity = rq->capacity_wanted;
 
     } else {
         check(rq->message.len > 0 && rq->message.len < 256, "message");
@@ -438,7 +440,8 @@ rq_same(rq_result_t *a, rq_result_t *b, size_t split)
     check(strcmp(a->tables, b->tables) == 0, "split %lu: tables %s vs %s",
           (unsigned long) split, a->tables, b->tables);
     check(a->items == b->items && a->statements == b->statements
-          && a->overflow == b->overflow && a->partiql == b->partiql,
+          && a->overflow == b->overflow && a->partiql == b->partiql
+          && a->capacity == b->capacity,
           "split %lu: counts", (unsigned long) split);
     check(a->stmt_len == b->stmt_len
           && memcmp(a->stmt, b->stmt, a->stmt_len) == 0
@@ -885,6 +888,101 @@ test_partiql_tables(void)
     rq_partiql("SELECT * FROM \\\"a\\\"\\\"b\\\"", "", 1, 0);
     rq_partiql("SELECT 'unterminated FROM T", "", 1, 0);
     rq_partiql("SELECT * FROM \\\"unterminated", "", 1, 0);
+}
+
+
+/*
+ * ReturnConsumedCapacity: the answer is read for its capacity when the
+ * request's own member asks, in every statement mode; the same key inside
+ * an item, a key, values or a transaction's entries is data, not a request
+ */
+
+static void
+rq_capacity(const char *opname, const char *body, ngx_uint_t wanted)
+{
+    ngx_uint_t    mode;
+    rq_result_t  *r;
+
+    for (mode = 0; mode < 3; mode++) {
+        r = rq_all(opname, mode, STMT_MAX, body, strlen(body));
+
+        check(r->rc == NGX_OK, "%s: %s", body, r->message);
+        check(r->capacity == wanted, "mode %lu: %s\n    capacity_wanted "
+              "%lu, expected %lu", (unsigned long) mode, body,
+              (unsigned long) r->capacity, (unsigned long) wanted);
+        free(r);
+    }
+}
+
+
+static void
+test_request_capacity(void)
+{
+    rq_capacity("GetItem", "{\"TableName\":\"t\",\"Key\":{\"pk\":"
+                "{\"S\":\"a\"}}}", 0);
+    rq_capacity("GetItem", "{\"TableName\":\"t\",\"Key\":{\"pk\":"
+                "{\"S\":\"a\"}},\"ReturnConsumedCapacity\":\"NONE\"}", 0);
+    rq_capacity("GetItem", "{\"ReturnConsumedCapacity\":\"TOTAL\","
+                "\"TableName\":\"t\",\"Key\":{\"pk\":{\"S\":\"a\"}}}", 1);
+    rq_capacity("Query", "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":"
+                "\"INDEXES\"}", 1);
+
+    /* any other value is DynamoDB's to refuse: the answer says so */
+
+    rq_capacity("Scan", "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":"
+                "\"none\"}", 1);
+    rq_capacity("Scan", "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":"
+                "\"NONEX\"}", 1);
+    rq_capacity("Scan", "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":"
+                "true}", 0);
+
+    /* repeated: the last one decides */
+
+    rq_capacity("Scan", "{\"ReturnConsumedCapacity\":\"TOTAL\","
+                "\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"NONE\"}",
+                0);
+    rq_capacity("Scan", "{\"ReturnConsumedCapacity\":\"NONE\","
+                "\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"TOTAL\"}",
+                1);
+
+    /* the key as data: in an item, its map, a key, values, names */
+
+    rq_capacity("PutItem", "{\"TableName\":\"t\",\"Item\":{\"pk\":"
+                "{\"S\":\"a\"},\"ReturnConsumedCapacity\":{\"S\":"
+                "\"TOTAL\"}}}", 0);
+    rq_capacity("PutItem", "{\"TableName\":\"t\",\"Item\":{\"m\":{\"M\":"
+                "{\"ReturnConsumedCapacity\":{\"S\":\"INDEXES\"}}}}}", 0);
+    rq_capacity("UpdateItem", "{\"TableName\":\"t\",\"Key\":{"
+                "\"ReturnConsumedCapacity\":{\"S\":\"TOTAL\"}},"
+                "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"TOTAL\"}},"
+                "\"ExpressionAttributeNames\":{\"#r\":"
+                "\"ReturnConsumedCapacity\"}}", 0);
+    rq_capacity("BatchWriteItem", "{\"RequestItems\":{\"t\":[{"
+                "\"PutRequest\":{\"Item\":{\"ReturnConsumedCapacity\":"
+                "{\"S\":\"TOTAL\"}}}}]}}", 0);
+    rq_capacity("TransactWriteItems", "{\"TransactItems\":[{\"Put\":{"
+                "\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"TOTAL\","
+                "\"Item\":{\"pk\":{\"S\":\"a\"}}}}]}", 0);
+    rq_capacity("TransactWriteItems", "{\"TransactItems\":[{\"Put\":{"
+                "\"TableName\":\"t\",\"Item\":{\"pk\":{\"S\":\"a\"}}}}],"
+                "\"ReturnConsumedCapacity\":\"INDEXES\"}", 1);
+
+    /* PartiQL: the same member, and the same key as a parameter's data */
+
+    rq_capacity("ExecuteStatement", "{\"Statement\":\"SELECT * FROM t\","
+                "\"ReturnConsumedCapacity\":\"TOTAL\"}", 1);
+    rq_capacity("ExecuteStatement", "{\"Statement\":\"SELECT * FROM t "
+                "WHERE pk=?\",\"Parameters\":[{\"M\":{"
+                "\"ReturnConsumedCapacity\":{\"S\":\"TOTAL\"}}}]}", 0);
+    rq_capacity("BatchExecuteStatement", "{\"Statements\":[{\"Statement\":"
+                "\"SELECT * FROM t\",\"ReturnConsumedCapacity\":\"TOTAL\"}],"
+                "\"ReturnConsumedCapacity\":\"NONE\"}", 0);
+    rq_capacity("BatchExecuteStatement", "{\"Statements\":[{\"Statement\":"
+                "\"SELECT * FROM t\"}],\"ReturnConsumedCapacity\":"
+                "\"INDEXES\"}", 1);
+    rq_capacity("ExecuteTransaction", "{\"TransactStatements\":[{"
+                "\"Statement\":\"DELETE FROM t WHERE pk='a'\"}],"
+                "\"ReturnConsumedCapacity\":\"TOTAL\"}", 1);
 }
 
 
@@ -1925,6 +2023,7 @@ main(int argc, char **argv)
     test_request_partiql();
     test_partiql_tables();
     test_request_admin();
+    test_request_capacity();
     test_request_streams();
     test_request_render();
     test_request_truncation();
