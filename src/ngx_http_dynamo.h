@@ -652,7 +652,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_dynamo_ddb_response_t  *rs;
-    ngx_http_dynamo_ddb_response_t  *rs_mem;     /* allocated with rq */
+    ngx_http_dynamo_ddb_response_t  *rs_mem;     /* with rq, for a record */
     uint64_t                         start;
     uint64_t                         end;
     off_t                            bytes;
@@ -859,7 +859,8 @@ ngx_int_t ngx_http_dynamo_policy_check(ngx_http_request_t *r,
 /* response: observing DynamoDB's answer */
 
 ngx_int_t ngx_http_dynamo_response_init(ngx_conf_t *cf);
-void ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx);
+void ngx_http_dynamo_response_start(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx);
 
 /* log: the activity log */
 

@@ -444,7 +444,7 @@ ngx_http_dynamo_pass_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_dynamo_response_start(ctx);
+    ngx_http_dynamo_response_start(r, ctx);
 
     /*
      * the proxy module writes the request it sends to the debug log, the

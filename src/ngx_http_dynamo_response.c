@@ -6,8 +6,9 @@
 
 /*
  * DynamoDB's answer, observed on its way to the client for the activity
- * record: its size, how long it took, and what the streaming reader finds
- * in it (records, error type and message, consumed capacity).  Nothing is
+ * record and dynamo_status: its size, how long it took, and what the
+ * streaming reader finds in it (records, error type and message, consumed
+ * capacity).  Nothing is
  * buffered or changed: clients check x-amz-crc32.
  */
 
@@ -18,6 +19,8 @@
 #include "ngx_http_dynamo.h"
 
 
+static ngx_http_dynamo_ddb_response_t *ngx_http_dynamo_response_capacity(
+    ngx_http_request_t *r, ngx_http_dynamo_ctx_t *ctx);
 static ngx_int_t ngx_http_dynamo_response_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_dynamo_response_body_filter(ngx_http_request_t *r,
@@ -43,25 +46,72 @@ ngx_http_dynamo_response_init(ngx_conf_t *cf)
 
 /*
  * When the request goes upstream: the reader is made ready, if there is
- * an activity record to take the answer's fields; without one the answer
- * is not looked at.
+ * an activity record to take the answer's fields, or dynamo_status counts
+ * per identity and the client asked for the capacity its request consumed;
+ * otherwise the answer is not looked at.
  */
 
 void
-ngx_http_dynamo_response_start(ngx_http_dynamo_ctx_t *ctx)
+ngx_http_dynamo_response_start(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx)
 {
+    ngx_http_dynamo_ddb_response_t  *rs;
+
     /* the body's reader made room for it when a record is written */
 
-    if (ctx->upstream.rs_mem == NULL) {
-        return;
+    rs = ctx->upstream.rs_mem;
+
+    if (rs == NULL) {
+        rs = ngx_http_dynamo_response_capacity(r, ctx);
+
+        if (rs == NULL) {
+            return;
+        }
     }
 
-    ctx->upstream.rs = ctx->upstream.rs_mem;
+    ctx->upstream.rs = rs;
 
-    ngx_http_dynamo_ddb_response_init(ctx->upstream.rs, ctx->body.op,
-                                      ctx->body.rq->items);
+    ngx_http_dynamo_ddb_response_init(rs, ctx->body.op, ctx->body.rq->items);
 
     ctx->upstream.start = ngx_http_dynamo_time_ns();
+}
+
+
+/*
+ * Without an activity record, a reader for the answer's ConsumedCapacity
+ * alone: only when the request asked for it (ReturnConsumedCapacity, seen
+ * by the request's reader) and the identities' table counts it, so that a
+ * request that does not ask costs one test.  NULL: not read.
+ */
+
+static ngx_http_dynamo_ddb_response_t *
+ngx_http_dynamo_response_capacity(ngx_http_request_t *r,
+    ngx_http_dynamo_ctx_t *ctx)
+{
+    ngx_http_dynamo_zone_t          *zone;
+    ngx_http_dynamo_ddb_response_t  *rs;
+
+    if (!ctx->body.rq->capacity_wanted) {
+        return NULL;
+    }
+
+    zone = ngx_http_dynamo_get_zone(r);
+
+    if (zone == NULL || zone->sh->idents == NULL) {
+        return NULL;
+    }
+
+    /* a failure costs the count of this answer's capacity, nothing more */
+
+    rs = ngx_palloc(r->pool, sizeof(ngx_http_dynamo_ddb_response_t));
+    if (rs == NULL) {
+        return NULL;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "dynamo: the answer is read for its consumed capacity");
+
+    return rs;
 }
 
 

@@ -1052,7 +1052,10 @@ ngx_http_dynamo_status_count(ngx_http_request_t *r,
 
     outcome = ngx_http_dynamo_status_outcome(ctx);
 
-    /* read by the activity record's reader: with an activity log only */
+    /*
+     * read with an activity log, or without one when the request asked for
+     * it (ngx_http_dynamo_response_start())
+     */
 
     rs = ctx->upstream.rs;
 
