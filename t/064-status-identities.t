@@ -3,7 +3,9 @@
 # the capacity DynamoDB's answers said they consumed); more identities
 # than slots keep the most active exactly and sum the rest in "other";
 # a reload keeps them; names are escaped in JSON and in the text format,
-# which passes promtool's lint.  Two workers count into one table.
+# which passes promtool's lint.  Without an activity log, the capacity is
+# still counted for the requests that ask for it (ReturnConsumedCapacity),
+# and only their answers are read.  Two workers count into one table.
 
 use strict;
 use warnings;
@@ -34,7 +36,8 @@ my @claims = (
       claims => $claims[$_] }
 } 0 .. $#who);
 
-# one request on a connection of its own; the bytes each way are added to
+# one request on a connection of its own ($path may start with a port,
+# "29705/", for another server than the test's); the bytes each way are added to
 # those of $key (the identity, or "unidentified"): what the client sent
 # and received, which the gateway must count alike, as $request_length
 # and $bytes_sent do: a body refused unread (the request refused before
@@ -44,7 +47,8 @@ sub send_request {
     my ($key, $who, $path, $op, $body) = @_;
     my $unread = $key =~ s/ unread$//;
 
-    my $port = $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
+    my $port = $path =~ s/^(\d+)// ? $1
+               : $ENV{TEST_NGINX_SERVER_PORT} // $ENV{TEST_NGINX_PORT} // 1984;
     my $req = (defined $op ? "POST" : "GET") . " $path HTTP/1.1\r\n"
               . "Host: localhost\r\nConnection: close\r\n"
               . (defined $who ? "cyral.token: $tok{$who}\r\n" : '');
@@ -98,6 +102,95 @@ sub traffic {
     send_request('unidentified unread', expired => '/', GetItem => '{}');
 
     counted(11);
+}
+
+# without an activity log: the answers of the requests that asked with
+# ReturnConsumedCapacity are read for it, the others are not (every
+# answer the echo upstream gives carries a capacity; those not asked for
+# are 7, 9 and 5, which no sum below can hide)
+
+sub capacity_traffic {
+    my $alice = 'drsa/sa/default/alice';
+    my $bob = 'drsa/sa/default/bob';
+    my $rcc = sub { qq(, "ReturnConsumedCapacity": "$_[0]"}) };
+    my $get = '{"TableName": "orders", "Key": {"pk": {"S": "a"}}';
+    my $sel = '{"Statement": "SELECT * FROM orders"';
+    my $nolog = $ENV{TEST_NGINX_NOLOG_PORT};
+
+    %bytes = ();
+
+    send_request($alice, alice => "$nolog/", Query =>
+                 '{"TableName": "orders"' . $rcc->('TOTAL'));
+    send_request($alice, alice => "$nolog/", BatchGetItem =>
+                 '{"RequestItems": {"orders": {"Keys": [{"pk": {"S": "a"}}]}, '
+                 . '"users": {"Keys": [{"id": {"S": "u"}}]}}'
+                 . $rcc->('INDEXES'));
+    send_request($alice, alice => "$nolog/", GetItem => "$get}");
+    send_request($alice, alice => "$nolog/", GetItem => $get . $rcc->('NONE'));
+    send_request($alice, alice => "$nolog/", PutItem =>
+                 '{"TableName": "orders", "Item": {"pk": {"S": "a"}, '
+                 . '"ReturnConsumedCapacity": {"S": "TOTAL"}}}');
+    send_request($alice, alice => "$nolog/", ExecuteStatement =>
+                 $sel . $rcc->('TOTAL'));
+    send_request($alice, alice => "$nolog/", BatchExecuteStatement =>
+                 '{"Statements": [' . $sel . '}]' . $rcc->('TOTAL'));
+    send_request($alice, alice => "$nolog/", ExecuteTransaction =>
+                 '{"TransactStatements": [' . $sel . '}]'
+                 . $rcc->('INDEXES'));
+    send_request($bob, bob => "$nolog/", ExecuteStatement => "$sel}");
+
+    counted(9);
+}
+
+# the same through boto3 to dynalite, which answers ConsumedCapacity
+# only when asked: a put (1 unit), an eventually consistent get (0.5)
+# and a consistent one (1), each asking; a get and a query not asking
+
+sub capacity_boto3 {
+    local $ENV{CAPACITY_TOKEN} = $tok{alice};
+    local $ENV{CAPACITY_ENDPOINT} =
+        "http://127.0.0.1:$ENV{TEST_NGINX_DYNALITE_GW_PORT}";
+
+    my $out = `/usr/bin/python3 - <<'PY' 2>&1
+import os, boto3
+from botocore.config import Config
+
+c = boto3.client("dynamodb", endpoint_url=os.environ["CAPACITY_ENDPOINT"],
+                 region_name="us-east-1", aws_access_key_id="AKIDDUMMY",
+                 aws_secret_access_key="x",
+                 config=Config(retries={"max_attempts": 1}))
+
+def token(request, **kwargs):
+    request.headers["cyral.token"] = os.environ["CAPACITY_TOKEN"]
+
+c.meta.events.register("before-sign.dynamodb.*", token)
+
+c.create_table(TableName="capacity", BillingMode="PAY_PER_REQUEST",
+               KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+               AttributeDefinitions=[{"AttributeName": "pk",
+                                      "AttributeType": "S"}])
+key = {"pk": {"S": "a"}}
+seen = []
+r = c.put_item(TableName="capacity", Item={"pk": {"S": "a"}, "v": {"N": "1"}},
+               ReturnConsumedCapacity="TOTAL")
+seen.append(r["ConsumedCapacity"]["CapacityUnits"])
+r = c.get_item(TableName="capacity", Key=key, ReturnConsumedCapacity="INDEXES")
+seen.append(r["ConsumedCapacity"]["CapacityUnits"])
+r = c.get_item(TableName="capacity", Key=key, ConsistentRead=True,
+               ReturnConsumedCapacity="TOTAL")
+seen.append(r["ConsumedCapacity"]["CapacityUnits"])
+r = c.get_item(TableName="capacity", Key=key)
+seen.append(r.get("ConsumedCapacity", "none"))
+r = c.query(TableName="capacity", KeyConditionExpression="pk = :a",
+            ExpressionAttributeValues={":a": {"S": "a"}},
+            ReturnConsumedCapacity="NONE")
+seen.append(r.get("ConsumedCapacity", "none"))
+print("boto3 saw", *seen)
+PY`;
+
+    counted(6);
+
+    return $out;
 }
 
 # waits until the log phase counted $n requests: nginx closes at once a
@@ -204,6 +297,38 @@ sub identity_lines {
         split /^/, $text;
 }
 
+# gateways without an activity log, to the echo upstream and to dynalite:
+# DynamoDB requests are made to "/", each has a server of its own
+
+$ENV{TEST_NGINX_NOLOG_PORT} = ($ENV{TEST_NGINX_PORT} // 1984) + 5;
+$ENV{TEST_NGINX_DYNALITE_GW_PORT} = ($ENV{TEST_NGINX_PORT} // 1984) + 6;
+
+our $no_log_servers = join '', map { my ($port, $up) = @$_; <<CONF }
+    server {
+        listen 127.0.0.1:\$$port;
+        server_name localhost;
+        ignore_invalid_headers off;
+        location = / {
+            dynamo_jwt_key \$TEST_NGINX_KEYS/jwks.json;
+            dynamo_service_account drsa/sa/default/alice
+                                   arn:aws:iam::123456789012:role/Orders;
+            dynamo_service_account drsa/sa/default/bob
+                                   arn:aws:iam::123456789012:role/Orders;
+            dynamo_sts /_sts;
+            dynamo_region us-east-1;
+            dynamo_pass http://127.0.0.1:\$$up;
+            dynamo_policy allow;
+        }
+        location = /_sts {
+            internal;
+            proxy_pass http://127.0.0.1:\$TEST_NGINX_STS_PORT/;
+            proxy_set_header Host sts.us-east-1.amazonaws.com;
+        }
+    }
+CONF
+    ([TEST_NGINX_NOLOG_PORT => 'TEST_NGINX_ECHO_PORT'],
+     [TEST_NGINX_DYNALITE_GW_PORT => 'TEST_NGINX_DDB_PORT']);
+
 master_on();
 workers(2);
 
@@ -211,7 +336,7 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     if (!defined $block->http_config) {
-        $block->set_value("http_config", <<'CONF');
+        $block->set_value("http_config", <<'CONF' . $no_log_servers);
     dynamo_zone dynamo:1m;
     dynamo_base_credentials env;
     limit_req_zone $dynamo_identity zone=per_caller:1m rate=1r/m;
@@ -485,3 +610,56 @@ dynamo_zone "dynamo" keeps the 3 identities it was made with: identities=5 takes
 --- must_die
 --- error_log
 "identities=1k" must be between 0 and 10000
+
+
+
+=== TEST 13: without an activity log, the capacity of the answers asked for it
+Alice asks with ReturnConsumedCapacity TOTAL or INDEXES in a Query (0.5),
+a BatchGetItem (1.5 and 2) and PartiQL's three operations (0.25, 1, 2):
+7.25.  Her GetItem not asking, her GetItem asking "NONE" and her PutItem
+whose item has an attribute of that name are not read (7, 9 and 11 would
+show); nor is bob's ExecuteStatement, which does not ask (5).
+--- emu_config
+{"echo_sequence": [
+  {"body": "{\"Count\":0,\"Items\":[],\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":0.5}}"},
+  {"body": "{\"Responses\":{},\"ConsumedCapacity\":[{\"TableName\":\"orders\",\"CapacityUnits\":1.5,\"Table\":{\"CapacityUnits\":1.0}},{\"TableName\":\"users\",\"CapacityUnits\":2}]}"},
+  {"body": "{\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":7}}"},
+  {"body": "{\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":9}}"},
+  {"body": "{\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":11}}"},
+  {"body": "{\"Items\":[],\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":0.25}}"},
+  {"body": "{\"Responses\":[{\"Item\":{}}],\"ConsumedCapacity\":[{\"TableName\":\"orders\",\"CapacityUnits\":1}]}"},
+  {"body": "{\"Responses\":[{\"Item\":{}}],\"ConsumedCapacity\":[{\"TableName\":\"orders\",\"CapacityUnits\":2,\"Table\":{\"CapacityUnits\":2}}]}"},
+  {"body": "{\"Items\":[],\"ConsumedCapacity\":{\"TableName\":\"orders\",\"CapacityUnits\":5}}"}
+]}
+--- init
+main::capacity_traffic();
+--- request
+GET /status
+--- response_body_filters eval
+\&main::summary
+--- response_body
+slots=100 tracked=2 folded=0
+drsa/sa/default/alice allowed=8 consumed_capacity=7.250 requests=8 bytes=exact
+drsa/sa/default/bob allowed=1 requests=1 bytes=exact
+other
+unidentified
+sum=9
+
+
+
+=== TEST 14: without an activity log, boto3 through to dynalite
+The table's creation asks nothing; the put, the two gets asking, 2.5
+units in all, are counted; the get and the query not asking are not.
+--- init
+$main::boto3 = main::capacity_boto3();
+--- request
+GET /status
+--- response_body_filters eval
+sub { "$main::boto3" . main::summary(shift) =~ s/ bytes=\S+(?: sent \S+)?//gr }
+--- response_body
+boto3 saw 1 0.5 1 none none
+slots=100 tracked=1 folded=0
+drsa/sa/default/alice allowed=6 consumed_capacity=2.500 requests=6
+other
+unidentified
+sum=6
