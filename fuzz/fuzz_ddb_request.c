@@ -153,12 +153,14 @@ fuzz_same(fuzz_result_t *a, fuzz_result_t *b, const char *how)
                     && x->items == y->items
                     && x->statements == y->statements
                     && x->partiql_read == y->partiql_read
-                    && x->partiql_write == y->partiql_write,
-                    "fed %s: %lu tables, %lu items, %lu statements; whole: "
-                    "%lu, %lu, %lu", how, (unsigned long) y->ntables,
-                    (unsigned long) y->items, (unsigned long) y->statements,
+                    && x->partiql_write == y->partiql_write
+                    && x->capacity_wanted == y->capacity_wanted,
+                    "fed %s: %lu tables, %lu items, %lu statements, "
+                    "capacity %u; whole: %lu, %lu, %lu, %u", how,
+                    (unsigned long) y->ntables, (unsigned long) y->items,
+                    (unsigned long) y->statements, y->capacity_wanted,
                     (unsigned long) x->ntables, (unsigned long) x->items,
-                    (unsigned long) x->statements);
+                    (unsigned long) x->statements, x->capacity_wanted);
 
     for (i = 0; i < x->ntables; i++) {
         ngx_fuzz_assert(x->tables[i].len == y->tables[i].len

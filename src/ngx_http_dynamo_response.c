@@ -8,8 +8,7 @@
  * DynamoDB's answer, observed on its way to the client for the activity
  * record and dynamo_status: its size, how long it took, and what the
  * streaming reader finds in it (records, error type and message, consumed
- * capacity).  Nothing is
- * buffered or changed: clients check x-amz-crc32.
+ * capacity).  Nothing is buffered or changed: clients check x-amz-crc32.
  */
 
 
