@@ -19,116 +19,116 @@
 #include "ngx_http_dynamo_ddb.h"
 
 
-#define NGX_DDB_PREFIX          "DynamoDB_20120810."
-#define NGX_DDB_STREAMS_PREFIX  "DynamoDBStreams_20120810."
+#define NGX_HTTP_DYNAMO_DDB_PREFIX          "DynamoDB_20120810."
+#define NGX_HTTP_DYNAMO_DDB_STREAMS_PREFIX  "DynamoDBStreams_20120810."
 
 
 /* what the values under a container are, for the keys-mode rendering */
 
-#define NGX_DDB_CTX_NORMAL      0       /* request structure */
-#define NGX_DDB_CTX_DATA        1       /* items, keys, values: masked */
-#define NGX_DDB_CTX_NAMES       2       /* attribute names: kept */
+#define NGX_HTTP_DYNAMO_DDB_CTX_NORMAL  0  /* request structure */
+#define NGX_HTTP_DYNAMO_DDB_CTX_DATA    1  /* items, keys, values: masked */
+#define NGX_HTTP_DYNAMO_DDB_CTX_NAMES   2  /* attribute names: kept */
 
 
 /* member key flags */
 
-#define NGX_DDB_KEEP            1       /* a scalar value is kept */
-#define NGX_DDB_DATA            2       /* the value holds item data */
-#define NGX_DDB_NAMES           4       /* the value holds attribute names */
+#define NGX_HTTP_DYNAMO_DDB_KEEP        1  /* a scalar value is kept */
+#define NGX_HTTP_DYNAMO_DDB_DATA        2  /* the value holds item data */
+#define NGX_HTTP_DYNAMO_DDB_NAMES       4  /* the value holds attribute names */
 
 
 /* the member keys the readers know: ids follow the sorted table below */
 
 enum {
-    NGX_DDB_K_NONE = 0,
-    NGX_DDB_K_ATTRIBUTE_DEFINITIONS,
-    NGX_DDB_K_ATTRIBUTE_NAME,
-    NGX_DDB_K_ATTRIBUTE_TYPE,
-    NGX_DDB_K_ATTRIBUTE_UPDATES,
-    NGX_DDB_K_ATTRIBUTE_VALUE_LIST,
-    NGX_DDB_K_ATTRIBUTES_TO_GET,
-    NGX_DDB_K_BACKUP_ARN,
-    NGX_DDB_K_BACKUP_NAME,
-    NGX_DDB_K_BACKUP_TYPE,
-    NGX_DDB_K_BILLING_MODE,
-    NGX_DDB_K_COMPARISON_OPERATOR,
-    NGX_DDB_K_CONDITION_CHECK,
-    NGX_DDB_K_CONDITION_EXPRESSION,
-    NGX_DDB_K_CONDITIONAL_OPERATOR,
-    NGX_DDB_K_CONSISTENT_READ,
-    NGX_DDB_K_CONSUMED_CAPACITY,
-    NGX_DDB_K_COUNT,
-    NGX_DDB_K_DELETE,
-    NGX_DDB_K_DELETE_REQUEST,
-    NGX_DDB_K_DELETION_PROTECTION_ENABLED,
-    NGX_DDB_K_ENABLED,
-    NGX_DDB_K_EXCLUSIVE_START_BACKUP_ARN,
-    NGX_DDB_K_EXCLUSIVE_START_KEY,
-    NGX_DDB_K_EXCLUSIVE_START_TABLE_NAME,
-    NGX_DDB_K_EXPECTED,
-    NGX_DDB_K_EXPORT_ARN,
-    NGX_DDB_K_EXPRESSION_ATTRIBUTE_NAMES,
-    NGX_DDB_K_EXPRESSION_ATTRIBUTE_VALUES,
-    NGX_DDB_K_FILTER_EXPRESSION,
-    NGX_DDB_K_GET,
-    NGX_DDB_K_GLOBAL_TABLE_NAME,
-    NGX_DDB_K_IMPORT_ARN,
-    NGX_DDB_K_INDEX_NAME,
-    NGX_DDB_K_ITEM,
-    NGX_DDB_K_ITEMS,
-    NGX_DDB_K_KEY,
-    NGX_DDB_K_KEY_CONDITION_EXPRESSION,
-    NGX_DDB_K_KEY_CONDITIONS,
-    NGX_DDB_K_KEY_SCHEMA,
-    NGX_DDB_K_KEY_TYPE,
-    NGX_DDB_K_KEYS,
-    NGX_DDB_K_LAST_EVALUATED_KEY,
-    NGX_DDB_K_LIMIT,
-    NGX_DDB_K_MESSAGE,
-    NGX_DDB_K_NON_KEY_ATTRIBUTES,
-    NGX_DDB_K_PARAMETERS,
-    NGX_DDB_K_PROJECTION_EXPRESSION,
-    NGX_DDB_K_PROJECTION_TYPE,
-    NGX_DDB_K_PUT,
-    NGX_DDB_K_PUT_REQUEST,
-    NGX_DDB_K_QUERY_FILTER,
-    NGX_DDB_K_READ_CAPACITY_UNITS,
-    NGX_DDB_K_RECORDS,
-    NGX_DDB_K_REGION_NAME,
-    NGX_DDB_K_REQUEST_ITEMS,
-    NGX_DDB_K_RESOURCE_ARN,
-    NGX_DDB_K_RESPONSES,
-    NGX_DDB_K_RETURN_CONSUMED_CAPACITY,
-    NGX_DDB_K_RETURN_ITEM_COLLECTION_METRICS,
-    NGX_DDB_K_RETURN_VALUES,
-    NGX_DDB_K_RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
-    NGX_DDB_K_SCAN_FILTER,
-    NGX_DDB_K_SCAN_INDEX_FORWARD,
-    NGX_DDB_K_SEGMENT,
-    NGX_DDB_K_SELECT,
-    NGX_DDB_K_SHARD_ITERATOR_TYPE,
-    NGX_DDB_K_SOURCE_TABLE_ARN,
-    NGX_DDB_K_SOURCE_TABLE_NAME,
-    NGX_DDB_K_STATEMENT,
-    NGX_DDB_K_STATEMENTS,
-    NGX_DDB_K_STREAM_ARN,
-    NGX_DDB_K_STREAM_ENABLED,
-    NGX_DDB_K_STREAM_VIEW_TYPE,
-    NGX_DDB_K_TABLE_ARN,
-    NGX_DDB_K_TABLE_CLASS,
-    NGX_DDB_K_TABLE_CREATION_PARAMETERS,
-    NGX_DDB_K_TABLE_NAME,
-    NGX_DDB_K_TARGET_TABLE_NAME,
-    NGX_DDB_K_TOTAL_SEGMENTS,
-    NGX_DDB_K_TRANSACT_ITEMS,
-    NGX_DDB_K_TRANSACT_STATEMENTS,
-    NGX_DDB_K_UNPROCESSED_ITEMS,
-    NGX_DDB_K_UPDATE,
-    NGX_DDB_K_UPDATE_EXPRESSION,
-    NGX_DDB_K_WRITE_CAPACITY_UNITS,
-    NGX_DDB_K_TYPE_,
-    NGX_DDB_K_MESSAGE_LC,
-    NGX_DDB_K_MAX
+    NGX_HTTP_DYNAMO_DDB_K_NONE = 0,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_DEFINITIONS,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_UPDATES,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_VALUE_LIST,
+    NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTES_TO_GET,
+    NGX_HTTP_DYNAMO_DDB_K_BACKUP_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_BACKUP_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_BACKUP_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_BILLING_MODE,
+    NGX_HTTP_DYNAMO_DDB_K_COMPARISON_OPERATOR,
+    NGX_HTTP_DYNAMO_DDB_K_CONDITION_CHECK,
+    NGX_HTTP_DYNAMO_DDB_K_CONDITION_EXPRESSION,
+    NGX_HTTP_DYNAMO_DDB_K_CONDITIONAL_OPERATOR,
+    NGX_HTTP_DYNAMO_DDB_K_CONSISTENT_READ,
+    NGX_HTTP_DYNAMO_DDB_K_CONSUMED_CAPACITY,
+    NGX_HTTP_DYNAMO_DDB_K_COUNT,
+    NGX_HTTP_DYNAMO_DDB_K_DELETE,
+    NGX_HTTP_DYNAMO_DDB_K_DELETE_REQUEST,
+    NGX_HTTP_DYNAMO_DDB_K_DELETION_PROTECTION_ENABLED,
+    NGX_HTTP_DYNAMO_DDB_K_ENABLED,
+    NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_BACKUP_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_KEY,
+    NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_TABLE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_EXPECTED,
+    NGX_HTTP_DYNAMO_DDB_K_EXPORT_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_EXPRESSION_ATTRIBUTE_NAMES,
+    NGX_HTTP_DYNAMO_DDB_K_EXPRESSION_ATTRIBUTE_VALUES,
+    NGX_HTTP_DYNAMO_DDB_K_FILTER_EXPRESSION,
+    NGX_HTTP_DYNAMO_DDB_K_GET,
+    NGX_HTTP_DYNAMO_DDB_K_GLOBAL_TABLE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_IMPORT_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_INDEX_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_ITEM,
+    NGX_HTTP_DYNAMO_DDB_K_ITEMS,
+    NGX_HTTP_DYNAMO_DDB_K_KEY,
+    NGX_HTTP_DYNAMO_DDB_K_KEY_CONDITION_EXPRESSION,
+    NGX_HTTP_DYNAMO_DDB_K_KEY_CONDITIONS,
+    NGX_HTTP_DYNAMO_DDB_K_KEY_SCHEMA,
+    NGX_HTTP_DYNAMO_DDB_K_KEY_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_KEYS,
+    NGX_HTTP_DYNAMO_DDB_K_LAST_EVALUATED_KEY,
+    NGX_HTTP_DYNAMO_DDB_K_LIMIT,
+    NGX_HTTP_DYNAMO_DDB_K_MESSAGE,
+    NGX_HTTP_DYNAMO_DDB_K_NON_KEY_ATTRIBUTES,
+    NGX_HTTP_DYNAMO_DDB_K_PARAMETERS,
+    NGX_HTTP_DYNAMO_DDB_K_PROJECTION_EXPRESSION,
+    NGX_HTTP_DYNAMO_DDB_K_PROJECTION_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_PUT,
+    NGX_HTTP_DYNAMO_DDB_K_PUT_REQUEST,
+    NGX_HTTP_DYNAMO_DDB_K_QUERY_FILTER,
+    NGX_HTTP_DYNAMO_DDB_K_READ_CAPACITY_UNITS,
+    NGX_HTTP_DYNAMO_DDB_K_RECORDS,
+    NGX_HTTP_DYNAMO_DDB_K_REGION_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_REQUEST_ITEMS,
+    NGX_HTTP_DYNAMO_DDB_K_RESOURCE_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_RESPONSES,
+    NGX_HTTP_DYNAMO_DDB_K_RETURN_CONSUMED_CAPACITY,
+    NGX_HTTP_DYNAMO_DDB_K_RETURN_ITEM_COLLECTION_METRICS,
+    NGX_HTTP_DYNAMO_DDB_K_RETURN_VALUES,
+    NGX_HTTP_DYNAMO_DDB_K_RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+    NGX_HTTP_DYNAMO_DDB_K_SCAN_FILTER,
+    NGX_HTTP_DYNAMO_DDB_K_SCAN_INDEX_FORWARD,
+    NGX_HTTP_DYNAMO_DDB_K_SEGMENT,
+    NGX_HTTP_DYNAMO_DDB_K_SELECT,
+    NGX_HTTP_DYNAMO_DDB_K_SHARD_ITERATOR_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_STATEMENT,
+    NGX_HTTP_DYNAMO_DDB_K_STATEMENTS,
+    NGX_HTTP_DYNAMO_DDB_K_STREAM_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_STREAM_ENABLED,
+    NGX_HTTP_DYNAMO_DDB_K_STREAM_VIEW_TYPE,
+    NGX_HTTP_DYNAMO_DDB_K_TABLE_ARN,
+    NGX_HTTP_DYNAMO_DDB_K_TABLE_CLASS,
+    NGX_HTTP_DYNAMO_DDB_K_TABLE_CREATION_PARAMETERS,
+    NGX_HTTP_DYNAMO_DDB_K_TABLE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_TARGET_TABLE_NAME,
+    NGX_HTTP_DYNAMO_DDB_K_TOTAL_SEGMENTS,
+    NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS,
+    NGX_HTTP_DYNAMO_DDB_K_TRANSACT_STATEMENTS,
+    NGX_HTTP_DYNAMO_DDB_K_UNPROCESSED_ITEMS,
+    NGX_HTTP_DYNAMO_DDB_K_UPDATE,
+    NGX_HTTP_DYNAMO_DDB_K_UPDATE_EXPRESSION,
+    NGX_HTTP_DYNAMO_DDB_K_WRITE_CAPACITY_UNITS,
+    NGX_HTTP_DYNAMO_DDB_K_TYPE_,
+    NGX_HTTP_DYNAMO_DDB_K_MESSAGE_LC,
+    NGX_HTTP_DYNAMO_DDB_K_MAX
 };
 
 
@@ -142,122 +142,170 @@ typedef struct {
 /* sorted by name, byte by byte; entry i has id i + 1 */
 
 static ngx_http_dynamo_ddb_key_t  ngx_http_dynamo_ddb_keys[] = {
-    { ngx_string("AttributeDefinitions"), NGX_DDB_K_ATTRIBUTE_DEFINITIONS, 0 },
-    { ngx_string("AttributeName"), NGX_DDB_K_ATTRIBUTE_NAME, NGX_DDB_KEEP },
-    { ngx_string("AttributeType"), NGX_DDB_K_ATTRIBUTE_TYPE, NGX_DDB_KEEP },
+    { ngx_string("AttributeDefinitions"),
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_DEFINITIONS, 0 },
+    { ngx_string("AttributeName"),
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("AttributeType"),
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("AttributeUpdates"),
-      NGX_DDB_K_ATTRIBUTE_UPDATES, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_UPDATES, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("AttributeValueList"),
-      NGX_DDB_K_ATTRIBUTE_VALUE_LIST, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTE_VALUE_LIST, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("AttributesToGet"),
-      NGX_DDB_K_ATTRIBUTES_TO_GET, NGX_DDB_NAMES },
-    { ngx_string("BackupArn"), NGX_DDB_K_BACKUP_ARN, NGX_DDB_KEEP },
-    { ngx_string("BackupName"), NGX_DDB_K_BACKUP_NAME, NGX_DDB_KEEP },
-    { ngx_string("BackupType"), NGX_DDB_K_BACKUP_TYPE, NGX_DDB_KEEP },
-    { ngx_string("BillingMode"), NGX_DDB_K_BILLING_MODE, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_ATTRIBUTES_TO_GET, NGX_HTTP_DYNAMO_DDB_NAMES },
+    { ngx_string("BackupArn"),
+      NGX_HTTP_DYNAMO_DDB_K_BACKUP_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("BackupName"),
+      NGX_HTTP_DYNAMO_DDB_K_BACKUP_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("BackupType"),
+      NGX_HTTP_DYNAMO_DDB_K_BACKUP_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("BillingMode"),
+      NGX_HTTP_DYNAMO_DDB_K_BILLING_MODE, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ComparisonOperator"),
-      NGX_DDB_K_COMPARISON_OPERATOR, NGX_DDB_KEEP },
-    { ngx_string("ConditionCheck"), NGX_DDB_K_CONDITION_CHECK, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_COMPARISON_OPERATOR, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ConditionCheck"), NGX_HTTP_DYNAMO_DDB_K_CONDITION_CHECK, 0 },
     { ngx_string("ConditionExpression"),
-      NGX_DDB_K_CONDITION_EXPRESSION, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_CONDITION_EXPRESSION, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ConditionalOperator"),
-      NGX_DDB_K_CONDITIONAL_OPERATOR, NGX_DDB_KEEP },
-    { ngx_string("ConsistentRead"), NGX_DDB_K_CONSISTENT_READ, NGX_DDB_KEEP },
-    { ngx_string("ConsumedCapacity"), NGX_DDB_K_CONSUMED_CAPACITY, 0 },
-    { ngx_string("Count"), NGX_DDB_K_COUNT, 0 },
-    { ngx_string("Delete"), NGX_DDB_K_DELETE, 0 },
-    { ngx_string("DeleteRequest"), NGX_DDB_K_DELETE_REQUEST, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_CONDITIONAL_OPERATOR, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ConsistentRead"),
+      NGX_HTTP_DYNAMO_DDB_K_CONSISTENT_READ, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ConsumedCapacity"),
+      NGX_HTTP_DYNAMO_DDB_K_CONSUMED_CAPACITY, 0 },
+    { ngx_string("Count"), NGX_HTTP_DYNAMO_DDB_K_COUNT, 0 },
+    { ngx_string("Delete"), NGX_HTTP_DYNAMO_DDB_K_DELETE, 0 },
+    { ngx_string("DeleteRequest"), NGX_HTTP_DYNAMO_DDB_K_DELETE_REQUEST, 0 },
     { ngx_string("DeletionProtectionEnabled"),
-      NGX_DDB_K_DELETION_PROTECTION_ENABLED, NGX_DDB_KEEP },
-    { ngx_string("Enabled"), NGX_DDB_K_ENABLED, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_DELETION_PROTECTION_ENABLED,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Enabled"),
+      NGX_HTTP_DYNAMO_DDB_K_ENABLED, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ExclusiveStartBackupArn"),
-      NGX_DDB_K_EXCLUSIVE_START_BACKUP_ARN, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_BACKUP_ARN,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ExclusiveStartKey"),
-      NGX_DDB_K_EXCLUSIVE_START_KEY, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_KEY, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("ExclusiveStartTableName"),
-      NGX_DDB_K_EXCLUSIVE_START_TABLE_NAME, NGX_DDB_KEEP },
-    { ngx_string("Expected"), NGX_DDB_K_EXPECTED, NGX_DDB_DATA },
-    { ngx_string("ExportArn"), NGX_DDB_K_EXPORT_ARN, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_EXCLUSIVE_START_TABLE_NAME,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Expected"),
+      NGX_HTTP_DYNAMO_DDB_K_EXPECTED, NGX_HTTP_DYNAMO_DDB_DATA },
+    { ngx_string("ExportArn"),
+      NGX_HTTP_DYNAMO_DDB_K_EXPORT_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ExpressionAttributeNames"),
-      NGX_DDB_K_EXPRESSION_ATTRIBUTE_NAMES, NGX_DDB_NAMES },
+      NGX_HTTP_DYNAMO_DDB_K_EXPRESSION_ATTRIBUTE_NAMES,
+      NGX_HTTP_DYNAMO_DDB_NAMES },
     { ngx_string("ExpressionAttributeValues"),
-      NGX_DDB_K_EXPRESSION_ATTRIBUTE_VALUES, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_EXPRESSION_ATTRIBUTE_VALUES,
+      NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("FilterExpression"),
-      NGX_DDB_K_FILTER_EXPRESSION, NGX_DDB_KEEP },
-    { ngx_string("Get"), NGX_DDB_K_GET, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_FILTER_EXPRESSION, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Get"), NGX_HTTP_DYNAMO_DDB_K_GET, 0 },
     { ngx_string("GlobalTableName"),
-      NGX_DDB_K_GLOBAL_TABLE_NAME, NGX_DDB_KEEP },
-    { ngx_string("ImportArn"), NGX_DDB_K_IMPORT_ARN, NGX_DDB_KEEP },
-    { ngx_string("IndexName"), NGX_DDB_K_INDEX_NAME, NGX_DDB_KEEP },
-    { ngx_string("Item"), NGX_DDB_K_ITEM, NGX_DDB_DATA },
-    { ngx_string("Items"), NGX_DDB_K_ITEMS, NGX_DDB_DATA },
-    { ngx_string("Key"), NGX_DDB_K_KEY, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_GLOBAL_TABLE_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ImportArn"),
+      NGX_HTTP_DYNAMO_DDB_K_IMPORT_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("IndexName"),
+      NGX_HTTP_DYNAMO_DDB_K_INDEX_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Item"),
+      NGX_HTTP_DYNAMO_DDB_K_ITEM, NGX_HTTP_DYNAMO_DDB_DATA },
+    { ngx_string("Items"),
+      NGX_HTTP_DYNAMO_DDB_K_ITEMS, NGX_HTTP_DYNAMO_DDB_DATA },
+    { ngx_string("Key"), NGX_HTTP_DYNAMO_DDB_K_KEY, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("KeyConditionExpression"),
-      NGX_DDB_K_KEY_CONDITION_EXPRESSION, NGX_DDB_KEEP },
-    { ngx_string("KeyConditions"), NGX_DDB_K_KEY_CONDITIONS, NGX_DDB_DATA },
-    { ngx_string("KeySchema"), NGX_DDB_K_KEY_SCHEMA, 0 },
-    { ngx_string("KeyType"), NGX_DDB_K_KEY_TYPE, NGX_DDB_KEEP },
-    { ngx_string("Keys"), NGX_DDB_K_KEYS, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_KEY_CONDITION_EXPRESSION,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("KeyConditions"),
+      NGX_HTTP_DYNAMO_DDB_K_KEY_CONDITIONS, NGX_HTTP_DYNAMO_DDB_DATA },
+    { ngx_string("KeySchema"), NGX_HTTP_DYNAMO_DDB_K_KEY_SCHEMA, 0 },
+    { ngx_string("KeyType"),
+      NGX_HTTP_DYNAMO_DDB_K_KEY_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Keys"),
+      NGX_HTTP_DYNAMO_DDB_K_KEYS, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("LastEvaluatedKey"),
-      NGX_DDB_K_LAST_EVALUATED_KEY, NGX_DDB_DATA },
-    { ngx_string("Limit"), NGX_DDB_K_LIMIT, NGX_DDB_KEEP },
-    { ngx_string("Message"), NGX_DDB_K_MESSAGE, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_LAST_EVALUATED_KEY, NGX_HTTP_DYNAMO_DDB_DATA },
+    { ngx_string("Limit"),
+      NGX_HTTP_DYNAMO_DDB_K_LIMIT, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Message"), NGX_HTTP_DYNAMO_DDB_K_MESSAGE, 0 },
     { ngx_string("NonKeyAttributes"),
-      NGX_DDB_K_NON_KEY_ATTRIBUTES, NGX_DDB_NAMES },
-    { ngx_string("Parameters"), NGX_DDB_K_PARAMETERS, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_NON_KEY_ATTRIBUTES, NGX_HTTP_DYNAMO_DDB_NAMES },
+    { ngx_string("Parameters"),
+      NGX_HTTP_DYNAMO_DDB_K_PARAMETERS, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("ProjectionExpression"),
-      NGX_DDB_K_PROJECTION_EXPRESSION, NGX_DDB_KEEP },
-    { ngx_string("ProjectionType"), NGX_DDB_K_PROJECTION_TYPE, NGX_DDB_KEEP },
-    { ngx_string("Put"), NGX_DDB_K_PUT, 0 },
-    { ngx_string("PutRequest"), NGX_DDB_K_PUT_REQUEST, 0 },
-    { ngx_string("QueryFilter"), NGX_DDB_K_QUERY_FILTER, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_PROJECTION_EXPRESSION, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ProjectionType"),
+      NGX_HTTP_DYNAMO_DDB_K_PROJECTION_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Put"), NGX_HTTP_DYNAMO_DDB_K_PUT, 0 },
+    { ngx_string("PutRequest"), NGX_HTTP_DYNAMO_DDB_K_PUT_REQUEST, 0 },
+    { ngx_string("QueryFilter"),
+      NGX_HTTP_DYNAMO_DDB_K_QUERY_FILTER, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("ReadCapacityUnits"),
-      NGX_DDB_K_READ_CAPACITY_UNITS, NGX_DDB_KEEP },
-    { ngx_string("Records"), NGX_DDB_K_RECORDS, 0 },
-    { ngx_string("RegionName"), NGX_DDB_K_REGION_NAME, NGX_DDB_KEEP },
-    { ngx_string("RequestItems"), NGX_DDB_K_REQUEST_ITEMS, 0 },
-    { ngx_string("ResourceArn"), NGX_DDB_K_RESOURCE_ARN, NGX_DDB_KEEP },
-    { ngx_string("Responses"), NGX_DDB_K_RESPONSES, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_READ_CAPACITY_UNITS, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Records"), NGX_HTTP_DYNAMO_DDB_K_RECORDS, 0 },
+    { ngx_string("RegionName"),
+      NGX_HTTP_DYNAMO_DDB_K_REGION_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("RequestItems"), NGX_HTTP_DYNAMO_DDB_K_REQUEST_ITEMS, 0 },
+    { ngx_string("ResourceArn"),
+      NGX_HTTP_DYNAMO_DDB_K_RESOURCE_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Responses"), NGX_HTTP_DYNAMO_DDB_K_RESPONSES, 0 },
     { ngx_string("ReturnConsumedCapacity"),
-      NGX_DDB_K_RETURN_CONSUMED_CAPACITY, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_RETURN_CONSUMED_CAPACITY,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ReturnItemCollectionMetrics"),
-      NGX_DDB_K_RETURN_ITEM_COLLECTION_METRICS, NGX_DDB_KEEP },
-    { ngx_string("ReturnValues"), NGX_DDB_K_RETURN_VALUES, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_RETURN_ITEM_COLLECTION_METRICS,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ReturnValues"),
+      NGX_HTTP_DYNAMO_DDB_K_RETURN_VALUES, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ReturnValuesOnConditionCheckFailure"),
-      NGX_DDB_K_RETURN_VALUES_ON_CONDITION_CHECK_FAILURE, NGX_DDB_KEEP },
-    { ngx_string("ScanFilter"), NGX_DDB_K_SCAN_FILTER, NGX_DDB_DATA },
+      NGX_HTTP_DYNAMO_DDB_K_RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+      NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("ScanFilter"),
+      NGX_HTTP_DYNAMO_DDB_K_SCAN_FILTER, NGX_HTTP_DYNAMO_DDB_DATA },
     { ngx_string("ScanIndexForward"),
-      NGX_DDB_K_SCAN_INDEX_FORWARD, NGX_DDB_KEEP },
-    { ngx_string("Segment"), NGX_DDB_K_SEGMENT, NGX_DDB_KEEP },
-    { ngx_string("Select"), NGX_DDB_K_SELECT, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_SCAN_INDEX_FORWARD, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Segment"),
+      NGX_HTTP_DYNAMO_DDB_K_SEGMENT, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Select"),
+      NGX_HTTP_DYNAMO_DDB_K_SELECT, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("ShardIteratorType"),
-      NGX_DDB_K_SHARD_ITERATOR_TYPE, NGX_DDB_KEEP },
-    { ngx_string("SourceTableArn"), NGX_DDB_K_SOURCE_TABLE_ARN, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_SHARD_ITERATOR_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("SourceTableArn"),
+      NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("SourceTableName"),
-      NGX_DDB_K_SOURCE_TABLE_NAME, NGX_DDB_KEEP },
-    { ngx_string("Statement"), NGX_DDB_K_STATEMENT, 0 },
-    { ngx_string("Statements"), NGX_DDB_K_STATEMENTS, 0 },
-    { ngx_string("StreamArn"), NGX_DDB_K_STREAM_ARN, NGX_DDB_KEEP },
-    { ngx_string("StreamEnabled"), NGX_DDB_K_STREAM_ENABLED, NGX_DDB_KEEP },
-    { ngx_string("StreamViewType"), NGX_DDB_K_STREAM_VIEW_TYPE, NGX_DDB_KEEP },
-    { ngx_string("TableArn"), NGX_DDB_K_TABLE_ARN, NGX_DDB_KEEP },
-    { ngx_string("TableClass"), NGX_DDB_K_TABLE_CLASS, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("Statement"), NGX_HTTP_DYNAMO_DDB_K_STATEMENT, 0 },
+    { ngx_string("Statements"), NGX_HTTP_DYNAMO_DDB_K_STATEMENTS, 0 },
+    { ngx_string("StreamArn"),
+      NGX_HTTP_DYNAMO_DDB_K_STREAM_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("StreamEnabled"),
+      NGX_HTTP_DYNAMO_DDB_K_STREAM_ENABLED, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("StreamViewType"),
+      NGX_HTTP_DYNAMO_DDB_K_STREAM_VIEW_TYPE, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("TableArn"),
+      NGX_HTTP_DYNAMO_DDB_K_TABLE_ARN, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("TableClass"),
+      NGX_HTTP_DYNAMO_DDB_K_TABLE_CLASS, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("TableCreationParameters"),
-      NGX_DDB_K_TABLE_CREATION_PARAMETERS, 0 },
-    { ngx_string("TableName"), NGX_DDB_K_TABLE_NAME, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_TABLE_CREATION_PARAMETERS, 0 },
+    { ngx_string("TableName"),
+      NGX_HTTP_DYNAMO_DDB_K_TABLE_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("TargetTableName"),
-      NGX_DDB_K_TARGET_TABLE_NAME, NGX_DDB_KEEP },
-    { ngx_string("TotalSegments"), NGX_DDB_K_TOTAL_SEGMENTS, NGX_DDB_KEEP },
-    { ngx_string("TransactItems"), NGX_DDB_K_TRANSACT_ITEMS, 0 },
-    { ngx_string("TransactStatements"), NGX_DDB_K_TRANSACT_STATEMENTS, 0 },
-    { ngx_string("UnprocessedItems"), NGX_DDB_K_UNPROCESSED_ITEMS, 0 },
-    { ngx_string("Update"), NGX_DDB_K_UPDATE, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_TARGET_TABLE_NAME, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("TotalSegments"),
+      NGX_HTTP_DYNAMO_DDB_K_TOTAL_SEGMENTS, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("TransactItems"), NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS, 0 },
+    { ngx_string("TransactStatements"),
+      NGX_HTTP_DYNAMO_DDB_K_TRANSACT_STATEMENTS, 0 },
+    { ngx_string("UnprocessedItems"),
+      NGX_HTTP_DYNAMO_DDB_K_UNPROCESSED_ITEMS, 0 },
+    { ngx_string("Update"), NGX_HTTP_DYNAMO_DDB_K_UPDATE, 0 },
     { ngx_string("UpdateExpression"),
-      NGX_DDB_K_UPDATE_EXPRESSION, NGX_DDB_KEEP },
+      NGX_HTTP_DYNAMO_DDB_K_UPDATE_EXPRESSION, NGX_HTTP_DYNAMO_DDB_KEEP },
     { ngx_string("WriteCapacityUnits"),
-      NGX_DDB_K_WRITE_CAPACITY_UNITS, NGX_DDB_KEEP },
-    { ngx_string("__type"), NGX_DDB_K_TYPE_, 0 },
-    { ngx_string("message"), NGX_DDB_K_MESSAGE_LC, 0 },
+      NGX_HTTP_DYNAMO_DDB_K_WRITE_CAPACITY_UNITS, NGX_HTTP_DYNAMO_DDB_KEEP },
+    { ngx_string("__type"), NGX_HTTP_DYNAMO_DDB_K_TYPE_, 0 },
+    { ngx_string("message"), NGX_HTTP_DYNAMO_DDB_K_MESSAGE_LC, 0 },
 };
 
 
@@ -524,12 +572,12 @@ static ngx_http_dynamo_ddb_op_t  ngx_http_dynamo_ddb_ops[] = {
 
 /* a PartiQL token */
 
-#define NGX_DDB_TOK_END         0
-#define NGX_DDB_TOK_WORD        1       /* bare identifier or keyword */
-#define NGX_DDB_TOK_QUOTED      2       /* "identifier" */
-#define NGX_DDB_TOK_LITERAL     3       /* 'string', `ion`, number */
-#define NGX_DDB_TOK_PUNCT       4
-#define NGX_DDB_TOK_CUT         5       /* runs past what was kept */
+#define NGX_HTTP_DYNAMO_DDB_TOK_END     0
+#define NGX_HTTP_DYNAMO_DDB_TOK_WORD    1  /* bare identifier or keyword */
+#define NGX_HTTP_DYNAMO_DDB_TOK_QUOTED  2  /* "identifier" */
+#define NGX_HTTP_DYNAMO_DDB_TOK_LITERAL 3  /* 'string', `ion`, number */
+#define NGX_HTTP_DYNAMO_DDB_TOK_PUNCT   4
+#define NGX_HTTP_DYNAMO_DDB_TOK_CUT     5  /* runs past what was kept */
 
 typedef struct {
     ngx_uint_t                   type;
@@ -618,18 +666,19 @@ ngx_http_dynamo_ddb_operation(ngx_str_t *target)
     ngx_uint_t                 lo, hi, mid, streams;
     ngx_http_dynamo_ddb_op_t  *op;
 
-    len = sizeof(NGX_DDB_STREAMS_PREFIX) - 1;
+    len = sizeof(NGX_HTTP_DYNAMO_DDB_STREAMS_PREFIX) - 1;
 
     if (target->len > len
-        && ngx_strncmp(target->data, NGX_DDB_STREAMS_PREFIX, len) == 0)
+        && ngx_strncmp(target->data, NGX_HTTP_DYNAMO_DDB_STREAMS_PREFIX,
+                       len) == 0)
     {
         streams = NGX_HTTP_DYNAMO_DDB_STREAMS;
 
     } else {
-        len = sizeof(NGX_DDB_PREFIX) - 1;
+        len = sizeof(NGX_HTTP_DYNAMO_DDB_PREFIX) - 1;
 
         if (target->len <= len
-            || ngx_strncmp(target->data, NGX_DDB_PREFIX, len) != 0)
+            || ngx_strncmp(target->data, NGX_HTTP_DYNAMO_DDB_PREFIX, len) != 0)
         {
             return NULL;
         }
@@ -788,7 +837,7 @@ ngx_http_dynamo_ddb_key(u_char *s, size_t len)
         }
     }
 
-    return NGX_DDB_K_NONE;
+    return NGX_HTTP_DYNAMO_DDB_K_NONE;
 }
 
 
@@ -1000,8 +1049,8 @@ ngx_http_dynamo_ddb_request_start(ngx_http_dynamo_ddb_request_t *rq,
             return NGX_ERROR;
         }
 
-        rq->ctx[1] = NGX_DDB_CTX_NORMAL;
-        rq->key[1] = NGX_DDB_K_NONE;
+        rq->ctx[1] = NGX_HTTP_DYNAMO_DDB_CTX_NORMAL;
+        rq->key[1] = NGX_HTTP_DYNAMO_DDB_K_NONE;
 
         if (rq->render) {
             ngx_http_dynamo_ddb_out_literal(rq, "{");
@@ -1014,20 +1063,20 @@ ngx_http_dynamo_ddb_request_start(ngx_http_dynamo_ddb_request_t *rq,
 
     id = rq->key[d - 1];
 
-    if (rq->ctx[d - 1] != NGX_DDB_CTX_NORMAL) {
-        ctx = NGX_DDB_CTX_DATA;
+    if (rq->ctx[d - 1] != NGX_HTTP_DYNAMO_DDB_CTX_NORMAL) {
+        ctx = NGX_HTTP_DYNAMO_DDB_CTX_DATA;
 
     } else {
         flags = ngx_http_dynamo_ddb_key_flags(id);
 
-        if (flags & NGX_DDB_DATA) {
-            ctx = NGX_DDB_CTX_DATA;
+        if (flags & NGX_HTTP_DYNAMO_DDB_DATA) {
+            ctx = NGX_HTTP_DYNAMO_DDB_CTX_DATA;
 
-        } else if (flags & NGX_DDB_NAMES) {
-            ctx = NGX_DDB_CTX_NAMES;
+        } else if (flags & NGX_HTTP_DYNAMO_DDB_NAMES) {
+            ctx = NGX_HTTP_DYNAMO_DDB_CTX_NAMES;
 
         } else {
-            ctx = NGX_DDB_CTX_NORMAL;
+            ctx = NGX_HTTP_DYNAMO_DDB_CTX_NORMAL;
         }
     }
 
@@ -1038,7 +1087,7 @@ ngx_http_dynamo_ddb_request_start(ngx_http_dynamo_ddb_request_t *rq,
         js->capture = ngx_http_dynamo_ddb_capture(ctx, id);
 
     } else {
-        rq->key[d] = NGX_DDB_K_NONE;
+        rq->key[d] = NGX_HTTP_DYNAMO_DDB_K_NONE;
     }
 
     if (rq->render) {
@@ -1076,7 +1125,7 @@ ngx_http_dynamo_ddb_request_wanted(ngx_http_dynamo_ddb_request_t *rq,
 {
     ngx_uint_t  k1;
 
-    if (rq->ctx[d] != NGX_DDB_CTX_NORMAL) {
+    if (rq->ctx[d] != NGX_HTTP_DYNAMO_DDB_CTX_NORMAL) {
         return 0;
     }
 
@@ -1085,28 +1134,28 @@ ngx_http_dynamo_ddb_request_wanted(ngx_http_dynamo_ddb_request_t *rq,
     switch (d) {
 
     case 2:
-        return k1 == NGX_DDB_K_REQUEST_ITEMS
-               || k1 == NGX_DDB_K_TRANSACT_ITEMS
-               || k1 == NGX_DDB_K_STATEMENTS
-               || k1 == NGX_DDB_K_TRANSACT_STATEMENTS
-               || k1 == NGX_DDB_K_TABLE_CREATION_PARAMETERS;
+        return k1 == NGX_HTTP_DYNAMO_DDB_K_REQUEST_ITEMS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_STATEMENTS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_STATEMENTS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_TABLE_CREATION_PARAMETERS;
 
     case 3:
-        return k1 == NGX_DDB_K_TRANSACT_ITEMS
-               || k1 == NGX_DDB_K_STATEMENTS
-               || k1 == NGX_DDB_K_TRANSACT_STATEMENTS;
+        return k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_STATEMENTS
+               || k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_STATEMENTS;
 
     case 4:
-        if (k1 != NGX_DDB_K_TRANSACT_ITEMS) {
+        if (k1 != NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS) {
             return 0;
         }
 
         switch (rq->key[3]) {
-        case NGX_DDB_K_GET:
-        case NGX_DDB_K_PUT:
-        case NGX_DDB_K_UPDATE:
-        case NGX_DDB_K_DELETE:
-        case NGX_DDB_K_CONDITION_CHECK:
+        case NGX_HTTP_DYNAMO_DDB_K_GET:
+        case NGX_HTTP_DYNAMO_DDB_K_PUT:
+        case NGX_HTTP_DYNAMO_DDB_K_UPDATE:
+        case NGX_HTTP_DYNAMO_DDB_K_DELETE:
+        case NGX_HTTP_DYNAMO_DDB_K_CONDITION_CHECK:
             return 1;
         default:
             return 0;
@@ -1127,20 +1176,20 @@ ngx_http_dynamo_ddb_request_key(ngx_http_dynamo_ddb_request_t *rq)
     js = &rq->json;
     d = js->depth;
 
-    if (d == 2 && rq->key[1] == NGX_DDB_K_REQUEST_ITEMS
+    if (d == 2 && rq->key[1] == NGX_HTTP_DYNAMO_DDB_K_REQUEST_ITEMS
         && js->kind[2] == '{')
     {
         /* RequestItems: keyed by table */
 
         ngx_http_dynamo_ddb_add_table(rq, js->value, js->len,
                                       js->truncated);
-        id = NGX_DDB_K_NONE;
+        id = NGX_HTTP_DYNAMO_DDB_K_NONE;
 
-    } else if (rq->ctx[d] == NGX_DDB_CTX_NORMAL && !js->truncated) {
+    } else if (rq->ctx[d] == NGX_HTTP_DYNAMO_DDB_CTX_NORMAL && !js->truncated) {
         id = ngx_http_dynamo_ddb_key(js->value, js->len);
 
     } else {
-        id = NGX_DDB_K_NONE;
+        id = NGX_HTTP_DYNAMO_DDB_K_NONE;
     }
 
     rq->key[d] = (u_char) id;
@@ -1177,7 +1226,7 @@ ngx_http_dynamo_ddb_request_scalar(ngx_http_dynamo_ddb_request_t *rq,
     ctx = rq->ctx[d];
 
     if (event == NGX_HTTP_DYNAMO_JSON_STRING
-        && ctx == NGX_DDB_CTX_NORMAL
+        && ctx == NGX_HTTP_DYNAMO_DDB_CTX_NORMAL
         && js->kind[d] == '{')
     {
         ngx_http_dynamo_ddb_extract(rq, d, id);
@@ -1211,7 +1260,8 @@ ngx_http_dynamo_ddb_request_end(ngx_http_dynamo_ddb_request_t *rq,
 
         /* BatchWriteItem: RequestItems.<table>[] */
 
-        if (d == 3 && k1 == NGX_DDB_K_REQUEST_ITEMS && js->kind[2] == '{'
+        if (d == 3 && k1 == NGX_HTTP_DYNAMO_DDB_K_REQUEST_ITEMS
+            && js->kind[2] == '{'
             && op == NGX_HTTP_DYNAMO_OP_BATCH_WRITE_ITEM)
         {
             rq->items += js->index[3];
@@ -1219,7 +1269,7 @@ ngx_http_dynamo_ddb_request_end(ngx_http_dynamo_ddb_request_t *rq,
 
         /* TransactWriteItems: TransactItems[] */
 
-        if (d == 2 && k1 == NGX_DDB_K_TRANSACT_ITEMS
+        if (d == 2 && k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS
             && op == NGX_HTTP_DYNAMO_OP_TRANSACT_WRITE_ITEMS)
         {
             rq->items = js->index[2];
@@ -1258,21 +1308,21 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
     if (d == 1) {
         switch (id) {
 
-        case NGX_DDB_K_TABLE_NAME:
-        case NGX_DDB_K_GLOBAL_TABLE_NAME:
-        case NGX_DDB_K_SOURCE_TABLE_NAME:
-        case NGX_DDB_K_TARGET_TABLE_NAME:
+        case NGX_HTTP_DYNAMO_DDB_K_TABLE_NAME:
+        case NGX_HTTP_DYNAMO_DDB_K_GLOBAL_TABLE_NAME:
+        case NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_NAME:
+        case NGX_HTTP_DYNAMO_DDB_K_TARGET_TABLE_NAME:
             ngx_http_dynamo_ddb_add_table(rq, js->value, js->len,
                                           js->truncated);
             return;
 
-        case NGX_DDB_K_TABLE_ARN:
-        case NGX_DDB_K_RESOURCE_ARN:
-        case NGX_DDB_K_STREAM_ARN:
-        case NGX_DDB_K_SOURCE_TABLE_ARN:
-        case NGX_DDB_K_BACKUP_ARN:
-        case NGX_DDB_K_EXPORT_ARN:
-        case NGX_DDB_K_IMPORT_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_TABLE_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_RESOURCE_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_STREAM_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_SOURCE_TABLE_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_BACKUP_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_EXPORT_ARN:
+        case NGX_HTTP_DYNAMO_DDB_K_IMPORT_ARN:
 
             if (js->truncated) {
                 rq->tables_overflow = 1;
@@ -1288,11 +1338,11 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
 
             return;
 
-        case NGX_DDB_K_STATEMENT:
+        case NGX_HTTP_DYNAMO_DDB_K_STATEMENT:
             ngx_http_dynamo_ddb_statement(rq);
             return;
 
-        case NGX_DDB_K_RETURN_CONSUMED_CAPACITY:
+        case NGX_HTTP_DYNAMO_DDB_K_RETURN_CONSUMED_CAPACITY:
 
             /*
              * any value but "NONE" (a wrong one is DynamoDB's to refuse);
@@ -1311,8 +1361,8 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
 
     /* ImportTable: TableCreationParameters.TableName */
 
-    if (d == 2 && id == NGX_DDB_K_TABLE_NAME
-        && k1 == NGX_DDB_K_TABLE_CREATION_PARAMETERS)
+    if (d == 2 && id == NGX_HTTP_DYNAMO_DDB_K_TABLE_NAME
+        && k1 == NGX_HTTP_DYNAMO_DDB_K_TABLE_CREATION_PARAMETERS)
     {
         ngx_http_dynamo_ddb_add_table(rq, js->value, js->len, js->truncated);
         return;
@@ -1320,16 +1370,16 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
 
     /* TransactItems[*].{Get,Put,Update,Delete,ConditionCheck}.TableName */
 
-    if (d == 4 && id == NGX_DDB_K_TABLE_NAME
-        && k1 == NGX_DDB_K_TRANSACT_ITEMS
+    if (d == 4 && id == NGX_HTTP_DYNAMO_DDB_K_TABLE_NAME
+        && k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_ITEMS
         && js->kind[2] == '[' && js->kind[3] == '{')
     {
         switch (rq->key[3]) {
-        case NGX_DDB_K_GET:
-        case NGX_DDB_K_PUT:
-        case NGX_DDB_K_UPDATE:
-        case NGX_DDB_K_DELETE:
-        case NGX_DDB_K_CONDITION_CHECK:
+        case NGX_HTTP_DYNAMO_DDB_K_GET:
+        case NGX_HTTP_DYNAMO_DDB_K_PUT:
+        case NGX_HTTP_DYNAMO_DDB_K_UPDATE:
+        case NGX_HTTP_DYNAMO_DDB_K_DELETE:
+        case NGX_HTTP_DYNAMO_DDB_K_CONDITION_CHECK:
             ngx_http_dynamo_ddb_add_table(rq, js->value, js->len,
                                           js->truncated);
             return;
@@ -1340,8 +1390,9 @@ ngx_http_dynamo_ddb_extract(ngx_http_dynamo_ddb_request_t *rq, ngx_uint_t d,
 
     /* Statements[*].Statement, TransactStatements[*].Statement */
 
-    if (d == 3 && id == NGX_DDB_K_STATEMENT
-        && (k1 == NGX_DDB_K_STATEMENTS || k1 == NGX_DDB_K_TRANSACT_STATEMENTS)
+    if (d == 3 && id == NGX_HTTP_DYNAMO_DDB_K_STATEMENT
+        && (k1 == NGX_HTTP_DYNAMO_DDB_K_STATEMENTS
+            || k1 == NGX_HTTP_DYNAMO_DDB_K_TRANSACT_STATEMENTS)
         && js->kind[2] == '[')
     {
         ngx_http_dynamo_ddb_statement(rq);
@@ -1359,9 +1410,9 @@ ngx_http_dynamo_ddb_render_scalar(ngx_http_dynamo_ddb_request_t *rq,
 
     js = &rq->json;
 
-    if (ctx == NGX_DDB_CTX_NAMES
-        || (ctx == NGX_DDB_CTX_NORMAL
-            && (ngx_http_dynamo_ddb_key_flags(id) & NGX_DDB_KEEP)))
+    if (ctx == NGX_HTTP_DYNAMO_DDB_CTX_NAMES
+        || (ctx == NGX_HTTP_DYNAMO_DDB_CTX_NORMAL
+            && (ngx_http_dynamo_ddb_key_flags(id) & NGX_HTTP_DYNAMO_DDB_KEEP)))
     {
         switch (event) {
 
@@ -1391,7 +1442,8 @@ ngx_http_dynamo_ddb_render_scalar(ngx_http_dynamo_ddb_request_t *rq,
             return;
         }
 
-    } else if (ctx == NGX_DDB_CTX_NORMAL && id == NGX_DDB_K_STATEMENT
+    } else if (ctx == NGX_HTTP_DYNAMO_DDB_CTX_NORMAL
+               && id == NGX_HTTP_DYNAMO_DDB_K_STATEMENT
                && event == NGX_HTTP_DYNAMO_JSON_STRING)
     {
         len = ngx_http_dynamo_ddb_partiql_mask(masked, js->value, js->len);
@@ -1406,13 +1458,13 @@ ngx_http_dynamo_ddb_render_scalar(ngx_http_dynamo_ddb_request_t *rq,
 static ngx_uint_t
 ngx_http_dynamo_ddb_capture(ngx_uint_t ctx, ngx_uint_t id)
 {
-    if (ctx == NGX_DDB_CTX_NAMES) {
+    if (ctx == NGX_HTTP_DYNAMO_DDB_CTX_NAMES) {
         return 1;
     }
 
-    return ctx == NGX_DDB_CTX_NORMAL
-           && ((ngx_http_dynamo_ddb_key_flags(id) & NGX_DDB_KEEP)
-               || id == NGX_DDB_K_STATEMENT);
+    return ctx == NGX_HTTP_DYNAMO_DDB_CTX_NORMAL
+           && ((ngx_http_dynamo_ddb_key_flags(id) & NGX_HTTP_DYNAMO_DDB_KEEP)
+               || id == NGX_HTTP_DYNAMO_DDB_K_STATEMENT);
 }
 
 
@@ -1591,7 +1643,7 @@ ngx_http_dynamo_ddb_partiql_table(u_char *s, size_t len, ngx_uint_t complete,
 
     do {
         ngx_http_dynamo_ddb_partiql_token(&p, last, complete, &tok);
-    } while ((tok.type == NGX_DDB_TOK_PUNCT && *tok.start == '(')
+    } while ((tok.type == NGX_HTTP_DYNAMO_DDB_TOK_PUNCT && *tok.start == '(')
              || ngx_http_dynamo_ddb_partiql_is(&tok, "exists"));
 
     if (ngx_http_dynamo_ddb_partiql_is(&tok, "select")) {
@@ -1600,7 +1652,9 @@ ngx_http_dynamo_ddb_partiql_table(u_char *s, size_t len, ngx_uint_t complete,
         do {
             ngx_http_dynamo_ddb_partiql_token(&p, last, complete, &tok);
 
-            if (tok.type == NGX_DDB_TOK_END || tok.type == NGX_DDB_TOK_CUT) {
+            if (tok.type == NGX_HTTP_DYNAMO_DDB_TOK_END
+                || tok.type == NGX_HTTP_DYNAMO_DDB_TOK_CUT)
+            {
                 return NGX_DECLINED;
             }
 
@@ -1635,12 +1689,12 @@ ngx_http_dynamo_ddb_partiql_table(u_char *s, size_t len, ngx_uint_t complete,
 
     switch (tok.type) {
 
-    case NGX_DDB_TOK_WORD:
+    case NGX_HTTP_DYNAMO_DDB_TOK_WORD:
         table->data = tok.start;
         table->len = tok.len;
         return NGX_OK;
 
-    case NGX_DDB_TOK_QUOTED:
+    case NGX_HTTP_DYNAMO_DDB_TOK_QUOTED:
 
         /* table names have no quotes: "" inside is not one */
 
@@ -1703,7 +1757,8 @@ ngx_http_dynamo_ddb_partiql_token(u_char **pos, u_char *last,
     tok->start = p;
 
     if (p == last) {
-        tok->type = complete ? NGX_DDB_TOK_END : NGX_DDB_TOK_CUT;
+        tok->type = complete ? NGX_HTTP_DYNAMO_DDB_TOK_END
+                             : NGX_HTTP_DYNAMO_DDB_TOK_CUT;
         tok->len = 0;
         *pos = p;
         return;
@@ -1716,7 +1771,7 @@ ngx_http_dynamo_ddb_partiql_token(u_char **pos, u_char *last,
         /* a quote inside is doubled */
 
         q = c;
-        tok->type = NGX_DDB_TOK_CUT;
+        tok->type = NGX_HTTP_DYNAMO_DDB_TOK_CUT;
 
         while (p < last) {
             if (*p++ != q) {
@@ -1732,7 +1787,8 @@ ngx_http_dynamo_ddb_partiql_token(u_char **pos, u_char *last,
                 break;
             }
 
-            tok->type = (q == '"') ? NGX_DDB_TOK_QUOTED : NGX_DDB_TOK_LITERAL;
+            tok->type = (q == '"') ? NGX_HTTP_DYNAMO_DDB_TOK_QUOTED
+                                   : NGX_HTTP_DYNAMO_DDB_TOK_LITERAL;
             break;
         }
 
@@ -1743,15 +1799,15 @@ ngx_http_dynamo_ddb_partiql_token(u_char **pos, u_char *last,
         }
 
         if (p == last && !complete) {
-            tok->type = NGX_DDB_TOK_CUT;
+            tok->type = NGX_HTTP_DYNAMO_DDB_TOK_CUT;
 
         } else {
-            tok->type = (c >= '0' && c <= '9') ? NGX_DDB_TOK_LITERAL
-                                               : NGX_DDB_TOK_WORD;
+            tok->type = (c >= '0' && c <= '9') ? NGX_HTTP_DYNAMO_DDB_TOK_LITERAL
+                                               : NGX_HTTP_DYNAMO_DDB_TOK_WORD;
         }
 
     } else {
-        tok->type = NGX_DDB_TOK_PUNCT;
+        tok->type = NGX_HTTP_DYNAMO_DDB_TOK_PUNCT;
     }
 
     tok->len = p - tok->start;
@@ -1764,7 +1820,9 @@ ngx_http_dynamo_ddb_partiql_is(ngx_http_dynamo_ddb_token_t *tok, char *word)
 {
     size_t  i;
 
-    if (tok->type != NGX_DDB_TOK_WORD || tok->len != ngx_strlen(word)) {
+    if (tok->type != NGX_HTTP_DYNAMO_DDB_TOK_WORD
+        || tok->len != ngx_strlen(word))
+    {
         return 0;
     }
 
@@ -2092,13 +2150,14 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
         /* Responses and UnprocessedItems are looked into, nothing else */
 
         if (d == 2
-            && (k1 == NGX_DDB_K_RESPONSES
-                || k1 == NGX_DDB_K_UNPROCESSED_ITEMS))
+            && (k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES
+                || k1 == NGX_HTTP_DYNAMO_DDB_K_UNPROCESSED_ITEMS))
         {
             return NGX_OK;
         }
 
-        if (d == 3 && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '['
+        if (d == 3 && k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES
+            && js->kind[2] == '['
             && event == NGX_HTTP_DYNAMO_JSON_OBJECT_START)
         {
             return NGX_OK;
@@ -2110,16 +2169,16 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
     case NGX_HTTP_DYNAMO_JSON_KEY:
 
         if (d == 1) {
-            k1 = js->truncated ? NGX_DDB_K_NONE
+            k1 = js->truncated ? NGX_HTTP_DYNAMO_DDB_K_NONE
                                : ngx_http_dynamo_ddb_key(js->value, js->len);
             rs->key1 = (u_char) k1;
 
-            js->capture = (k1 == NGX_DDB_K_COUNT
-                           || k1 == NGX_DDB_K_TYPE_
-                           || k1 == NGX_DDB_K_MESSAGE
-                           || k1 == NGX_DDB_K_MESSAGE_LC);
+            js->capture = (k1 == NGX_HTTP_DYNAMO_DDB_K_COUNT
+                           || k1 == NGX_HTTP_DYNAMO_DDB_K_TYPE_
+                           || k1 == NGX_HTTP_DYNAMO_DDB_K_MESSAGE
+                           || k1 == NGX_HTTP_DYNAMO_DDB_K_MESSAGE_LC);
 
-            if (k1 == NGX_DDB_K_CONSUMED_CAPACITY) {
+            if (k1 == NGX_HTTP_DYNAMO_DDB_K_CONSUMED_CAPACITY) {
                 ngx_http_dynamo_json_raw(js, rs->capacity,
                                          NGX_HTTP_DYNAMO_DDB_CAPACITY_MAX);
                 rs->capacity_pending = 1;
@@ -2127,7 +2186,7 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
                 rs->capacity_overflow = 0;
             }
 
-            if (k1 == NGX_DDB_K_ITEM) {
+            if (k1 == NGX_HTTP_DYNAMO_DDB_K_ITEM) {
                 rs->item = 1;
             }
 
@@ -2136,7 +2195,8 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
 
         /* TransactGetItems, ExecuteTransaction ...: Responses[*].Item */
 
-        if (d == 3 && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '['
+        if (d == 3 && k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES
+            && js->kind[2] == '['
             && js->len == 4 && ngx_strncmp(js->value, "Item", 4) == 0)
         {
             rs->counted++;
@@ -2144,7 +2204,8 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
 
         /* BatchExecuteStatement: Responses[*].Error, a statement failed */
 
-        if (d == 3 && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '['
+        if (d == 3 && k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES
+            && js->kind[2] == '['
             && js->len == 5 && ngx_strncmp(js->value, "Error", 5) == 0)
         {
             rs->refused++;
@@ -2158,7 +2219,7 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
         op = (rs->op != NULL) ? rs->op->id : NGX_HTTP_DYNAMO_OP_UNKNOWN;
 
         if (d == 3 && event == NGX_HTTP_DYNAMO_JSON_OBJECT_END
-            && k1 == NGX_DDB_K_RESPONSES && js->kind[2] == '[')
+            && k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES && js->kind[2] == '[')
         {
             rs->entries++;
         }
@@ -2168,13 +2229,13 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
         {
             /* BatchGetItem: Responses.<table>[] */
 
-            if (k1 == NGX_DDB_K_RESPONSES) {
+            if (k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES) {
                 rs->counted += js->index[3];
             }
 
             /* BatchWriteItem: UnprocessedItems.<table>[] */
 
-            if (k1 == NGX_DDB_K_UNPROCESSED_ITEMS) {
+            if (k1 == NGX_HTTP_DYNAMO_DDB_K_UNPROCESSED_ITEMS) {
                 rs->unprocessed += js->index[3];
             }
         }
@@ -2183,14 +2244,14 @@ ngx_http_dynamo_ddb_response_event(ngx_http_dynamo_json_t *js,
             return NGX_OK;
         }
 
-        if (k1 == NGX_DDB_K_RESPONSES) {
+        if (k1 == NGX_HTTP_DYNAMO_DDB_K_RESPONSES) {
             rs->records = rs->counted;
             rs->records_set = 1;
 
         } else if (event == NGX_HTTP_DYNAMO_JSON_ARRAY_END
-                   && ((k1 == NGX_DDB_K_ITEMS
+                   && ((k1 == NGX_HTTP_DYNAMO_DDB_K_ITEMS
                         && op == NGX_HTTP_DYNAMO_OP_EXECUTE_STATEMENT)
-                       || (k1 == NGX_DDB_K_RECORDS
+                       || (k1 == NGX_HTTP_DYNAMO_DDB_K_RECORDS
                            && op == NGX_HTTP_DYNAMO_OP_GET_RECORDS)))
         {
             rs->records = js->index[2];
@@ -2226,7 +2287,7 @@ ngx_http_dynamo_ddb_response_scalar(ngx_http_dynamo_ddb_response_t *rs,
 
     switch (rs->key1) {
 
-    case NGX_DDB_K_COUNT:
+    case NGX_HTTP_DYNAMO_DDB_K_COUNT:
 
         if (event != NGX_HTTP_DYNAMO_JSON_NUMBER || js->truncated) {
             break;
@@ -2248,7 +2309,7 @@ ngx_http_dynamo_ddb_response_scalar(ngx_http_dynamo_ddb_response_t *rs,
         rs->records_set = 1;
         break;
 
-    case NGX_DDB_K_TYPE_:
+    case NGX_HTTP_DYNAMO_DDB_K_TYPE_:
 
         if (event == NGX_HTTP_DYNAMO_JSON_STRING) {
             rs->type_len = ngx_http_dynamo_ddb_keep(rs->type,
@@ -2258,8 +2319,8 @@ ngx_http_dynamo_ddb_response_scalar(ngx_http_dynamo_ddb_response_t *rs,
 
         break;
 
-    case NGX_DDB_K_MESSAGE:
-    case NGX_DDB_K_MESSAGE_LC:
+    case NGX_HTTP_DYNAMO_DDB_K_MESSAGE:
+    case NGX_HTTP_DYNAMO_DDB_K_MESSAGE_LC:
 
         if (event == NGX_HTTP_DYNAMO_JSON_STRING && rs->message_len == 0) {
             rs->message_len = ngx_http_dynamo_ddb_keep(rs->message,
